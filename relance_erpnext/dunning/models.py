@@ -1,0 +1,315 @@
+"""Plain data the rules work on. Frozen dataclasses: built once by an adapter, never mutated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import NamedTuple
+
+ZERO = Decimal("0")
+
+# Customer kinds and legal regimes
+BUSINESS = "business"
+CONSUMER = "consumer"
+CUSTOMER_KINDS = (BUSINESS, CONSUMER)
+
+REGIME_FR = "FR"
+REGIME_QC = "QC"
+REGIMES = (REGIME_FR, REGIME_QC)
+
+LANGUAGES = ("fr-FR", "fr-CA", "en")
+
+# Step channels and tones
+EMAIL = "email"
+LETTER = "letter"
+REGISTERED_LETTER = "registered_letter"
+PHONE = "phone"
+ESCALATION = "escalation"
+CHANNELS = (EMAIL, LETTER, REGISTERED_LETTER, PHONE, ESCALATION)
+POSTAL_CHANNELS = (LETTER, REGISTERED_LETTER)
+
+AMICAL = "amical"
+FORMEL = "formel"
+FERME = "ferme"
+TONES = (AMICAL, FORMEL, FERME)
+
+# What an offset counts from
+FROM_DUE = "due"
+FROM_PREVIOUS = "previous"
+OFFSET_BASES = (FROM_DUE, FROM_PREVIOUS)
+
+# Follow-up history statuses. A step counts as done (never planned again) when its status is one
+# of DONE_STATUSES: "planned" is in flight, "unknown" may have gone out (a crash between sending
+# and recording), so neither may be repeated blindly. "failed" and "cancelled" may be retried.
+PLANNED = "planned"
+SENT = "sent"
+DONE = "done"
+UNKNOWN = "unknown"
+FAILED = "failed"
+CANCELLED = "cancelled"
+HISTORY_STATUSES = (PLANNED, SENT, DONE, UNKNOWN, FAILED, CANCELLED)
+DONE_STATUSES = frozenset((PLANNED, SENT, DONE, UNKNOWN))
+
+# Holds
+HOLD = "hold"
+DISPUTE = "dispute"
+HOLD_KINDS = (HOLD, DISPUTE)
+
+# Rate periods of a contractual rate (Interest Act s.4 wants the annual equivalent stated)
+PER_YEAR = "year"
+PER_MONTH = "month"
+PER_DAY = "day"
+RATE_PERIODS = (PER_YEAR, PER_MONTH, PER_DAY)
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+	"""A hold or a dispute on an invoice or a whole customer. `until` None means until lifted."""
+
+	kind: str = HOLD
+	reason: str = ""
+	until: date | None = None
+
+	def active_on(self, day: date) -> bool:
+		return self.until is None or self.until >= day
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRate:
+	"""An agreed late-payment rate, in percent per `period`."""
+
+	rate: Decimal
+	period: str = PER_YEAR
+
+	@property
+	def annual(self) -> Decimal:
+		if self.period == PER_MONTH:
+			return self.rate * 12
+		if self.period == PER_DAY:
+			return self.rate * 365
+		return self.rate
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+	id: str
+	name: str
+	kind: str = BUSINESS
+	regime: str = REGIME_FR
+	language: str = "fr-FR"
+	email: str = ""
+	phone: str = ""
+	address: tuple[str, ...] = ()
+	scenario: str | None = None
+	contract_rate: ContractRate | None = None
+	hold: Hold | None = None
+	account_manager: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Instalment:
+	"""One row of a payment schedule: its own due date and amount (incl. VAT)."""
+
+	due: date
+	amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+	"""Money received against one invoice (or a credit note), on a date."""
+
+	day: date
+	amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+	id: str
+	customer: str
+	currency: str
+	issued: date
+	instalments: tuple[Instalment, ...]
+	payments: tuple[Payment, ...] = ()
+	scenario: str | None = None
+	hold: Hold | None = None
+	cancelled: bool = False
+
+	@property
+	def total(self) -> Decimal:
+		return sum((i.amount for i in self.instalments), ZERO)
+
+	@property
+	def paid(self) -> Decimal:
+		return sum((p.amount for p in self.payments), ZERO)
+
+	@property
+	def outstanding(self) -> Decimal:
+		return self.total - self.paid
+
+	@property
+	def due(self) -> date:
+		"""The first due date (the invoice's own due date when it has a single instalment)."""
+		return self.instalments[0].due
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+	"""Something already done (or in flight) for an invoice: a step of a scenario, or a manual action."""
+
+	invoice: str
+	step: str
+	day: date
+	status: str = SENT
+	channel: str = ""
+	formal_notice: bool = False
+	customer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+	"""The customer promised to pay `amount` (None: everything) of these invoices by `due`."""
+
+	invoices: tuple[str, ...]
+	due: date
+	amount: Decimal | None = None
+	made_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Arrangement:
+	"""An agreed instalment plan covering some invoices: pay `amount` by each `day`."""
+
+	invoices: tuple[str, ...]
+	schedule: tuple[Payment, ...]
+	agreed_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+	key: str
+	label: str
+	offset: int
+	channel: str
+	tone: str
+	template: str
+	relative_to: str = FROM_DUE
+	fee: Decimal = ZERO
+	claim_interest: bool = False
+	claim_indemnity: bool = False
+	formal_notice: bool = False
+	# Days the customer is given to pay in a formal notice (mise en demeure "sous huitaine")
+	notice_days: int = 0
+	notify: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+	key: str
+	name: str
+	steps: tuple[Step, ...]
+
+	def step(self, key: str) -> Step | None:
+		for step in self.steps:
+			if step.key == key:
+				return step
+		return None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettings:
+	default_scenario: str = "standard"
+	min_amount: Decimal = ZERO
+	min_gap_days: int = 0
+	# A payment promised but not received within this many days after its date is a broken promise
+	promise_grace_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RatePeriod:
+	"""The rate used over [start, end] (both inclusive), and why."""
+
+	start: date
+	end: date
+	days: int
+	rate: Decimal
+	basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionLine:
+	invoice: str
+	step: str
+	due: date
+	days_late: int
+	outstanding: Decimal
+	interest: Decimal
+	indemnity: Decimal
+	interest_from: date | None = None
+	periods: tuple[RatePeriod, ...] = ()
+	notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+	"""One communication to one customer, in one currency, at one step, listing its invoices."""
+
+	customer: str
+	customer_name: str
+	scenario: str
+	step: str
+	step_label: str
+	channel: str
+	tone: str
+	template: str
+	currency: str
+	language: str
+	regime: str
+	customer_kind: str
+	formal_notice: bool
+	notice_days: int
+	lines: tuple[ActionLine, ...]
+	fee: Decimal
+	notify: tuple[str, ...] = ()
+	contract_rate: ContractRate | None = None
+	notes: tuple[str, ...] = ()
+
+	@property
+	def outstanding(self) -> Decimal:
+		return sum((line.outstanding for line in self.lines), ZERO)
+
+	@property
+	def interest(self) -> Decimal:
+		return sum((line.interest for line in self.lines), ZERO)
+
+	@property
+	def indemnity(self) -> Decimal:
+		return sum((line.indemnity for line in self.lines), ZERO)
+
+	@property
+	def total(self) -> Decimal:
+		return self.outstanding + self.interest + self.indemnity + self.fee
+
+	@property
+	def invoices(self) -> tuple[str, ...]:
+		return tuple(line.invoice for line in self.lines)
+
+
+class Skip(NamedTuple):
+	"""Why an open invoice gets no action today. `detail` is data for the message (a date, a step).
+
+	A NamedTuple, not a dataclass: a plan holds one per open invoice, so it must be cheap to make.
+	"""
+
+	invoice: str
+	customer: str
+	reason: str
+	detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+	as_of: date
+	actions: tuple[Action, ...]
+	skipped: tuple[Skip, ...]
+	errors: tuple[str, ...] = field(default=())

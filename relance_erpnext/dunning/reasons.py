@@ -1,0 +1,66 @@
+"""Words for the planner's reason and note codes, in English and French.
+
+The codes are the stable interface (JSON plan, logs); these texts are for people. Frappe translates
+the English text through its own catalogue (locale/fr.po); the `relance` command uses these.
+"""
+
+from __future__ import annotations
+
+REASONS: dict[str, tuple[str, str]] = {
+	"paid": ("paid", "payée"),
+	"cancelled": ("cancelled", "annulée"),
+	"unknown_customer": ("customer unknown", "client inconnu"),
+	"no_due_date": ("no due date", "pas de date d'échéance"),
+	"on_hold": ("on hold (until {detail})", "suspendue (jusqu'au {detail})"),
+	"disputed": ("disputed (until {detail})", "en litige (jusqu'au {detail})"),
+	"promise_pending": ("payment promised for {detail}", "paiement promis pour le {detail}"),
+	"arrangement_active": (
+		"payment plan kept, next instalment {detail}",
+		"échéancier respecté, prochaine échéance le {detail}",
+	),
+	"unknown_scenario": ("unknown scenario {detail}", "scénario inconnu {detail}"),
+	"not_yet_due": ("not yet due (first reminder {detail})", "pas encore échue (premier rappel le {detail})"),
+	"waiting_next_step": ("waiting for the next step ({detail})", "en attente de l'étape suivante ({detail})"),
+	"step_done_today": ("step {detail} already done today", "étape {detail} déjà faite aujourd'hui"),
+	"scenario_complete": (
+		"every step done (last: {detail}); follow up by hand",
+		"toutes les étapes faites (dernière : {detail}) ; suivi manuel",
+	),
+	"below_minimum": ("below the minimum amount {detail}", "sous le montant minimum {detail}"),
+	"min_gap": (
+		"customer reminded recently; next reminder from {detail}",
+		"client relancé récemment ; prochaine relance à partir du {detail}",
+	),
+	"no_contact": ("no contact for channel {detail}", "aucun contact pour le canal {detail}"),
+	"rate_missing": ("no reference rate for {detail}", "aucun taux de référence pour le {detail}"),
+}
+
+NOTES: dict[str, tuple[str, str]] = {
+	"steps_skipped": ("earlier steps skipped (catch-up): {detail}", "étapes sautées (rattrapage) : {detail}"),
+	"promise_broken": ("payment promise broken: escalated", "promesse de paiement non tenue : escalade"),
+	"arrangement_broken": ("payment plan broken: escalated", "échéancier non respecté : escalade"),
+	"no_email_sent_by_letter": ("no email address: sent by letter", "pas d'adresse e-mail : envoi par courrier"),
+	"fee_not_allowed_consumer": (
+		"no fee charged to a consumer",
+		"aucun frais facturé à un consommateur",
+	),
+	"interest_runs_from_notice": (
+		"interest runs only from the formal notice",
+		"les intérêts ne courent qu'à compter de la mise en demeure",
+	),
+	"indemnity_eur_only": (
+		"the 40 EUR indemnity is claimed on EUR invoices only",
+		"l'indemnité de 40 EUR n'est réclamée que sur les factures en euros",
+	),
+}
+
+
+def describe(code: str, detail: str = "", language: str = "en") -> str:
+	"""The text for a reason or note code ("code" or "code:detail")."""
+	if ":" in code and not detail:
+		code, detail = code.split(":", 1)
+	texts = REASONS.get(code) or NOTES.get(code)
+	if texts is None:
+		return f"{code} {detail}".strip()
+	text = texts[1] if language.startswith("fr") else texts[0]
+	return text.format(detail=detail)

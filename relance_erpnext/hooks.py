@@ -1,0 +1,44 @@
+app_name = "relance_erpnext"
+app_title = "Relance"
+app_publisher = "relance_erpnext contributors"
+app_description = "Payment follow-up and dunning (relance) for ERPNext"
+app_email = "dev@relance-erpnext.local"
+app_license = "mit"
+required_apps = ["frappe/erpnext"]
+
+# Includes in <head>
+# ------------------
+
+# include js, css files in header of desk.html
+# app_include_css = "/assets/relance_erpnext/css/relance_erpnext.css"
+# app_include_js = "/assets/relance_erpnext/js/relance_erpnext.js"
+
+# include js in doctype views
+# doctype_js = {"doctype" : "public/js/doctype.js"}
+
+# Installation
+# ------------
+
+# before_install = "relance_erpnext.install.before_install"
+# after_install = "relance_erpnext.install.after_install"
+
+# Uninstallation
+# ------------
+
+# before_uninstall = "relance_erpnext.uninstall.before_uninstall"
+
+# Document Events
+# ---------------
+
+# doc_events = {}
+
+# Scheduled Tasks
+# ---------------
+
+# scheduler_events = {}
+
+# Testing
+# -------
+
+# To set up company and accounts
+before_tests = "erpnext.setup.utils.before_tests"
