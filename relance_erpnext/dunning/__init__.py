@@ -20,3 +20,4 @@ from .planner import plan
 from .rates import ReferenceRates, load_reference_rates
 from .reasons import describe
 from .scenarios import BUILTIN_SCENARIOS, scenario_from_dict, scenario_to_dict, validate_scenario
+from .serialize import plan_to_dict

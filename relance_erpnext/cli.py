@@ -1,0 +1,364 @@
+"""The `relance` command: the same rules as the ERPNext app, over an invoice register (CSV/XLSX)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from relance_erpnext.dunning import (
+	BUILTIN_SCENARIOS,
+	DunningError,
+	PlanSettings,
+	ScenarioError,
+	describe,
+	format_amount,
+	load_reference_rates,
+	plan,
+	plan_to_dict,
+	scenario_from_dict,
+)
+from relance_erpnext.dunning.rates import TABLE_NAMES
+
+SAMPLE_DIR = Path(__file__).parent / "connectors" / "sample"
+SAMPLE_REGISTER = SAMPLE_DIR / "registre_exemple.csv"
+SAMPLE_CONFIG = SAMPLE_DIR / "entreprise_exemple.toml"
+# The sample register is dated around June 2026; its day is fixed so the demo is reproducible
+DEMO_AS_OF = date(2026, 6, 15)
+
+EXIT_OK = 0
+EXIT_INPUT = 3  # the register, scenarios, config or journal cannot be used
+
+
+class UsageError(Exception):
+	"""Bad input from the user: printed as is, exit status EXIT_INPUT."""
+
+
+def _date(text: str) -> date:
+	try:
+		return date.fromisoformat(text)
+	except ValueError:
+		raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
+def _load_structured(path: Path) -> dict:
+	try:
+		text = path.read_text(encoding="utf-8")
+	except OSError as exc:
+		raise UsageError(f"{path}: {exc.strerror or exc}")
+	if path.suffix.lower() == ".json":
+		try:
+			return json.loads(text)
+		except json.JSONDecodeError as exc:
+			raise UsageError(f"{path}, line {exc.lineno}: invalid JSON ({exc.msg})")
+	try:
+		import tomllib
+	except ModuleNotFoundError:  # Python 3.10
+		raise UsageError(f"{path}: TOML needs Python 3.11 or later; use JSON")
+	try:
+		return tomllib.loads(text)
+	except tomllib.TOMLDecodeError as exc:
+		raise UsageError(f"{path}: invalid TOML ({exc})")
+
+
+def load_scenarios(path: Path | None, config: dict) -> dict:
+	"""The built-in scenarios, plus (or replaced by) those of the config and of --scenarios FILE."""
+	scenarios = dict(BUILTIN_SCENARIOS)
+	sources = [("config", config.get("scenarios") or {})]
+	if path is not None:
+		data = _load_structured(path)
+		sources.append((str(path), data.get("scenarios", data)))
+	for origin, table in sources:
+		if isinstance(table, list):
+			table = {str(item.get("key", "")): item for item in table if isinstance(item, dict)}
+		if not isinstance(table, dict):
+			raise UsageError(f"{origin}: 'scenarios' must be a table of scenarios")
+		for key, data in table.items():
+			try:
+				scenarios[key] = scenario_from_dict(data, key)
+			except ScenarioError as exc:
+				raise UsageError(f"{origin}: {exc}")
+	return scenarios
+
+
+def load_rates(directory: Path | None):
+	overrides = {}
+	if directory is not None:
+		for name in TABLE_NAMES:
+			candidate = directory / f"{name}.csv"
+			if candidate.exists():
+				overrides[name] = candidate.read_text(encoding="utf-8")
+		if not overrides:
+			raise UsageError(f"{directory}: no rate table found (expected {', '.join(TABLE_NAMES)}.csv)")
+	try:
+		return load_reference_rates(overrides)
+	except DunningError as exc:
+		raise UsageError(str(exc))
+
+
+def settings_from(config: dict, args) -> PlanSettings:
+	table = config.get("settings") or {}
+	try:
+		min_amount = Decimal(str(args.min_amount if args.min_amount is not None else table.get("min_amount", "0")))
+		min_gap = int(args.min_gap if args.min_gap is not None else table.get("min_gap_days", 0))
+		grace = int(table.get("promise_grace_days", 0))
+	except (InvalidOperation, ValueError, TypeError) as exc:
+		raise UsageError(f"settings: {exc}")
+	if min_amount < 0 or min_gap < 0 or grace < 0:
+		raise UsageError("settings: min_amount, min_gap_days and promise_grace_days must be 0 or more")
+	return PlanSettings(
+		default_scenario=str(table.get("default_scenario", "standard")),
+		min_amount=min_amount,
+		min_gap_days=min_gap,
+		promise_grace_days=grace,
+	)
+
+
+def read_book(path: Path, skip_bad_rows: bool):
+	from relance_erpnext.connectors.register import read_register
+
+	if not path.exists():
+		raise UsageError(f"{path}: no such file")
+	register = read_register(path, skip_bad_rows=skip_bad_rows)
+	for warning in register.warnings:
+		print(f"warning: {warning}", file=sys.stderr)
+	if register.errors:
+		for error in register.errors:
+			print(f"error: {error}", file=sys.stderr)
+		if not skip_bad_rows:
+			raise UsageError(
+				f"{path}: {len(register.errors)} error(s); nothing planned (fix them, or use --skip-bad-rows)"
+			)
+		print(f"warning: {len(register.errors)} bad row(s) left out (--skip-bad-rows)", file=sys.stderr)
+	return register
+
+
+def make_plan(args, config: dict):
+	register = read_book(Path(args.register), args.skip_bad_rows)
+	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
+	settings = settings_from(config, args)
+	if settings.default_scenario not in scenarios:
+		raise UsageError(f"settings: default_scenario {settings.default_scenario!r} is not a known scenario")
+	rates = load_rates(Path(args.rates) if args.rates else None)
+	history = []
+	journal = None
+	if args.journal:
+		from relance_erpnext.connectors.journal import Journal, JournalError
+
+		try:
+			journal = Journal(args.journal)
+		except JournalError as exc:
+			raise UsageError(str(exc))
+		history = journal.history()
+	result = plan(args.as_of, register.customers, register.invoices, history, scenarios, rates, settings)
+	return register, result, journal
+
+
+def print_table(result, language: str, out=sys.stdout) -> None:
+	fr = language.startswith("fr")
+	title = "Plan du {day} : {a} action(s), {s} facture(s) sans action" if fr else "Plan for {day}: {a} action(s), {s} invoice(s) without action"
+	print(title.format(day=result.as_of.isoformat(), a=len(result.actions), s=len(result.skipped)), file=out)
+	for action in result.actions:
+		print(
+			f"\n{action.customer_name} — {action.step_label} [{action.channel}, {action.tone}]"
+			f" — {format_amount(action.total, action.currency, language)}",
+			file=out,
+		)
+		for line in action.lines:
+			extra = ""
+			if line.interest:
+				extra += f"  {'intérêts' if fr else 'interest'} {format_amount(line.interest, action.currency, language)}"
+			if line.indemnity:
+				extra += f"  {'indemnité' if fr else 'indemnity'} {format_amount(line.indemnity, action.currency, language)}"
+			late = f"{line.days_late} j" if fr else f"{line.days_late} d"
+			print(
+				f"  {line.invoice:<16} {line.due.isoformat()}  {late:>6}  "
+				f"{format_amount(line.outstanding, action.currency, language):>14}{extra}",
+				file=out,
+			)
+			for note in line.notes:
+				print(f"    · {describe(note, language=language)}", file=out)
+		if action.fee:
+			print(f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}", file=out)
+		for note in action.notes:
+			print(f"  · {describe(note, language=language)}", file=out)
+	if result.skipped:
+		print("\n" + ("Sans action :" if fr else "No action:"), file=out)
+		for skip in result.skipped:
+			print(f"  {skip.invoice:<16} {skip.customer:<28} {describe(skip.reason, skip.detail, language)}", file=out)
+	for error in result.errors:
+		print(f"\n{'ERREUR' if fr else 'ERROR'}: {error}", file=out)
+
+
+def cmd_plan(args, config) -> int:
+	_, result, journal = make_plan(args, config)
+	if journal:
+		journal.close()
+	if args.format == "json":
+		json.dump(plan_to_dict(result), sys.stdout, ensure_ascii=False, indent=2)
+		sys.stdout.write("\n")
+	else:
+		print_table(result, args.lang)
+	for error in result.errors:
+		print(f"error: {error}", file=sys.stderr)
+	return EXIT_OK
+
+
+def write_letters(result, register, config: dict, out_dir: Path, language: str) -> list[Path]:
+	from relance_erpnext.dunning.letters import render_action
+
+	sender = sender_from(config)
+	out_dir.mkdir(parents=True, exist_ok=True)
+	invoices = {inv.id: inv for inv in register.invoices}
+	written = []
+	for number, action in enumerate(result.actions, start=1):
+		customer = register.customers[action.customer]
+		letter = render_action(action, sender, customer, result.as_of, invoices=invoices)
+		stem = f"{number:03d}_{_slug(action.customer)}_{action.step}"
+		(out_dir / f"{stem}.html").write_text(letter.html, encoding="utf-8")
+		(out_dir / f"{stem}.txt").write_text(f"{letter.subject}\n\n{letter.text}", encoding="utf-8")
+		written.append(out_dir / f"{stem}.html")
+	return written
+
+
+def sender_from(config: dict):
+	from relance_erpnext.dunning.letters import Sender
+
+	company = dict(config.get("company") or {})
+	if not company.get("name"):
+		raise UsageError("config: [company] needs at least a name for the letters")
+	for key in ("address", "payment_methods"):
+		if key in company:
+			company[key] = tuple(company[key])
+	known = set(Sender.__dataclass_fields__)
+	unknown = set(company) - known
+	if unknown:
+		raise UsageError(f"config: unknown field(s) in [company]: {', '.join(sorted(unknown))}")
+	return Sender(**company)
+
+
+def _slug(text: str) -> str:
+	keep = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
+	return "-".join(part for part in keep.split("-") if part)[:40] or "client"
+
+
+def cmd_run(args, config) -> int:
+	if not args.journal:
+		raise UsageError("run: --journal FILE is required (it remembers what was done)")
+	if args.send:
+		raise UsageError("run: --send is not available yet; letters are written to --out for you to send")
+	register, result, journal = make_plan(args, config)
+	try:
+		written = write_letters(result, register, config, Path(args.out), args.lang)
+		recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+	finally:
+		journal.close()
+	summary = Path(args.out) / "plan.json"
+	summary.write_text(json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+	print_table(result, args.lang)
+	fr = args.lang.startswith("fr")
+	print(
+		(
+			"\n{n} courrier(s) écrit(s) dans {out} ; journal : {r} étape(s) enregistrée(s), {a} déjà présente(s)"
+			if fr
+			else "\n{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there"
+		).format(n=len(written), out=args.out, r=recorded.recorded, a=recorded.already)
+	)
+	return EXIT_OK
+
+
+def cmd_demo(args, config) -> int:
+	out = Path(args.out)
+	args.register = str(SAMPLE_REGISTER)
+	args.journal = str(out / "journal.sqlite")
+	args.scenarios = None
+	args.rates = None
+	args.skip_bad_rows = False
+	args.send = False
+	out.mkdir(parents=True, exist_ok=True)
+	print(
+		f"Démo : registre {SAMPLE_REGISTER.name}, journée du {args.as_of.isoformat()}, sortie dans {out}/\n"
+		if args.lang.startswith("fr")
+		else f"Demo: register {SAMPLE_REGISTER.name}, day {args.as_of.isoformat()}, output in {out}/\n"
+	)
+	return cmd_run(args, config)
+
+
+def cmd_scenarios(args, config) -> int:
+	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
+	from relance_erpnext.dunning.scenarios import nominal_offsets
+
+	for key, scenario in scenarios.items():
+		print(f"{key}: {scenario.name}")
+		for step, offset in zip(scenario.steps, nominal_offsets(scenario), strict=True):
+			print(f"  J{offset:+d}  {step.key:<22} {step.channel:<18} {step.tone:<7} {step.label}")
+	return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+	parser = argparse.ArgumentParser(
+		prog="relance", description="Payment follow-up (relance) over an invoice register, with French and Québec law."
+	)
+	parser.add_argument("--config", help="TOML file: [company] for the letters, [settings], [scenarios]")
+	parser.add_argument("--lang", default="fr", help="language of the messages: fr (default) or en")
+	commands = parser.add_subparsers(dest="command", required=True)
+
+	def book_options(sub, as_of_default):
+		sub.add_argument("--register", required=True, help="invoice register, .csv or .xlsx")
+		sub.add_argument("--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today")
+		sub.add_argument("--journal", help="SQLite journal of what was already done")
+		sub.add_argument("--scenarios", help="JSON or TOML file of scenarios (added to the built-in ones)")
+		sub.add_argument("--rates", help="folder with updated reference-rate tables (CSV)")
+		sub.add_argument("--min-gap", type=int, help="minimum days between two reminders to one customer")
+		sub.add_argument("--min-amount", help="do not remind below this outstanding amount")
+		sub.add_argument("--skip-bad-rows", action="store_true", help="plan the good rows when some rows are bad")
+
+	today = date.today()
+	sub = commands.add_parser("plan", help="print what would be done, change nothing")
+	book_options(sub, today)
+	sub.add_argument("--format", choices=("table", "json"), default="table")
+	sub.set_defaults(handler=cmd_plan)
+
+	sub = commands.add_parser("run", help="plan, write the letters and record the steps in the journal")
+	book_options(sub, today)
+	sub.add_argument("--out", default="relance-out", help="folder for the letters and plan.json")
+	sub.add_argument("--send", action="store_true", help="send for real (not available yet)")
+	sub.set_defaults(handler=cmd_run)
+
+	sub = commands.add_parser("demo", help="one dunning day on the bundled sample register")
+	sub.add_argument("--as-of", type=_date, default=DEMO_AS_OF, help=f"default {DEMO_AS_OF.isoformat()}")
+	sub.add_argument("--out", default="relance-demo", help="output folder (default relance-demo)")
+	sub.add_argument("--min-gap", type=int)
+	sub.add_argument("--min-amount")
+	sub.set_defaults(handler=cmd_demo)
+
+	sub = commands.add_parser("scenarios", help="list (and check) the scenarios")
+	sub.add_argument("--scenarios", help="JSON or TOML file of scenarios to check")
+	sub.set_defaults(handler=cmd_scenarios)
+	return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+	parser = build_parser()
+	args = parser.parse_args(argv)
+	try:
+		if args.config:
+			config = _load_structured(Path(args.config))
+		elif args.command == "demo":
+			config = _load_structured(SAMPLE_CONFIG)
+		else:
+			config = {}
+		return args.handler(args, config)
+	except UsageError as exc:
+		print(f"relance: {exc}", file=sys.stderr)
+		return EXIT_INPUT
+	except DunningError as exc:
+		print(f"relance: {exc}", file=sys.stderr)
+		return EXIT_INPUT
+
+
+if __name__ == "__main__":
+	sys.exit(main())

@@ -1,0 +1,137 @@
+"""The local follow-up journal (SQLite) for registers: what was planned or sent, so no step repeats.
+
+Idempotence is held by the data: a partial unique index allows one live entry (planned, sent, done,
+unknown) per invoice and step, so two processes recording the same plan cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from relance_erpnext.dunning.models import DONE_STATUSES, HISTORY_STATUSES, Action, HistoryEntry
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS follow_up (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	invoice TEXT NOT NULL,
+	customer TEXT NOT NULL,
+	scenario TEXT NOT NULL DEFAULT '',
+	step TEXT NOT NULL,
+	day TEXT NOT NULL,
+	status TEXT NOT NULL,
+	channel TEXT NOT NULL DEFAULT '',
+	formal_notice INTEGER NOT NULL DEFAULT 0,
+	detail TEXT NOT NULL DEFAULT '',
+	recorded_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS follow_up_live_step ON follow_up (invoice, step)
+	WHERE status IN ('planned', 'sent', 'done', 'unknown');
+CREATE INDEX IF NOT EXISTS follow_up_customer ON follow_up (customer, day);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+	recorded: int
+	already: int
+
+
+class JournalError(Exception):
+	pass
+
+
+class Journal:
+	def __init__(self, path: str | Path):
+		self.path = Path(path)
+		try:
+			# isolation_level=None: transactions are explicit (BEGIN IMMEDIATE takes the write lock first)
+			self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+			self.db.execute("PRAGMA journal_mode=WAL")
+			self.db.executescript(SCHEMA)
+		except sqlite3.DatabaseError as exc:
+			raise JournalError(f"{self.path}: not a usable journal ({exc})")
+
+	def close(self) -> None:
+		self.db.close()
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self.close()
+
+	def history(self) -> list[HistoryEntry]:
+		rows = self.db.execute(
+			"SELECT invoice, step, day, status, channel, formal_notice, customer FROM follow_up"
+		).fetchall()
+		return [
+			HistoryEntry(
+				invoice=invoice,
+				step=step,
+				day=date.fromisoformat(day),
+				status=status,
+				channel=channel,
+				formal_notice=bool(formal),
+				customer=customer,
+			)
+			for invoice, step, day, status, channel, formal, customer in rows
+		]
+
+	def record_actions(self, actions: Iterable[Action], day: date, status: str = "planned") -> RecordResult:
+		"""Record one entry per invoice line; an entry already live for that invoice and step is kept."""
+		if status not in HISTORY_STATUSES:
+			raise JournalError(f"unknown status {status!r}")
+		now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+		recorded = already = 0
+		self.db.execute("BEGIN IMMEDIATE")
+		try:
+			for action in actions:
+				for line in action.lines:
+					cursor = self.db.execute(
+						"INSERT OR IGNORE INTO follow_up (invoice, customer, scenario, step, day, status, channel,"
+						" formal_notice, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+						(
+							line.invoice,
+							action.customer,
+							action.scenario,
+							line.step,
+							day.isoformat(),
+							status,
+							action.channel,
+							int(action.formal_notice),
+							now,
+						),
+					)
+					if cursor.rowcount == 1:
+						recorded += 1
+					else:
+						already += 1
+			self.db.execute("COMMIT")
+		except BaseException:
+			self.db.execute("ROLLBACK")
+			raise
+		return RecordResult(recorded, already)
+
+	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
+		"""Move the live entry of an invoice and step to a new status (sent, failed, unknown...)."""
+		if status not in HISTORY_STATUSES:
+			raise JournalError(f"unknown status {status!r}")
+		live = tuple(DONE_STATUSES)
+		self.db.execute("BEGIN IMMEDIATE")
+		try:
+			self.db.execute(
+				f"UPDATE follow_up SET status = ?, detail = ? WHERE invoice = ? AND step = ?"
+				f" AND status IN ({', '.join('?' * len(live))})",
+				(status, detail, invoice, step, *live),
+			)
+			self.db.execute("COMMIT")
+		except BaseException:
+			self.db.execute("ROLLBACK")
+			raise
+
+	def counts(self) -> dict[str, int]:
+		return dict(self.db.execute("SELECT status, COUNT(*) FROM follow_up GROUP BY status").fetchall())
