@@ -29,7 +29,9 @@ def customer(id="C1", **kw) -> Customer:
 
 
 def invoice(id="F1", customer="C1", due=date(2026, 3, 1), amount="1000", payments=(), currency="EUR", **kw):
-	instalments = kw.pop("instalments", None) or (Instalment(due, Decimal(amount)),)
+	instalments = kw.pop("instalments", None)
+	if instalments is None:
+		instalments = (Instalment(due, Decimal(amount)),)
 	return Invoice(
 		id=id,
 		customer=customer,

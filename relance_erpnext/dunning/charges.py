@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from .errors import RateMissing
 from .models import (
 	BUSINESS,
 	REGIME_FR,
@@ -97,6 +98,12 @@ def rate_periods(
 	if end < start:
 		return []
 	tables = _tables_for(customer, rates)
+	for table in tables:
+		first, last = table.covered
+		if start < first:
+			raise RateMissing(table.name, start, table.covered)
+		if last is not None and end > last:
+			raise RateMissing(table.name, max(start, last + ONE_DAY), table.covered)
 	cuts = sorted({start, *[b for table in tables for b in table.boundaries(start, end)]})
 	periods = []
 	for i, period_start in enumerate(cuts):
