@@ -102,7 +102,9 @@ def load_rates(directory: Path | None):
 def settings_from(config: dict, args) -> PlanSettings:
 	table = config.get("settings") or {}
 	try:
-		min_amount = Decimal(str(args.min_amount if args.min_amount is not None else table.get("min_amount", "0")))
+		min_amount = Decimal(
+			str(args.min_amount if args.min_amount is not None else table.get("min_amount", "0"))
+		)
 		min_gap = int(args.min_gap if args.min_gap is not None else table.get("min_gap_days", 0))
 		grace = int(table.get("promise_grace_days", 0))
 	except (InvalidOperation, ValueError, TypeError) as exc:
@@ -159,7 +161,11 @@ def make_plan(args, config: dict):
 
 def print_table(result, language: str, out=sys.stdout) -> None:
 	fr = language.startswith("fr")
-	title = "Plan du {day} : {a} action(s), {s} facture(s) sans action" if fr else "Plan for {day}: {a} action(s), {s} invoice(s) without action"
+	title = (
+		"Plan du {day} : {a} action(s), {s} facture(s) sans action"
+		if fr
+		else "Plan for {day}: {a} action(s), {s} invoice(s) without action"
+	)
 	print(title.format(day=result.as_of.isoformat(), a=len(result.actions), s=len(result.skipped)), file=out)
 	for action in result.actions:
 		print(
@@ -182,13 +188,19 @@ def print_table(result, language: str, out=sys.stdout) -> None:
 			for note in line.notes:
 				print(f"    · {describe(note, language=language)}", file=out)
 		if action.fee:
-			print(f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}", file=out)
+			print(
+				f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}",
+				file=out,
+			)
 		for note in action.notes:
 			print(f"  · {describe(note, language=language)}", file=out)
 	if result.skipped:
 		print("\n" + ("Sans action :" if fr else "No action:"), file=out)
 		for skip in result.skipped:
-			print(f"  {skip.invoice:<16} {skip.customer:<28} {describe(skip.reason, skip.detail, language)}", file=out)
+			print(
+				f"  {skip.invoice:<16} {skip.customer:<28} {describe(skip.reason, skip.detail, language)}",
+				file=out,
+			)
 	for error in result.errors:
 		print(f"\n{'ERREUR' if fr else 'ERROR'}: {error}", file=out)
 
@@ -257,7 +269,9 @@ def cmd_run(args, config) -> int:
 	finally:
 		journal.close()
 	summary = Path(args.out) / "plan.json"
-	summary.write_text(json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+	summary.write_text(
+		json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+	)
 	print_table(result, args.lang)
 	fr = args.lang.startswith("fr")
 	print(
@@ -300,7 +314,8 @@ def cmd_scenarios(args, config) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
 	parser = argparse.ArgumentParser(
-		prog="relance", description="Payment follow-up (relance) over an invoice register, with French and Québec law."
+		prog="relance",
+		description="Payment follow-up (relance) over an invoice register, with French and Québec law.",
 	)
 	parser.add_argument("--config", help="TOML file: [company] for the letters, [settings], [scenarios]")
 	parser.add_argument("--lang", default="fr", help="language of the messages: fr (default) or en")
@@ -308,13 +323,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 	def book_options(sub, as_of_default):
 		sub.add_argument("--register", required=True, help="invoice register, .csv or .xlsx")
-		sub.add_argument("--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today")
+		sub.add_argument(
+			"--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today"
+		)
 		sub.add_argument("--journal", help="SQLite journal of what was already done")
 		sub.add_argument("--scenarios", help="JSON or TOML file of scenarios (added to the built-in ones)")
 		sub.add_argument("--rates", help="folder with updated reference-rate tables (CSV)")
 		sub.add_argument("--min-gap", type=int, help="minimum days between two reminders to one customer")
 		sub.add_argument("--min-amount", help="do not remind below this outstanding amount")
-		sub.add_argument("--skip-bad-rows", action="store_true", help="plan the good rows when some rows are bad")
+		sub.add_argument(
+			"--skip-bad-rows", action="store_true", help="plan the good rows when some rows are bad"
+		)
 
 	today = date.today()
 	sub = commands.add_parser("plan", help="print what would be done, change nothing")

@@ -45,4 +45,6 @@ def invoice(id="F1", customer="C1", due=date(2026, 3, 1), amount="1000", payment
 
 def run(as_of, customers, invoices, history=(), settings=PlanSettings(), **kw):  # noqa: B008
 	by_id = {c.id: c for c in customers}
-	return plan(as_of, by_id, invoices, history, kw.pop("scenarios", BUILTIN_SCENARIOS), RATES, settings, **kw)
+	return plan(
+		as_of, by_id, invoices, history, kw.pop("scenarios", BUILTIN_SCENARIOS), RATES, settings, **kw
+	)

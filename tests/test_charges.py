@@ -9,8 +9,13 @@ from datetime import date
 from decimal import Decimal
 
 from relance_erpnext.dunning import ContractRate, annual_rate, late_interest, recovery_indemnity
-from relance_erpnext.dunning.charges import BASIS_CONTRACT, BASIS_ECB_PLUS_10, BASIS_FLOOR_3X_LEGAL, overdue_outstanding
-from relance_erpnext.dunning.models import CONSUMER, REGIME_QC, Instalment, PER_MONTH
+from relance_erpnext.dunning.charges import (
+	BASIS_CONTRACT,
+	BASIS_ECB_PLUS_10,
+	BASIS_FLOOR_3X_LEGAL,
+	overdue_outstanding,
+)
+from relance_erpnext.dunning.models import CONSUMER, PER_MONTH, REGIME_QC, Instalment
 
 from .helpers import RATES, customer, invoice
 
@@ -23,7 +28,9 @@ class TestFranceBusiness(unittest.TestCase):
 		interest, start, periods = late_interest(inv, customer(), date(2026, 3, 31), RATES)
 		self.assertEqual(interest, Decimal("9.99"))
 		self.assertEqual(start, date(2026, 3, 2))
-		self.assertEqual([(p.days, p.rate, p.basis) for p in periods], [(30, Decimal("12.15"), BASIS_ECB_PLUS_10)])
+		self.assertEqual(
+			[(p.days, p.rate, p.basis) for p in periods], [(30, Decimal("12.15"), BASIS_ECB_PLUS_10)]
+		)
 
 	def test_published_example_with_an_agreed_rate(self):
 		# lesjooristes.fr, "Comment calculer les pénalités de retard ?" (2024): 5,000 EUR at 10 % for
@@ -80,13 +87,18 @@ class TestFranceBusiness(unittest.TestCase):
 		inv = invoice(due=date(2026, 2, 1), amount="3000", payments=[(date(2026, 1, 20), "1000")])
 		full = invoice(due=date(2026, 2, 1), amount="2000")
 		as_of = date(2026, 3, 3)
-		self.assertEqual(late_interest(inv, customer(), as_of, RATES)[0], late_interest(full, customer(), as_of, RATES)[0])
+		self.assertEqual(
+			late_interest(inv, customer(), as_of, RATES)[0], late_interest(full, customer(), as_of, RATES)[0]
+		)
 
 	def test_instalments_each_run_from_their_own_due_date(self):
 		# Two instalments of 500: due 1 Feb and 1 March 2026; on 31 March, 12.15 %:
 		# 500 x 12.15 x 58 / 36500 = 9.6534 ; 500 x 12.15 x 30 / 36500 = 4.9932 ; total 14.6466 -> 14.65
 		inv = invoice(
-			instalments=(Instalment(date(2026, 2, 1), Decimal("500")), Instalment(date(2026, 3, 1), Decimal("500")))
+			instalments=(
+				Instalment(date(2026, 2, 1), Decimal("500")),
+				Instalment(date(2026, 3, 1), Decimal("500")),
+			)
 		)
 		self.assertEqual(late_interest(inv, customer(), date(2026, 3, 31), RATES)[0], Decimal("14.65"))
 		# A payment of 600 on 10 March settles the first instalment and 100 of the second (FIFO)
@@ -105,7 +117,9 @@ class TestFranceBusiness(unittest.TestCase):
 		c = customer()
 		self.assertEqual(recovery_indemnity(invoice(), c, 1), (Decimal("40.00"), None))
 		self.assertEqual(recovery_indemnity(invoice(), c, 0), (Decimal("0"), None))
-		self.assertEqual(recovery_indemnity(invoice(currency="USD"), c, 5), (Decimal("0"), "indemnity_eur_only"))
+		self.assertEqual(
+			recovery_indemnity(invoice(currency="USD"), c, 5), (Decimal("0"), "indemnity_eur_only")
+		)
 
 
 class TestConsumersAndQuebec(unittest.TestCase):
@@ -117,7 +131,9 @@ class TestConsumersAndQuebec(unittest.TestCase):
 		self.assertEqual(late_interest(inv, c, date(2026, 3, 10), RATES)[:2], (Decimal("0.00"), None))
 		# Notice on 1 March 2026: legal rate 2.62 % from 2 March; on 31 March: 30 days
 		# 1000 x 2.62 x 30 / 36500 = 2.1534 -> 2.15
-		interest, start, periods = late_interest(inv, c, date(2026, 3, 31), RATES, notice_day=date(2026, 3, 1))
+		interest, start, periods = late_interest(
+			inv, c, date(2026, 3, 31), RATES, notice_day=date(2026, 3, 1)
+		)
 		self.assertEqual((interest, start), (Decimal("2.15"), date(2026, 3, 2)))
 		self.assertEqual(periods[0].rate, Decimal("2.62"))
 
@@ -127,7 +143,9 @@ class TestConsumersAndQuebec(unittest.TestCase):
 		self.assertEqual(recovery_indemnity(inv, c, 60)[0], Decimal("0"))
 		# Demand on 1 March giving 10 days: in demeure from 12 March; on 31 March: 20 days at 5 %
 		# 1000 x 5 x 20 / 36500 = 2.7397 -> 2.74
-		interest, start, _ = late_interest(inv, c, date(2026, 3, 31), RATES, notice_day=date(2026, 3, 1), notice_days=10)
+		interest, start, _ = late_interest(
+			inv, c, date(2026, 3, 31), RATES, notice_day=date(2026, 3, 1), notice_days=10
+		)
 		self.assertEqual((interest, start), (Decimal("2.74"), date(2026, 3, 12)))
 
 	def test_quebec_monthly_rate_and_its_annual_equivalent(self):

@@ -13,13 +13,17 @@ class TestDaysAndBuckets(unittest.TestCase):
 	def test_default_buckets_follow_the_weekly_procedure(self):
 		# seed 000, step 3: 1-7 days, 8-15 days, over 15 days
 		self.assertEqual(dates.bucket(0), dates.NOT_DUE)
-		self.assertEqual([dates.bucket(n) for n in (1, 7, 8, 15, 16, 400)], ["1-7", "1-7", "8-15", "8-15", ">15", ">15"])
+		self.assertEqual(
+			[dates.bucket(n) for n in (1, 7, 8, 15, 16, 400)], ["1-7", "1-7", "8-15", "8-15", ">15", ">15"]
+		)
 		self.assertEqual(dates.bucket_labels(), ("1-7", "8-15", ">15"))
 
 	def test_ageing_buckets(self):
 		bounds = dates.AGEING_BUCKETS
 		self.assertEqual(dates.bucket_labels(bounds), ("1-30", "31-60", "61-90", ">90"))
-		self.assertEqual([dates.bucket(n, bounds) for n in (30, 31, 90, 91)], ["1-30", "31-60", "61-90", ">90"])
+		self.assertEqual(
+			[dates.bucket(n, bounds) for n in (30, 31, 90, 91)], ["1-30", "31-60", "61-90", ">90"]
+		)
 
 	def test_bucket_bounds_must_increase(self):
 		for bad in ((), (15, 7), (0, 5), (7, 7)):

@@ -39,13 +39,23 @@ class TestStandardCalendar(unittest.TestCase):
 	def test_each_step_on_its_day(self):
 		c = customer()
 		history = []
-		expected = {1: "rappel_courtois", 7: "relance_formelle", 15: "appel", 30: "mise_en_demeure", 40: "escalade"}
+		expected = {
+			1: "rappel_courtois",
+			7: "relance_formelle",
+			15: "appel",
+			30: "mise_en_demeure",
+			40: "escalade",
+		}
 		for n in range(-3, 45):
 			result = run(day(n), [c], [invoice()], history)
 			planned = steps_of(result)
 			if n in expected:
 				self.assertEqual(planned, {"F1": expected[n]}, f"day {n}")
-				history.append(HistoryEntry("F1", expected[n], day(n), SENT, formal_notice=expected[n] == "mise_en_demeure"))
+				history.append(
+					HistoryEntry(
+						"F1", expected[n], day(n), SENT, formal_notice=expected[n] == "mise_en_demeure"
+					)
+				)
 			else:
 				self.assertEqual(planned, {}, f"day {n}")
 		self.assertEqual(reasons_of(run(day(60), [c], [invoice()], history)), {"F1": "scenario_complete"})
@@ -55,7 +65,9 @@ class TestStandardCalendar(unittest.TestCase):
 		self.assertEqual(run(day(0), [c], [invoice()]).skipped[0].reason, "not_yet_due")
 		history = [HistoryEntry("F1", "rappel_courtois", day(1))]
 		skip = run(day(3), [c], [invoice()], history).skipped[0]
-		self.assertEqual((skip.reason, skip.detail), ("waiting_next_step", f"relance_formelle@{day(7).isoformat()}"))
+		self.assertEqual(
+			(skip.reason, skip.detail), ("waiting_next_step", f"relance_formelle@{day(7).isoformat()}")
+		)
 
 	def test_catch_up_takes_the_latest_step_only(self):
 		# Nothing sent yet, 20 days late: the call (day 15), not three steps at once
@@ -80,8 +92,12 @@ class TestStandardCalendar(unittest.TestCase):
 	def test_no_two_steps_on_the_same_day(self):
 		# The courteous email went out late (day 7): the formal reminder (day 7) waits until tomorrow
 		history = [HistoryEntry("F1", "rappel_courtois", day(7))]
-		self.assertEqual(reasons_of(run(day(7), [customer()], [invoice()], history)), {"F1": "step_done_today"})
-		self.assertEqual(steps_of(run(day(8), [customer()], [invoice()], history)), {"F1": "relance_formelle"})
+		self.assertEqual(
+			reasons_of(run(day(7), [customer()], [invoice()], history)), {"F1": "step_done_today"}
+		)
+		self.assertEqual(
+			steps_of(run(day(8), [customer()], [invoice()], history)), {"F1": "relance_formelle"}
+		)
 
 
 class TestGroupingAndFigures(unittest.TestCase):
@@ -112,14 +128,28 @@ class TestGroupingAndFigures(unittest.TestCase):
 			{
 				"key": "frais",
 				"steps": [
-					{"key": "s1", "offset": 10, "channel": "email", "tone": "formel", "template": "formal",
-					 "fee": "15", "claim_interest": True, "claim_indemnity": True},
+					{
+						"key": "s1",
+						"offset": 10,
+						"channel": "email",
+						"tone": "formel",
+						"template": "formal",
+						"fee": "15",
+						"claim_interest": True,
+						"claim_indemnity": True,
+					},
 				],
 			}
 		)
 		scenarios = {**BUILTIN_SCENARIOS, "frais": scenario}
 		settings = PlanSettings(default_scenario="frais")
-		result = run(day(30), [customer()], [invoice(amount="1000"), invoice("F2", amount="500")], settings=settings, scenarios=scenarios)
+		result = run(
+			day(30),
+			[customer()],
+			[invoice(amount="1000"), invoice("F2", amount="500")],
+			settings=settings,
+			scenarios=scenarios,
+		)
 		action = result.actions[0]
 		# 1500 x 12.15 % x 30/365: 9.99 + 4.99 (each invoice rounded once)
 		self.assertEqual([l.interest for l in action.lines], [Decimal("9.99"), Decimal("4.99")])
@@ -127,8 +157,12 @@ class TestGroupingAndFigures(unittest.TestCase):
 		self.assertEqual(action.fee, Decimal("15.00"))
 		self.assertEqual(action.total, Decimal("1500") + Decimal("14.98") + Decimal("80") + Decimal("15"))
 		# A consumer pays no fee and no indemnity
-		consumer = run(day(30), [customer(kind=CONSUMER)], [invoice()], settings=settings, scenarios=scenarios).actions[0]
-		self.assertEqual((consumer.fee, consumer.indemnity, consumer.interest), (Decimal("0"), Decimal("0"), Decimal("0")))
+		consumer = run(
+			day(30), [customer(kind=CONSUMER)], [invoice()], settings=settings, scenarios=scenarios
+		).actions[0]
+		self.assertEqual(
+			(consumer.fee, consumer.indemnity, consumer.interest), (Decimal("0"), Decimal("0"), Decimal("0"))
+		)
 		self.assertIn("fee_not_allowed_consumer", consumer.notes)
 
 	def test_consumer_interest_runs_from_the_recorded_notice(self):
@@ -148,7 +182,10 @@ class TestGroupingAndFigures(unittest.TestCase):
 	def test_quebec_customer(self):
 		c = customer(regime=REGIME_QC, language="fr-CA")
 		action = run(day(7), [c], [invoice(currency="CAD")]).actions[0]
-		self.assertEqual((action.regime, action.language, action.interest, action.indemnity), ("QC", "fr-CA", Decimal("0"), Decimal("0")))
+		self.assertEqual(
+			(action.regime, action.language, action.interest, action.indemnity),
+			("QC", "fr-CA", Decimal("0"), Decimal("0")),
+		)
 
 
 class TestWhyNot(unittest.TestCase):
@@ -165,7 +202,14 @@ class TestWhyNot(unittest.TestCase):
 		reasons = reasons_of(run(day(10), [c], invoices))
 		self.assertEqual(
 			reasons,
-			{"F1": "paid", "F2": "cancelled", "F3": "on_hold", "F4": "disputed", "F5": "unknown_customer", "F6": "no_due_date"},
+			{
+				"F1": "paid",
+				"F2": "cancelled",
+				"F3": "on_hold",
+				"F4": "disputed",
+				"F5": "unknown_customer",
+				"F6": "no_due_date",
+			},
 		)
 		# A hold ends on its date; a customer-level hold covers all its invoices
 		self.assertEqual(steps_of(run(day(21), [c], [invoices[2]])), {"F3": "appel"})
@@ -175,12 +219,19 @@ class TestWhyNot(unittest.TestCase):
 	def test_below_minimum_and_min_gap(self):
 		c = customer()
 		settings = PlanSettings(min_amount=Decimal("50"))
-		self.assertEqual(reasons_of(run(day(1), [c], [invoice(amount="49.99")], settings=settings)), {"F1": "below_minimum"})
+		self.assertEqual(
+			reasons_of(run(day(1), [c], [invoice(amount="49.99")], settings=settings)),
+			{"F1": "below_minimum"},
+		)
 		history = [HistoryEntry("F2", "rappel_courtois", day(0), customer="C1")]
 		settings = PlanSettings(min_gap_days=5)
 		result = run(day(1), [c], [invoice()], history, settings=settings)
-		self.assertEqual((result.skipped[0].reason, result.skipped[0].detail), ("min_gap", day(5).isoformat()))
-		self.assertEqual(steps_of(run(day(5), [c], [invoice()], history, settings=settings)), {"F1": "rappel_courtois"})
+		self.assertEqual(
+			(result.skipped[0].reason, result.skipped[0].detail), ("min_gap", day(5).isoformat())
+		)
+		self.assertEqual(
+			steps_of(run(day(5), [c], [invoice()], history, settings=settings)), {"F1": "rappel_courtois"}
+		)
 
 	def test_no_contact_for_the_channel_and_letter_fallback(self):
 		no_email = customer(email="")
@@ -207,7 +258,9 @@ class TestPromisesAndArrangements(unittest.TestCase):
 		c = customer()
 		history = [HistoryEntry("F1", "rappel_courtois", day(1))]
 		promise = Promise(("F1",), due=day(12), made_on=day(3))
-		self.assertEqual(reasons_of(run(day(7), [c], [invoice()], history, promises=[promise])), {"F1": "promise_pending"})
+		self.assertEqual(
+			reasons_of(run(day(7), [c], [invoice()], history, promises=[promise])), {"F1": "promise_pending"}
+		)
 		# Day 13: promise broken; the formal reminder (due day 7) goes now, flagged
 		result = run(day(13), [c], [invoice()], history, promises=[promise])
 		self.assertEqual(steps_of(result), {"F1": "relance_formelle"})
@@ -217,26 +270,38 @@ class TestPromisesAndArrangements(unittest.TestCase):
 		c = customer()
 		history = [HistoryEntry("F1", "rappel_courtois", day(1))]
 		promise = Promise(("F1",), due=day(3), made_on=day(2))
-		self.assertEqual(steps_of(run(day(4), [c], [invoice()], history, promises=[promise])), {"F1": "relance_formelle"})
+		self.assertEqual(
+			steps_of(run(day(4), [c], [invoice()], history, promises=[promise])), {"F1": "relance_formelle"}
+		)
 
 	def test_kept_promise_does_not_escalate(self):
 		c = customer()
 		promise = Promise(("F1",), due=day(5), amount=Decimal("400"), made_on=day(2))
 		inv = invoice(payments=[(day(4), "400")])
 		history = [HistoryEntry("F1", "rappel_courtois", day(1))]
-		self.assertEqual(reasons_of(run(day(6), [c], [inv], history, promises=[promise])), {"F1": "waiting_next_step"})
+		self.assertEqual(
+			reasons_of(run(day(6), [c], [inv], history, promises=[promise])), {"F1": "waiting_next_step"}
+		)
 
 	def test_arrangement_kept_then_broken(self):
 		c = customer()
-		plan_ = Arrangement(("F1",), schedule=(Payment(day(10), Decimal("500")), Payment(day(40), Decimal("500"))), agreed_on=day(5))
+		plan_ = Arrangement(
+			("F1",),
+			schedule=(Payment(day(10), Decimal("500")), Payment(day(40), Decimal("500"))),
+			agreed_on=day(5),
+		)
 		inv = invoice(payments=[(day(9), "500")])
 		result = run(day(20), [c], [inv], promises=(), arrangements=[plan_])
-		self.assertEqual((result.skipped[0].reason, result.skipped[0].detail), ("arrangement_active", day(40).isoformat()))
+		self.assertEqual(
+			(result.skipped[0].reason, result.skipped[0].detail), ("arrangement_active", day(40).isoformat())
+		)
 		broken = run(day(42), [c], [inv], arrangements=[plan_])
 		self.assertEqual(steps_of(broken), {"F1": "mise_en_demeure"})
 		self.assertIn("arrangement_broken", broken.actions[0].lines[0].notes)
 		# Nothing paid at all: broken after the first date
-		self.assertEqual(steps_of(run(day(11), [c], [invoice()], arrangements=[plan_])), {"F1": "relance_formelle"})
+		self.assertEqual(
+			steps_of(run(day(11), [c], [invoice()], arrangements=[plan_])), {"F1": "relance_formelle"}
+		)
 
 
 class TestScenarios(unittest.TestCase):
@@ -253,7 +318,9 @@ class TestScenarios(unittest.TestCase):
 		self.assertEqual(steps_of(run(day(-5), [c], [invoice()])), {"F1": "rappel_echeance"})
 		self.assertEqual(steps_of(run(day(-6), [c], [invoice()])), {})
 		line = run(day(-5), [c], [invoice()]).actions[0].lines[0]
-		self.assertEqual((line.days_late, line.outstanding, line.interest), (-5, Decimal("1000.00"), Decimal("0")))
+		self.assertEqual(
+			(line.days_late, line.outstanding, line.interest), (-5, Decimal("1000.00"), Decimal("0"))
+		)
 
 	def test_validation_names_the_step_and_field(self):
 		def steps(*items):
@@ -270,7 +337,12 @@ class TestScenarios(unittest.TestCase):
 			(steps({**ok, "offset": "x"}), "a", "offset", "whole number"),
 			(steps({**ok, "colour": "red"}), "a", "colour", "unknown field"),
 			(steps({**ok, "channel": "phone", "formal_notice": True}), "a", "formal_notice", "written"),
-			(steps(ok, {**ok, "key": "b", "relative_to": "previous", "offset": 0}), "b", "offset", "at least 1 day"),
+			(
+				steps(ok, {**ok, "key": "b", "relative_to": "previous", "offset": 0}),
+				"b",
+				"offset",
+				"at least 1 day",
+			),
 			({"key": "s", "steps": []}, None, "steps", "non-empty"),
 		]
 		for data, step, field, text in cases:

@@ -9,7 +9,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from relance_erpnext.dunning import HistoryEntry, Hold, PlanSettings, late_interest
-from relance_erpnext.dunning.models import BUSINESS, CONSUMER, DONE_STATUSES, REGIME_FR, REGIME_QC, PLANNED, Promise
+from relance_erpnext.dunning.models import (
+	BUSINESS,
+	CONSUMER,
+	DONE_STATUSES,
+	PLANNED,
+	REGIME_FR,
+	REGIME_QC,
+	Promise,
+)
 from relance_erpnext.dunning.scenarios import BUILTIN_SCENARIOS
 
 from .helpers import customer, invoice, run
@@ -43,7 +51,9 @@ def books(draw):
 		paid = []
 		if draw(st.booleans()):
 			paid.append((due + timedelta(days=draw(st.integers(-20, 40))), str(min(amount, draw(amounts)))))
-		hold = draw(st.sampled_from([None, Hold("hold", "x", due + timedelta(days=20)), Hold("dispute", "y")]))
+		hold = draw(
+			st.sampled_from([None, Hold("hold", "x", due + timedelta(days=20)), Hold("dispute", "y")])
+		)
 		invoices.append(
 			invoice(
 				f"F{i:03d}",
@@ -79,7 +89,9 @@ class TestPlanProperties(unittest.TestCase):
 		customers, invoices, history, promises, as_of, plan_settings = book
 		first = run(as_of, customers, invoices, history, plan_settings, promises=promises)
 		replay = [
-			HistoryEntry(line.invoice, line.step, as_of, PLANNED, action.channel, action.formal_notice, action.customer)
+			HistoryEntry(
+				line.invoice, line.step, as_of, PLANNED, action.channel, action.formal_notice, action.customer
+			)
 			for action in first.actions
 			for line in action.lines
 		]
@@ -87,7 +99,9 @@ class TestPlanProperties(unittest.TestCase):
 		self.assertEqual(second.actions, ())
 		# Every invoice is accounted for, exactly once, in each plan
 		for result in (first, second):
-			seen = [line.invoice for a in result.actions for line in a.lines] + [s.invoice for s in result.skipped]
+			seen = [line.invoice for a in result.actions for line in a.lines] + [
+				s.invoice for s in result.skipped
+			]
 			self.assertEqual(sorted(seen), sorted(inv.id for inv in invoices))
 
 	@PROPERTY_SETTINGS
@@ -99,7 +113,9 @@ class TestPlanProperties(unittest.TestCase):
 		done = {(h.invoice, h.step) for h in history if h.status in DONE_STATUSES}
 		pending = {i for p in promises if as_of <= p.due for i in p.invoices}
 		for action in result.actions:
-			self.assertEqual(action.total, action.outstanding + action.interest + action.indemnity + action.fee)
+			self.assertEqual(
+				action.total, action.outstanding + action.interest + action.indemnity + action.fee
+			)
 			for line in action.lines:
 				inv = by_id[line.invoice]
 				self.assertGreater(inv.outstanding, 0)

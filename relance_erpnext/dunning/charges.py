@@ -161,12 +161,30 @@ def late_interest(
 	rates: ReferenceRates,
 	notice_day: date | None = None,
 	notice_days: int = 0,
+	cache: dict | None = None,
 ) -> tuple[Decimal, date | None, tuple[RatePeriod, ...]]:
 	"""Interest due on `as_of` for this invoice, rounded once to the cent, with the rate periods used.
 
 	Each instalment accrues from its own start day on its own unpaid balance; a payment made on day P
-	stops accrual on what it paid from P + 1.
+	stops accrual on what it paid from P + 1. `cache` (a dict kept for one planning run) shares the
+	rate periods between invoices with the same regime, start day and date.
 	"""
+	if len(invoice.instalments) == 1 and not invoice.payments:
+		# One amount, one due date, nothing paid: amount x sum(rate x days) / 36500
+		inst = invoice.instalments[0]
+		start = interest_start(customer, inst.due, notice_day, notice_days)
+		if start is None or start > as_of or inst.amount <= 0:
+			return ZERO, None, ()
+		key = (customer.regime, customer.kind, customer.contract_rate, start, as_of)
+		known = cache.get(key) if cache is not None else None
+		if known is None:
+			raw = rate_periods(customer, start, as_of, rates)
+			factor = sum((rate * ((end - begin).days + 1) for begin, end, rate, _ in raw), ZERO)
+			known = (factor, _merge_periods(raw))
+			if cache is not None:
+				cache[key] = known
+		factor, periods = known
+		return round_money(inst.amount * factor / (100 * YEAR_DAYS), invoice.currency), start, periods
 	exact = ZERO
 	first_start = None
 	used: list[tuple[date, date, Decimal, str]] = []

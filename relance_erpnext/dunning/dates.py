@@ -78,7 +78,7 @@ def due_days_end_of_month(issued: date, days: int) -> date:
 
 
 def due_45_days_end_of_month(issued: date, method: str = EOM_45_THEN_END) -> date:
-	""""45 jours fin de mois" by method a (date + 45 then end of month) or b (end of month + 45)."""
+	""" "45 jours fin de mois" by method a (date + 45 then end of month) or b (end of month + 45)."""
 	if method == EOM_45_THEN_END:
 		return due_days_end_of_month(issued, 45)
 	if method == END_THEN_45:

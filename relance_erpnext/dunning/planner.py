@@ -7,6 +7,7 @@ one day).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -40,6 +41,7 @@ from .models import (
 )
 from .money import round_money
 from .rates import ReferenceRates
+from .scenarios import nominal_offsets
 
 # Why an open invoice gets no action today
 PAID = "paid"
@@ -69,21 +71,25 @@ NOTE_FEE_NOT_ALLOWED = "fee_not_allowed_consumer"
 NOTE_INTEREST_FROM_NOTICE = "interest_runs_from_notice"
 
 ONE_DAY = timedelta(days=1)
-_SHIFTS = [timedelta(days=n) for n in range(-400, 401)]
-
-
-def _shift(day: date, days: int) -> date:
-	# timedelta objects are cached: this is the hot loop of a million-invoice run
-	return day + (_SHIFTS[days + 400] if -400 <= days <= 400 else timedelta(days=days))
+_NOTICE_STATUSES = frozenset((SENT, DONE))
+_new_skip = tuple.__new__  # a NamedTuple built in C: one Skip per open invoice
 
 
 class _ScenarioIndex:
-	__slots__ = ("index", "scenario", "steps")
+	__slots__ = ("first_offset", "index", "keys", "nominal", "scenario", "steps", "timing")
 
 	def __init__(self, scenario: Scenario):
 		self.scenario = scenario
 		self.steps = scenario.steps
+		self.keys = tuple(step.key for step in scenario.steps)
 		self.index = {step.key: i for i, step in enumerate(scenario.steps)}
+		# (counts from the previous step?, offset) per step, precomputed for the hot loop
+		self.timing = tuple(
+			(step.relative_to == FROM_PREVIOUS, timedelta(days=step.offset)) for step in scenario.steps
+		)
+		# Days from the due date of each step when none was done yet (the fast path, no history)
+		self.nominal = tuple(nominal_offsets(scenario))
+		self.first_offset = self.nominal[0] if self.nominal else 0
 
 
 def plan(
@@ -99,30 +105,26 @@ def plan(
 ) -> Plan:
 	"""Plan one dunning day. Changes nothing: the result is a value."""
 	invoices = sorted(invoices, key=attrgetter("id"))
-	invoice_customer = {inv.id: inv.customer for inv in invoices}
 	indexes = {key: _ScenarioIndex(sc) for key, sc in scenarios.items()}
 
-	done_steps: dict[str, dict[str, date]] = {}
-	notice_day: dict[str, date] = {}
+	# History, indexed in bulk: the latest day of each live step per invoice, the first formal notice,
+	# and (only when a minimum gap is set) the last contact with each customer
+	live = [entry for entry in history if entry.status in DONE_STATUSES]
+	live.sort(key=attrgetter("day"))
+	done_steps: dict[str, dict[str, date]] = defaultdict(dict)
+	for entry in live:
+		done_steps[entry.invoice][entry.step] = entry.day
+	notice_day = {
+		entry.invoice: entry.day
+		for entry in reversed(live)
+		if entry.formal_notice and entry.status in _NOTICE_STATUSES
+	}
 	last_contact: dict[str, date] = {}
-	for entry in history:
-		if entry.status not in DONE_STATUSES:
-			continue
-		steps = done_steps.get(entry.invoice)
-		if steps is None:
-			steps = done_steps[entry.invoice] = {}
-		previous = steps.get(entry.step)
-		if previous is None or entry.day > previous:
-			steps[entry.step] = entry.day
-		if entry.formal_notice and entry.status in (SENT, DONE):
-			known = notice_day.get(entry.invoice)
-			if known is None or entry.day < known:
-				notice_day[entry.invoice] = entry.day
-		customer_id = entry.customer or invoice_customer.get(entry.invoice)
-		if customer_id:
-			known = last_contact.get(customer_id)
-			if known is None or entry.day > known:
-				last_contact[customer_id] = entry.day
+	if settings.min_gap_days:
+		invoice_customer = {inv.id: inv.customer for inv in invoices}
+		last_contact = {
+			(entry.customer or invoice_customer.get(entry.invoice, "")): entry.day for entry in live
+		}
 
 	promise_of: dict[str, Promise] = {}
 	for promise in sorted(promises, key=lambda p: (p.due, p.made_on or p.due)):
@@ -138,7 +140,7 @@ def plan(
 	min_amount = settings.min_amount
 	min_gap = settings.min_gap_days
 	grace = timedelta(days=settings.promise_grace_days)
-	step_gap = max(1, min_gap)
+	step_gap = timedelta(days=max(1, min_gap))
 	default_scenario = settings.default_scenario
 
 	skipped: list[Skip] = []
@@ -146,20 +148,26 @@ def plan(
 	groups: dict[tuple[str, str, str, str], list[ActionLine]] = {}
 	group_info: dict[tuple[str, str, str, str], tuple[Customer, Scenario, Step, tuple[str, ...]]] = {}
 	errors: dict[str, None] = {}
+	interest_cache: dict = {}
 
+	escalations_possible = bool(promise_of or arrangement_of)
+	customers_get = customers.get
+	indexes_get = indexes.get
+	done_get = done_steps.get
+	new_skip = _new_skip
 	for inv in invoices:
 		inv_id = inv.id
 		customer_id = inv.customer
 		if inv.cancelled:
-			skip(Skip(inv_id, customer_id, CANCELLED_INVOICE))
+			skip(new_skip(Skip, (inv_id, customer_id, CANCELLED_INVOICE, "")))
 			continue
-		customer = customers.get(customer_id)
+		customer = customers_get(customer_id)
 		if customer is None:
-			skip(Skip(inv_id, customer_id, UNKNOWN_CUSTOMER))
+			skip(new_skip(Skip, (inv_id, customer_id, UNKNOWN_CUSTOMER, "")))
 			continue
 		instalments = inv.instalments
 		if not instalments:
-			skip(Skip(inv_id, customer_id, NO_DUE_DATE))
+			skip(new_skip(Skip, (inv_id, customer_id, NO_DUE_DATE, "")))
 			continue
 		# The schedule is anchored on the oldest instalment still unpaid
 		if not inv.payments and len(instalments) == 1:
@@ -169,7 +177,7 @@ def plan(
 			open_amount = inv.outstanding
 			anchor = _oldest_unpaid_due(inv)
 		if open_amount <= ZERO or anchor is None:
-			skip(Skip(inv_id, customer_id, PAID))
+			skip(new_skip(Skip, (inv_id, customer_id, PAID, "")))
 			continue
 		hold = inv.hold or customer.hold
 		if hold is not None and hold.active_on(as_of):
@@ -184,25 +192,34 @@ def plan(
 			continue
 
 		scenario_key = inv.scenario or customer.scenario or default_scenario
-		index = indexes.get(scenario_key)
+		index = indexes_get(scenario_key)
 		if index is None:
-			skip(Skip(inv_id, customer_id, UNKNOWN_SCENARIO, scenario_key))
+			skip(new_skip(Skip, (inv_id, customer_id, UNKNOWN_SCENARIO, scenario_key)))
+			continue
+		done = done_get(inv_id)
+		if done is None and not escalations_possible and (as_of - anchor).days < index.first_offset:
+			# Fast path: nothing done yet and the first step's day has not come
+			first_day = (anchor + index.timing[0][1]).isoformat()
+			if as_of <= anchor:
+				skip(new_skip(Skip, (inv_id, customer_id, NOT_YET_DUE, first_day)))
+			else:
+				skip(new_skip(Skip, (inv_id, customer_id, WAITING_NEXT_STEP, f"{index.keys[0]}@{first_day}")))
 			continue
 		steps = index.steps
-		done = done_steps.get(inv_id)
 		last = -1
 		last_day = None
 		if done:
-			for i in range(len(steps) - 1, -1, -1):
-				day = done.get(steps[i].key)
+			keys = index.keys
+			for i in range(len(keys) - 1, -1, -1):
+				day = done.get(keys[i])
 				if day is not None:
 					last, last_day = i, day
 					break
 		if last == len(steps) - 1:
-			skip(Skip(inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key))
+			skip(new_skip(Skip, (inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key)))
 			continue
 		if last_day is not None and last_day >= as_of:
-			skip(Skip(inv_id, customer_id, STEP_DONE_TODAY, steps[last].key))
+			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, steps[last].key)))
 			continue
 
 		escalate_note = None
@@ -213,7 +230,7 @@ def plan(
 			if state is not None:
 				kind, detail = state
 				if kind in (PROMISE_PENDING, ARRANGEMENT_ACTIVE):
-					skip(Skip(inv_id, customer_id, kind, detail))
+					skip(new_skip(Skip, (inv_id, customer_id, kind, detail)))
 					continue
 				escalate_note = kind
 
@@ -221,13 +238,14 @@ def plan(
 		chosen = -1
 		first_date = None
 		prev_day = last_day
-		earliest = _shift(last_day, step_gap) if last_day is not None else None
+		earliest = last_day + step_gap if last_day is not None else None
+		timing = index.timing
 		for i in range(last + 1, len(steps)):
-			step = steps[i]
-			if step.relative_to == FROM_PREVIOUS and prev_day is not None:
-				day = _shift(prev_day, step.offset)
+			from_previous, offset = timing[i]
+			if from_previous and prev_day is not None:
+				day = prev_day + offset
 			else:
-				day = _shift(anchor, step.offset)
+				day = anchor + offset
 			if earliest is not None and day < earliest:
 				day = earliest
 			if first_date is None:
@@ -244,18 +262,28 @@ def plan(
 				break
 		if chosen == -1:
 			if as_of <= anchor and (first_date is None or first_date > as_of):
-				skip(Skip(inv_id, customer_id, NOT_YET_DUE, first_date.isoformat()))
+				skip(new_skip(Skip, (inv_id, customer_id, NOT_YET_DUE, first_date.isoformat())))
 			else:
-				skip(Skip(inv_id, customer_id, WAITING_NEXT_STEP, f"{steps[last + 1].key}@{first_date.isoformat()}"))
+				skip(
+					new_skip(
+						Skip,
+						(
+							inv_id,
+							customer_id,
+							WAITING_NEXT_STEP,
+							f"{steps[last + 1].key}@{first_date.isoformat()}",
+						),
+					)
+				)
 			continue
 
 		if min_amount and open_amount < min_amount:
-			skip(Skip(inv_id, customer_id, BELOW_MINIMUM, str(min_amount)))
+			skip(new_skip(Skip, (inv_id, customer_id, BELOW_MINIMUM, str(min_amount))))
 			continue
 		if min_gap:
 			contacted = last_contact.get(customer_id)
 			if contacted is not None and (as_of - contacted).days < min_gap:
-				skip(Skip(inv_id, customer_id, MIN_GAP, _shift(contacted, min_gap).isoformat()))
+				skip(Skip(inv_id, customer_id, MIN_GAP, (contacted + timedelta(days=min_gap)).isoformat()))
 				continue
 
 		step = steps[chosen]
@@ -263,30 +291,30 @@ def plan(
 		action_notes: tuple[str, ...] = ()
 		if channel == EMAIL and not customer.email:
 			if not customer.address:
-				skip(Skip(inv_id, customer_id, NO_CONTACT, EMAIL))
+				skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, EMAIL)))
 				continue
 			channel = LETTER
 			action_notes = (NOTE_EMAIL_MISSING_LETTER,)
 		elif channel in POSTAL_CHANNELS and not customer.address:
-			skip(Skip(inv_id, customer_id, NO_CONTACT, channel))
+			skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, channel)))
 			continue
 		elif channel == PHONE and not customer.phone:
-			skip(Skip(inv_id, customer_id, NO_CONTACT, PHONE))
+			skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, PHONE)))
 			continue
 
+		extra_notes: tuple[str, ...] = ()
+		if chosen > last + 1:
+			extra_notes = (f"{NOTE_STEPS_SKIPPED}:{','.join(index.keys[last + 1 : chosen])}",)
+		if escalate_note:
+			extra_notes = (*extra_notes, escalate_note)
 		try:
-			line = _line(inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id))
+			line = _line(
+				inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
+			)
 		except RateMissing as exc:
 			errors[str(exc)] = None
-			skip(Skip(inv_id, customer_id, RATE_MISSING, exc.day.isoformat()))
+			skip(new_skip(Skip, (inv_id, customer_id, RATE_MISSING, exc.day.isoformat())))
 			continue
-		notes = line.notes
-		if chosen > last + 1:
-			notes = (*notes, f"{NOTE_STEPS_SKIPPED}:{','.join(s.key for s in steps[last + 1 : chosen])}")
-		if escalate_note:
-			notes = (*notes, escalate_note)
-		if notes is not line.notes:
-			line = _replace_notes(line, notes)
 		key = (customer_id, inv.currency, scenario_key, step.key)
 		lines = groups.get(key)
 		if lines is None:
@@ -349,6 +377,8 @@ def _line(
 	anchor: date,
 	rates: ReferenceRates,
 	notice: date | None,
+	extra_notes: tuple[str, ...],
+	interest_cache: dict,
 ) -> ActionLine:
 	late = (as_of - anchor).days
 	overdue, _ = overdue_outstanding(inv, as_of)
@@ -359,7 +389,9 @@ def _line(
 	periods = ()
 	notes: tuple[str, ...] = ()
 	if step.claim_interest and late > 0:
-		interest, interest_from, periods = late_interest(inv, customer, as_of, rates, notice, step.notice_days)
+		interest, interest_from, periods = late_interest(
+			inv, customer, as_of, rates, notice, step.notice_days, interest_cache
+		)
 		if interest_from is None:
 			notes = (NOTE_INTEREST_FROM_NOTICE,)
 	indemnity = ZERO
@@ -367,6 +399,8 @@ def _line(
 		indemnity, note = recovery_indemnity(inv, customer, late)
 		if note:
 			notes = (*notes, note)
+	if extra_notes:
+		notes = (*notes, *extra_notes)
 	return ActionLine(
 		invoice=inv.id,
 		step=step.key,
@@ -377,21 +411,6 @@ def _line(
 		indemnity=indemnity,
 		interest_from=interest_from,
 		periods=periods,
-		notes=notes,
-	)
-
-
-def _replace_notes(line: ActionLine, notes: tuple[str, ...]) -> ActionLine:
-	return ActionLine(
-		invoice=line.invoice,
-		step=line.step,
-		due=line.due,
-		days_late=line.days_late,
-		outstanding=line.outstanding,
-		interest=line.interest,
-		indemnity=line.indemnity,
-		interest_from=line.interest_from,
-		periods=line.periods,
 		notes=notes,
 	)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
+from itertools import pairwise
 
 from .errors import RateMissing, RateTableError
 
@@ -33,7 +34,7 @@ class RateTable:
 		if not rows:
 			raise RateTableError(f"{name}: the table is empty")
 		rows = sorted(rows, key=lambda row: row.valid_from)
-		for previous, row in zip(rows, rows[1:], strict=False):
+		for previous, row in pairwise(rows):
 			if previous.valid_until is None:
 				raise RateTableError(f"{name}: only the last period may be open-ended")
 			if (row.valid_from - previous.valid_until).days != 1:
@@ -63,7 +64,8 @@ class RateTable:
 
 	def boundaries(self, start: date, end: date) -> list[date]:
 		"""First days of the periods that begin inside (start, end]."""
-		return [s for s in self._starts if start < s <= end]
+		starts = self._starts
+		return starts[bisect_right(starts, start) : bisect_right(starts, end)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,10 @@ REASONS: dict[str, tuple[str, str]] = {
 	),
 	"unknown_scenario": ("unknown scenario {detail}", "scénario inconnu {detail}"),
 	"not_yet_due": ("not yet due (first reminder {detail})", "pas encore échue (premier rappel le {detail})"),
-	"waiting_next_step": ("waiting for the next step ({detail})", "en attente de l'étape suivante ({detail})"),
+	"waiting_next_step": (
+		"waiting for the next step ({detail})",
+		"en attente de l'étape suivante ({detail})",
+	),
 	"step_done_today": ("step {detail} already done today", "étape {detail} déjà faite aujourd'hui"),
 	"scenario_complete": (
 		"every step done (last: {detail}); follow up by hand",
@@ -39,7 +42,10 @@ NOTES: dict[str, tuple[str, str]] = {
 	"steps_skipped": ("earlier steps skipped (catch-up): {detail}", "étapes sautées (rattrapage) : {detail}"),
 	"promise_broken": ("payment promise broken: escalated", "promesse de paiement non tenue : escalade"),
 	"arrangement_broken": ("payment plan broken: escalated", "échéancier non respecté : escalade"),
-	"no_email_sent_by_letter": ("no email address: sent by letter", "pas d'adresse e-mail : envoi par courrier"),
+	"no_email_sent_by_letter": (
+		"no email address: sent by letter",
+		"pas d'adresse e-mail : envoi par courrier",
+	),
 	"fee_not_allowed_consumer": (
 		"no fee charged to a consumer",
 		"aucun frais facturé à un consommateur",

@@ -48,7 +48,16 @@ STANDARD = Scenario(
 			claim_interest=True,
 			claim_indemnity=True,
 		),
-		_step("appel", "Appel téléphonique", 15, PHONE, FORMEL, "call", claim_interest=True, claim_indemnity=True),
+		_step(
+			"appel",
+			"Appel téléphonique",
+			15,
+			PHONE,
+			FORMEL,
+			"call",
+			claim_interest=True,
+			claim_indemnity=True,
+		),
 		_step(
 			"mise_en_demeure",
 			"Dernier avis – mise en demeure",
@@ -176,7 +185,9 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 			if index == 0:
 				raise ScenarioError(name, label, "relative_to", "the first step cannot follow a previous one")
 			if step.offset < 1:
-				raise ScenarioError(name, label, "offset", "a step after the previous one needs at least 1 day")
+				raise ScenarioError(
+					name, label, "offset", "a step after the previous one needs at least 1 day"
+				)
 		if not (step.template or "").strip():
 			raise ScenarioError(name, label, "template", "a step needs a template")
 		if not isinstance(step.fee, Decimal) or not step.fee.is_finite() or step.fee < ZERO:
@@ -185,7 +196,10 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 			raise ScenarioError(name, label, "notice_days", "the delay given is 0 days or more")
 		if step.formal_notice and step.channel in (PHONE, ESCALATION):
 			raise ScenarioError(
-				name, label, "formal_notice", "a formal notice must be written (email, letter, registered letter)"
+				name,
+				label,
+				"formal_notice",
+				"a formal notice must be written (email, letter, registered letter)",
 			)
 		offset = step.offset if step.relative_to == FROM_DUE or previous_offset is None else None
 		if offset is None:
@@ -238,7 +252,9 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 			if offset is None or str(raw["offset"]).strip().lstrip("+-").isdigit() is False:
 				raise ValueError
 		except (TypeError, ValueError):
-			raise ScenarioError(name, label, "offset", f"expected a whole number of days, got {raw['offset']!r}")
+			raise ScenarioError(
+				name, label, "offset", f"expected a whole number of days, got {raw['offset']!r}"
+			)
 		try:
 			fee = Decimal(str(raw.get("fee", "0")).replace(",", "."))
 		except InvalidOperation:
@@ -246,7 +262,9 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 		try:
 			notice_days = int(raw.get("notice_days", 0) or 0)
 		except (TypeError, ValueError):
-			raise ScenarioError(name, label, "notice_days", f"expected a whole number, got {raw['notice_days']!r}")
+			raise ScenarioError(
+				name, label, "notice_days", f"expected a whole number, got {raw['notice_days']!r}"
+			)
 		notify = raw.get("notify") or ()
 		if isinstance(notify, str):
 			notify = tuple(n.strip() for n in notify.split(",") if n.strip())
