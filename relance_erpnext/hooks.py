@@ -20,22 +20,37 @@ required_apps = ["frappe/erpnext"]
 # ------------
 
 # before_install = "relance_erpnext.install.before_install"
-# after_install = "relance_erpnext.install.after_install"
+after_install = "relance_erpnext.install.after_install"
 
 # Uninstallation
 # ------------
 
-# before_uninstall = "relance_erpnext.uninstall.before_uninstall"
+before_uninstall = "relance_erpnext.uninstall.before_uninstall"
 
 # Document Events
 # ---------------
 
-# doc_events = {}
+doc_events = {
+	"Payment Entry": {
+		"on_submit": "relance_erpnext.overrides.payments.on_payment_submit",
+		"on_cancel": "relance_erpnext.overrides.payments.on_payment_cancel",
+	},
+	"Sales Invoice": {
+		# A credit note pays the invoice it returns against
+		"on_submit": "relance_erpnext.overrides.payments.on_payment_submit",
+		"on_cancel": [
+			"relance_erpnext.overrides.payments.on_payment_cancel",
+			"relance_erpnext.overrides.payments.on_invoice_cancel",
+		],
+	},
+}
 
 # Scheduled Tasks
 # ---------------
 
-# scheduler_events = {}
+scheduler_events = {
+	"daily_long": ["relance_erpnext.tasks.run_daily_follow_up"],
+}
 
 # Testing
 # -------

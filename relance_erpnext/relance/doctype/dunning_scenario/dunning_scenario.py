@@ -1,0 +1,35 @@
+# Copyright (c) 2026, relance_erpnext contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+
+from relance_erpnext.dunning import ScenarioError, scenario_from_dict
+from relance_erpnext.services.mapping import scenario_dict
+
+
+class DunningScenario(Document):
+	def validate(self):
+		"""The core's validation, the one rule for every source of scenarios."""
+		try:
+			scenario_from_dict(scenario_dict(self.scenario_key, self.scenario_name, self.steps))
+		except ScenarioError as exc:
+			where = _("Step {0}").format(exc.step) if exc.step else _("Scenario")
+			frappe.throw(
+				_("{0}, field {1}: {2}").format(where, _(exc.field), _(exc.message)),
+				title=_("Invalid scenario"),
+			)
+
+
+@frappe.whitelist()
+def preview(company: str, as_of: str | None = None) -> dict:
+	"""What would go out today for this company, and why the rest is skipped (changes nothing)."""
+	from frappe.utils import getdate, today
+
+	from relance_erpnext.dunning import plan_to_dict
+	from relance_erpnext.services.runner import make_plan
+
+	frappe.has_permission("Follow-up Log", "read", throw=True)
+	_, result = make_plan(company, getdate(as_of or today()))
+	return plan_to_dict(result)

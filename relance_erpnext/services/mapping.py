@@ -1,0 +1,117 @@
+"""The only place where Frappe values become core values and back: floats to Decimal, dates, codes."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from frappe.utils import flt, getdate
+
+from relance_erpnext.dunning import models as core
+
+FLOAT_PLACES = 9  # floats from MariaDB DECIMAL(21,9) columns
+
+
+def to_decimal(value) -> Decimal:
+	"""A Frappe currency float (or None) to a Decimal, once, at the boundary."""
+	return Decimal(str(flt(value, FLOAT_PLACES))).normalize() if value else Decimal("0")
+
+
+def to_float(value: Decimal, precision: int = 2) -> float:
+	return flt(float(value), precision)
+
+
+def to_date(value) -> date | None:
+	return getdate(value) if value else None
+
+
+def language_code(frappe_language: str | None, regime: str) -> str:
+	"""Frappe's language codes (fr, fr-CA, en, en-US…) to the letters' fr-FR, fr-CA, en."""
+	code = (frappe_language or "").lower()
+	if code.startswith("en"):
+		return "en"
+	if code in ("fr-ca", "fr_ca"):
+		return "fr-CA"
+	if code.startswith("fr"):
+		return "fr-CA" if regime == core.REGIME_QC else "fr-FR"
+	return "fr-CA" if regime == core.REGIME_QC else "fr-FR"
+
+
+def regime_of_country(country: str | None) -> str:
+	return (
+		core.REGIME_QC
+		if (country or "").strip().lower() in ("canada", "ca", "québec", "quebec")
+		else core.REGIME_FR
+	)
+
+
+def customer_kind(customer_type: str | None) -> str:
+	return core.CONSUMER if customer_type == "Individual" else core.BUSINESS
+
+
+STATUS_TO_CORE = {
+	"Planned": core.PLANNED,
+	"Sent": core.SENT,
+	"Done": core.DONE,
+	"Unknown": core.UNKNOWN,
+	"Failed": core.FAILED,
+	"Cancelled": core.CANCELLED,
+}
+
+
+def scenario_from_doc(doc) -> core.Scenario:
+	"""A Dunning Scenario document (or dict with its steps) to a validated core Scenario."""
+	from relance_erpnext.dunning import scenario_from_dict
+
+	return scenario_from_dict(
+		scenario_dict(
+			doc.get("scenario_key") or doc.get("name"), doc.get("scenario_name"), doc.get("steps") or []
+		)
+	)
+
+
+def scenario_dict(key: str, name: str | None, steps) -> dict:
+	return {
+		"key": key,
+		"name": name or key,
+		"steps": [
+			{
+				"key": step.get("step_key"),
+				"label": step.get("label"),
+				"offset": step.get("offset_days") if step.get("offset_days") is not None else "",
+				"relative_to": step.get("relative_to") or core.FROM_DUE,
+				"channel": step.get("channel"),
+				"tone": step.get("tone"),
+				"template": step.get("template"),
+				"fee": str(to_decimal(step.get("fee"))),
+				"claim_interest": bool(step.get("claim_interest")),
+				"claim_indemnity": bool(step.get("claim_indemnity")),
+				"formal_notice": bool(step.get("formal_notice")),
+				"notice_days": int(step.get("notice_days") or 0),
+				"notify": [step.get("notify_role")] if step.get("notify_role") else [],
+			}
+			for step in steps
+		],
+	}
+
+
+def step_rows(scenario: core.Scenario) -> list[dict]:
+	"""A core scenario's steps as Dunning Scenario Step rows (install of the built-in scenarios)."""
+	return [
+		{
+			"step_key": step.key,
+			"label": step.label,
+			"offset_days": step.offset,
+			"relative_to": step.relative_to,
+			"channel": step.channel,
+			"tone": step.tone,
+			"template": step.template,
+			"fee": float(step.fee),
+			"claim_interest": int(step.claim_interest),
+			"claim_indemnity": int(step.claim_indemnity),
+			"formal_notice": int(step.formal_notice),
+			"notice_days": step.notice_days,
+			"notify_role": step.notify[0] if step.notify else None,
+		}
+		for step in scenario.steps
+	]

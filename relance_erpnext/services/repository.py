@@ -1,0 +1,372 @@
+"""Bulk reads from ERPNext into core objects: a fixed handful of queries per company, whatever the
+number of invoices (never one query per invoice)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import frappe
+from frappe.query_builder import Order
+
+from relance_erpnext.dunning import models as core
+from relance_erpnext.dunning import scenario_from_dict
+from relance_erpnext.dunning.rates import TABLE_NAMES, ReferenceRates, parse_rate_table
+from relance_erpnext.services.mapping import (
+	STATUS_TO_CORE,
+	customer_kind,
+	language_code,
+	regime_of_country,
+	scenario_dict,
+	to_date,
+	to_decimal,
+)
+
+TOLERANCE = Decimal("0.005")
+
+
+@dataclass
+class Book:
+	company: str
+	regime: str
+	customers: dict[str, core.Customer] = field(default_factory=dict)
+	invoices: list[core.Invoice] = field(default_factory=list)
+	history: list[core.HistoryEntry] = field(default_factory=list)
+	promises: list[core.Promise] = field(default_factory=list)
+	arrangements: list[core.Arrangement] = field(default_factory=list)
+	contact_emails: dict[str, str] = field(default_factory=dict)  # invoice -> contact email on the invoice
+
+
+def _open_invoice_filter(si, company: str):
+	return (si.company == company) & (si.docstatus == 1) & (si.is_return == 0) & (si.outstanding_amount > 0)
+
+
+def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
+	"""Every open Sales Invoice of the company (or only `invoice_names`), with what the rules need."""
+	country = frappe.db.get_value("Company", company, "country")
+	regime = regime_of_country(country)
+	book = Book(company=company, regime=regime)
+
+	si = frappe.qb.DocType("Sales Invoice")
+	condition = _open_invoice_filter(si, company)
+	if invoice_names is not None:
+		if not invoice_names:
+			return book
+		condition = condition & si.name.isin(invoice_names)
+	invoice_rows = (
+		frappe.qb.from_(si)
+		.select(
+			si.name,
+			si.customer,
+			si.currency,
+			si.posting_date,
+			si.due_date,
+			si.grand_total,
+			si.rounded_total,
+			si.disable_rounded_total,
+			si.outstanding_amount,
+			si.contact_email,
+			si.relance_scenario,
+			si.relance_hold,
+			si.relance_hold_kind,
+			si.relance_hold_reason,
+			si.relance_hold_until,
+		)
+		.where(condition)
+		.orderby(si.name)
+		.run(as_dict=True)
+	)
+	if not invoice_rows:
+		return book
+
+	ps = frappe.qb.DocType("Payment Schedule")
+	schedules: dict[str, list[core.Instalment]] = defaultdict(list)
+	for row in (
+		frappe.qb.from_(ps)
+		.join(si)
+		.on(ps.parent == si.name)
+		.select(ps.parent, ps.due_date, ps.payment_amount)
+		.where((ps.parenttype == "Sales Invoice") & condition)
+		.orderby(ps.parent)
+		.orderby(ps.idx)
+		.run(as_dict=True)
+	):
+		if row.due_date:
+			schedules[row.parent].append(
+				core.Instalment(to_date(row.due_date), to_decimal(row.payment_amount))
+			)
+
+	ple = frappe.qb.DocType("Payment Ledger Entry")
+	payments: dict[str, list[core.Payment]] = defaultdict(list)
+	for row in (
+		frappe.qb.from_(ple)
+		.join(si)
+		.on(ple.against_voucher_no == si.name)
+		.select(ple.against_voucher_no, ple.posting_date, ple.amount_in_account_currency)
+		.where(
+			(ple.against_voucher_type == "Sales Invoice")
+			& (ple.voucher_no != ple.against_voucher_no)
+			& (ple.delinked == 0)
+			& condition
+		)
+		.orderby(ple.posting_date)
+		.run(as_dict=True)
+	):
+		amount = -to_decimal(row.amount_in_account_currency)
+		if amount:
+			payments[row.against_voucher_no].append(core.Payment(to_date(row.posting_date), amount))
+
+	customer_names = sorted({row.customer for row in invoice_rows})
+	book.customers = load_customers(customer_names, regime)
+
+	for row in invoice_rows:
+		total = to_decimal(
+			row.grand_total if row.disable_rounded_total or not row.rounded_total else row.rounded_total
+		)
+		instalments = schedules.get(row.name) or (
+			[core.Instalment(to_date(row.due_date), total)] if row.due_date else []
+		)
+		paid = payments.get(row.name, [])
+		# ERPNext's outstanding is authoritative: what the ledger does not explain (a write-off, an
+		# exchange difference) is taken as settled on the invoice date, so interest is never over-claimed
+		explained = sum((i.amount for i in instalments), Decimal(0)) - sum(
+			(p.amount for p in paid), Decimal(0)
+		)
+		gap = explained - to_decimal(row.outstanding_amount)
+		if gap > TOLERANCE:
+			paid = [core.Payment(to_date(row.posting_date), gap), *paid]
+		hold = None
+		if row.relance_hold:
+			hold = core.Hold(
+				core.DISPUTE if row.relance_hold_kind == "Dispute" else core.HOLD,
+				row.relance_hold_reason or "",
+				to_date(row.relance_hold_until),
+			)
+		book.invoices.append(
+			core.Invoice(
+				id=row.name,
+				customer=row.customer,
+				currency=row.currency,
+				issued=to_date(row.posting_date),
+				instalments=tuple(instalments),
+				payments=tuple(paid),
+				scenario=row.relance_scenario or None,
+				hold=hold,
+			)
+		)
+		if row.contact_email:
+			book.contact_emails[row.name] = row.contact_email
+
+	book.history = load_history(company)
+	book.promises, book.arrangements = load_commitments(company)
+	return book
+
+
+def load_customers(names: list[str], regime: str) -> dict[str, core.Customer]:
+	if not names:
+		return {}
+	group_scenario = dict(frappe.get_all("Customer Group", fields=["name", "relance_scenario"], as_list=True))
+	rows = frappe.get_all(
+		"Customer",
+		filters={"name": ("in", names)},
+		fields=[
+			"name",
+			"customer_name",
+			"customer_type",
+			"customer_group",
+			"language",
+			"email_id",
+			"mobile_no",
+			"customer_primary_address",
+			"account_manager",
+			"relance_scenario",
+			"relance_hold",
+			"relance_hold_kind",
+			"relance_hold_reason",
+			"relance_hold_until",
+		],
+	)
+	address_names = [row.customer_primary_address for row in rows if row.customer_primary_address]
+	addresses = {}
+	if address_names:
+		for a in frappe.get_all(
+			"Address",
+			filters={"name": ("in", address_names)},
+			fields=[
+				"name",
+				"address_line1",
+				"address_line2",
+				"pincode",
+				"city",
+				"country",
+				"phone",
+				"email_id",
+			],
+		):
+			lines = [
+				a.address_line1,
+				a.address_line2,
+				" ".join(x for x in (a.pincode, a.city) if x),
+				a.country,
+			]
+			addresses[a.name] = (tuple(line for line in lines if line), a.phone, a.email_id)
+	customers = {}
+	for row in rows:
+		address, address_phone, address_email = addresses.get(row.customer_primary_address, ((), None, None))
+		hold = None
+		if row.relance_hold:
+			hold = core.Hold(
+				core.DISPUTE if row.relance_hold_kind == "Dispute" else core.HOLD,
+				row.relance_hold_reason or "",
+				to_date(row.relance_hold_until),
+			)
+		customers[row.name] = core.Customer(
+			id=row.name,
+			name=row.customer_name or row.name,
+			kind=customer_kind(row.customer_type),
+			regime=regime,
+			language=language_code(row.language, regime),
+			email=row.email_id or address_email or "",
+			phone=row.mobile_no or address_phone or "",
+			address=(row.customer_name or row.name, *address) if address else (),
+			scenario=row.relance_scenario or group_scenario.get(row.customer_group) or None,
+			hold=hold,
+			account_manager=row.account_manager or "",
+		)
+	return customers
+
+
+def load_history(company: str) -> list[core.HistoryEntry]:
+	log = frappe.qb.DocType("Follow-up Log")
+	line = frappe.qb.DocType("Follow-up Log Invoice")
+	rows = (
+		frappe.qb.from_(line)
+		.join(log)
+		.on(line.parent == log.name)
+		.select(
+			line.sales_invoice,
+			line.step,
+			log.log_date,
+			log.status,
+			log.channel,
+			log.formal_notice,
+			log.customer,
+		)
+		.where((log.company == company) & (line.parenttype == "Follow-up Log") & (line.step.isnotnull()))
+		.run(as_dict=True)
+	)
+	return [
+		core.HistoryEntry(
+			invoice=row.sales_invoice,
+			step=row.step,
+			day=to_date(row.log_date),
+			status=STATUS_TO_CORE.get(row.status, core.DONE),
+			channel=row.channel or "",
+			formal_notice=bool(row.formal_notice),
+			customer=row.customer,
+		)
+		for row in rows
+		if row.step
+	]
+
+
+def load_commitments(company: str) -> tuple[list[core.Promise], list[core.Arrangement]]:
+	promises = frappe.get_all(
+		"Payment Promise",
+		filters={"company": company, "status": "Open"},
+		fields=["name", "promised_date", "amount", "made_on"],
+	)
+	arrangements = frappe.get_all(
+		"Payment Arrangement", filters={"company": company, "status": "Active"}, fields=["name", "agreed_on"]
+	)
+	parents = [p.name for p in promises] + [a.name for a in arrangements]
+	invoices_of: dict[str, list[str]] = defaultdict(list)
+	schedule_of: dict[str, list[core.Payment]] = defaultdict(list)
+	if parents:
+		for row in frappe.get_all(
+			"Payment Promise Invoice",
+			filters={"parent": ("in", parents)},
+			fields=["parent", "sales_invoice"],
+			order_by="idx asc",
+		):
+			invoices_of[row.parent].append(row.sales_invoice)
+	if arrangements:
+		for row in frappe.get_all(
+			"Payment Arrangement Instalment",
+			filters={"parent": ("in", [a.name for a in arrangements])},
+			fields=["parent", "due_date", "amount"],
+			order_by="idx asc",
+		):
+			schedule_of[row.parent].append(core.Payment(to_date(row.due_date), to_decimal(row.amount)))
+	return (
+		[
+			core.Promise(
+				invoices=tuple(invoices_of[p.name]),
+				due=to_date(p.promised_date),
+				amount=to_decimal(p.amount) if p.amount else None,
+				made_on=to_date(p.made_on),
+			)
+			for p in promises
+		],
+		[
+			core.Arrangement(
+				invoices=tuple(invoices_of[a.name]),
+				schedule=tuple(schedule_of[a.name]),
+				agreed_on=to_date(a.agreed_on),
+			)
+			for a in arrangements
+		],
+	)
+
+
+def load_scenarios() -> dict[str, core.Scenario]:
+	"""Every enabled Dunning Scenario, validated by the core (two queries)."""
+	names = frappe.get_all("Dunning Scenario", filters={"disabled": 0}, fields=["name", "scenario_name"])
+	steps: dict[str, list] = defaultdict(list)
+	if names:
+		for row in frappe.get_all(
+			"Dunning Scenario Step",
+			filters={"parenttype": "Dunning Scenario", "parent": ("in", [n.name for n in names])},
+			fields=["*"],
+			order_by="idx asc",
+		):
+			steps[row.parent].append(row)
+	return {n.name: scenario_from_dict(scenario_dict(n.name, n.scenario_name, steps[n.name])) for n in names}
+
+
+def load_rates() -> ReferenceRates:
+	"""The reference-rate tables kept in Relance Settings (seeded from the core's files at install)."""
+	from relance_erpnext.dunning import load_reference_rates
+
+	rows = frappe.get_all(
+		"Relance Reference Rate",
+		filters={"parenttype": "Relance Settings"},
+		fields=["series", "valid_from", "valid_until", "rate", "source"],
+		order_by="series asc, valid_from asc",
+	)
+	overrides = {}
+	for series in TABLE_NAMES:
+		lines = ["valid_from,valid_until,rate,source"]
+		for row in rows:
+			if row.series == series:
+				source = (row.source or "").replace('"', "'")
+				lines.append(f'{row.valid_from},{row.valid_until or ""},{row.rate},"{source}"')
+		if len(lines) > 1:
+			overrides[series] = "\n".join(lines) + "\n"
+	return load_reference_rates(overrides)
+
+
+def reread_outstanding(names: list[str]) -> dict[str, Decimal]:
+	"""Outstanding amounts read again just before sending (one query)."""
+	if not names:
+		return {}
+	return {
+		row.name: to_decimal(row.outstanding_amount)
+		for row in frappe.get_all(
+			"Sales Invoice",
+			filters={"name": ("in", names), "docstatus": 1},
+			fields=["name", "outstanding_amount"],
+		)
+	}

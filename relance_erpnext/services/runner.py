@@ -1,0 +1,297 @@
+"""The daily run: plan through the core, record Follow-up Logs, send. No rule lives here."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import frappe
+from frappe import _
+from frappe.utils import getdate, today
+
+from relance_erpnext.dunning import PlanSettings, plan, plan_to_dict
+from relance_erpnext.dunning import models as core
+from relance_erpnext.dunning.reasons import describe
+from relance_erpnext.services import repository
+from relance_erpnext.services.mapping import to_decimal, to_float
+
+LIVE_STATUSES = ("Planned", "Sent", "Done", "Unknown")
+
+
+def plan_settings(company: str, scenarios: dict) -> PlanSettings:
+	settings = frappe.get_cached_doc("Relance Settings")
+	default = next((row.scenario for row in settings.company_scenarios if row.company == company), None)
+	default = default or settings.default_scenario or "standard"
+	if default not in scenarios:
+		frappe.throw(_("The default scenario {0} is missing or disabled").format(default))
+	return PlanSettings(
+		default_scenario=default,
+		min_amount=to_decimal(settings.min_amount),
+		min_gap_days=int(settings.min_gap_days or 0),
+		promise_grace_days=int(settings.promise_grace_days or 0),
+	)
+
+
+def make_plan(company: str, as_of: date):
+	"""Read the company's book in bulk and plan the day (no writes)."""
+	scenarios = repository.load_scenarios()
+	settings = plan_settings(company, scenarios)
+	rates = repository.load_rates()
+	book = repository.load_book(company)
+	result = plan(
+		as_of,
+		book.customers,
+		book.invoices,
+		book.history,
+		scenarios,
+		rates,
+		settings,
+		promises=book.promises,
+		arrangements=book.arrangements,
+	)
+	return book, result
+
+
+def run_for_company(
+	company: str,
+	as_of: str | date | None = None,
+	dry_run: bool = False,
+	triggered_by: str = "User",
+	run_name: str | None = None,
+) -> str:
+	"""Plan and carry out one day for one company; return the Relance Run's name."""
+	as_of = getdate(as_of or today())
+	run = frappe.get_doc("Relance Run", run_name) if run_name else frappe.new_doc("Relance Run")
+	run.update({"run_date": as_of, "company": company, "dry_run": int(dry_run), "triggered_by": triggered_by})
+	run.status = "Running"
+	run.save(ignore_permissions=True)
+
+	book, result = make_plan(company, as_of)
+	run.planned_count = len(result.actions)
+	run.skipped_count = len(result.skipped)
+	run.error_count = len(result.errors)
+	run.errors = "\n".join(result.errors)
+	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
+	run.summary = summary_html(result)
+	if not dry_run:
+		logs = record_actions(result, book, run.name)
+		if not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
+			run.sent_count = send_logs(logs)
+	run.status = "Done"
+	run.save(ignore_permissions=True)
+	return run.name
+
+
+def record_actions(result, book, run_name: str) -> list[str]:
+	"""One Follow-up Log per action, status Planned. A step already live for an invoice is refused by
+	the unique key on the log's invoice rows, so two workers cannot both record it."""
+	names = []
+	for action in result.actions:
+		savepoint = "relance_log"
+		frappe.db.savepoint(savepoint)
+		try:
+			log = new_log_for_action(action, book, result.as_of, run_name)
+			log.insert(ignore_permissions=True)
+			names.append(log.name)
+		except frappe.UniqueValidationError:
+			frappe.db.rollback(save_point=savepoint)
+		except Exception:
+			frappe.db.rollback(save_point=savepoint)
+			frappe.log_error(title=_("Follow-up failed for customer {0}").format(action.customer))
+	return names
+
+
+def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | None):
+	customer = book.customers[action.customer]
+	email = customer.email or next(
+		(book.contact_emails[i] for i in action.invoices if i in book.contact_emails), ""
+	)
+	log = frappe.new_doc("Follow-up Log")
+	log.update(
+		{
+			"customer": action.customer,
+			"company": book.company,
+			"contact_email": email,
+			"log_date": as_of,
+			"entry_type": "Automatic",
+			"channel": action.channel,
+			"status": "Planned",
+			"scenario": action.scenario,
+			"step": action.step,
+			"step_label": action.step_label,
+			"tone": action.tone,
+			"formal_notice": int(action.formal_notice),
+			"run": run_name,
+			"currency": action.currency,
+			"fee": to_float(action.fee),
+		}
+	)
+	for line in action.lines:
+		log.append(
+			"invoices",
+			{
+				"sales_invoice": line.invoice,
+				"step": line.step,
+				"due_date": line.due,
+				"days_late": line.days_late,
+				"outstanding": to_float(line.outstanding),
+				"interest": to_float(line.interest),
+				"indemnity": to_float(line.indemnity),
+				"interest_from": line.interest_from,
+				"currency": action.currency,
+				"notes": "\n".join(describe(n, language="en") for n in line.notes),
+			},
+		)
+	subject, message = render_letter(action, customer, book.company, as_of)
+	log.subject, log.message = subject, message
+	return log
+
+
+def render_letter(action: core.Action, customer: core.Customer, company: str, as_of: date) -> tuple[str, str]:
+	from relance_erpnext.dunning.letters import render_action
+
+	letter = render_action(action, sender_for(company), customer, as_of)
+	return letter.subject, letter.html
+
+
+def sender_for(company: str):
+	from relance_erpnext.dunning.letters import Sender
+
+	values = frappe.get_cached_value(
+		"Company",
+		company,
+		["company_name", "email", "phone_no", "tax_id", "website", "country"],
+		as_dict=True,
+	)
+	address_name = frappe.db.get_value(
+		"Dynamic Link",
+		{"link_doctype": "Company", "link_name": company, "parenttype": "Address"},
+		"parent",
+	)
+	lines = ()
+	city = ""
+	if address_name:
+		a = frappe.db.get_value(
+			"Address",
+			address_name,
+			["address_line1", "address_line2", "pincode", "city", "country"],
+			as_dict=True,
+		)
+		city = a.city or ""
+		lines = tuple(
+			x for x in (a.address_line1, a.address_line2, " ".join(y for y in (a.pincode, a.city) if y)) if x
+		)
+	return Sender(
+		name=values.company_name or company,
+		address=lines,
+		city=city,
+		email=values.email or "",
+		phone=values.phone_no or "",
+		vat_id=values.tax_id or "",
+		website=values.website or "",
+	)
+
+
+def send_logs(names: list[str]) -> int:
+	"""Send Planned logs: read the outstanding amounts again first, drop what was paid meanwhile."""
+	if not names:
+		return 0
+	logs = [frappe.get_doc("Follow-up Log", name) for name in names]
+	invoices = sorted({row.sales_invoice for log in logs for row in log.invoices})
+	outstanding = repository.reread_outstanding(invoices)
+	sent = 0
+	for log in logs:
+		if log.status != "Planned":
+			continue
+		paid = [row for row in log.invoices if outstanding.get(row.sales_invoice, 0) <= 0]
+		for row in paid:
+			log.remove(row)
+		if not log.invoices:
+			log.status = "Cancelled"
+			log.answer = _("Paid before sending")
+			log.save(ignore_permissions=True)
+			continue
+		savepoint = "relance_send"
+		frappe.db.savepoint(savepoint)
+		try:
+			deliver(log)
+			log.save(ignore_permissions=True)
+			sent += log.status == "Sent"
+		except Exception as exc:
+			frappe.db.rollback(save_point=savepoint)
+			frappe.db.set_value("Follow-up Log", log.name, {"status": "Failed", "error": str(exc)[:500]})
+			frappe.log_error(title=_("Sending follow-up {0} failed").format(log.name))
+	return sent
+
+
+def deliver(log) -> None:
+	"""Hand the log to Frappe's email queue, the print batch or a person's to-do list."""
+	if log.channel == core.EMAIL:
+		if not log.contact_email:
+			raise frappe.ValidationError(_("No email address for customer {0}").format(log.customer))
+		sender = frappe.db.get_value(
+			"Email Account", frappe.get_cached_value("Relance Settings", None, "sender_email"), "email_id"
+		)
+		frappe.sendmail(
+			recipients=[log.contact_email],
+			sender=sender or None,
+			subject=log.subject,
+			message=log.message,
+			reference_doctype="Follow-up Log",
+			reference_name=log.name,
+			attachments=[
+				{"print_format_attachment": 1, "doctype": "Sales Invoice", "name": row.sales_invoice}
+				for row in log.invoices
+			],
+		)
+		log.status = "Sent"
+	elif log.channel in core.POSTAL_CHANNELS:
+		# Printed with the run's letters (one merged PDF per run, from the run form)
+		log.status = "Sent"
+	else:
+		users = assignees(log)
+		for user in users:
+			frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"allocated_to": user,
+					"description": f"{log.step_label} — {log.customer_name or log.customer}",
+					"reference_type": "Follow-up Log",
+					"reference_name": log.name,
+					"date": log.log_date,
+					"priority": "High" if log.channel == core.ESCALATION else "Medium",
+				}
+			).insert(ignore_permissions=True)
+		log.status = "Planned" if log.channel == core.PHONE else "Sent"
+
+
+def assignees(log) -> list[str]:
+	manager = frappe.db.get_value("Customer", log.customer, "account_manager")
+	if log.channel == core.PHONE and manager:
+		return [manager]
+	from frappe.utils.user import get_users_with_role
+
+	users = [u for u in get_users_with_role("Accounts Manager") if u not in ("Administrator", "Guest")]
+	return users[:3] or ["Administrator"]
+
+
+def summary_html(result) -> str:
+	rows = "".join(
+		f"<tr><td>{frappe.utils.escape_html(a.customer_name)}</td><td>{frappe.utils.escape_html(a.step_label)}</td>"
+		f"<td>{a.channel}</td><td>{len(a.lines)}</td><td style='text-align:right'>{a.total} {a.currency}</td></tr>"
+		for a in result.actions
+	)
+	reasons: dict[str, int] = {}
+	for skip in result.skipped:
+		reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+	skipped = "".join(
+		f"<li>{frappe.utils.escape_html(_(describe(code, '…', 'en')))}: {count}</li>"
+		for code, count in sorted(reasons.items())
+	)
+	errors = "".join(f"<li>{frappe.utils.escape_html(e)}</li>" for e in result.errors)
+	return (
+		f"<table class='table table-bordered'><tr><th>{_('Customer')}</th><th>{_('Step')}</th><th>{_('Channel')}</th>"
+		f"<th>{_('Invoices')}</th><th>{_('Total')}</th></tr>{rows}</table>"
+		f"<p><b>{_('Not followed up today')}</b></p><ul>{skipped}</ul>"
+		+ (f"<p><b>{_('Errors')}</b></p><ul>{errors}</ul>" if errors else "")
+	)
