@@ -130,11 +130,13 @@ def read_book(path: Path, skip_bad_rows: bool):
 	if register.errors:
 		for error in register.errors:
 			print(f"error: {error}", file=sys.stderr)
-		if not skip_bad_rows:
+		if not register.plannable:
+			if register.fatal:
+				raise UsageError(f"{path}: the file cannot be used; nothing planned")
 			raise UsageError(
 				f"{path}: {len(register.errors)} error(s); nothing planned (fix them, or use --skip-bad-rows)"
 			)
-		print(f"warning: {len(register.errors)} bad row(s) left out (--skip-bad-rows)", file=sys.stderr)
+		print(f"warning: {len(register.bad_rows)} bad row(s) left out (--skip-bad-rows)", file=sys.stderr)
 	return register
 
 

@@ -1,0 +1,1072 @@
+"""The invoice register reader: a CSV or XLSX list of issued invoices, read into core objects.
+
+One row per invoice. Headers may be French or English, in any case, with or without accents or
+spaces ("Échéance", "echeance", "Due date"). Every problem is collected, not just the first: an
+error names the file, the row as the user sees it in a spreadsheet (the header is row 1) and the
+column as written in the file, e.g. ``ventes.csv, row 7, column "Échéance": "31/02/2025" is not a
+date``.
+
+The policy on errors is simple and the same for every caller:
+
+- ``Register.invoices`` only ever holds rows that were read without any error. A row with an error,
+  both rows of a duplicate invoice number, and every row of a customer whose attributes conflict
+  are left out (their row numbers are in ``Register.bad_rows``).
+- ``Register.errors`` lists every problem. When it is not empty the register is incomplete: by
+  default (``skip_bad_rows=False``) the caller must refuse to plan, and ``Register.plannable`` is
+  False. With ``skip_bad_rows=True`` the caller has accepted to plan without the bad rows:
+  ``plannable`` is True unless the error concerns the whole file (a missing column, an unreadable
+  file), in which case nothing was read at all.
+
+Formulas are never evaluated: an XLSX formula cell is read from the value the spreadsheet saved
+with it, and a formula without a saved value is an error naming the cell.
+
+Nothing here imports Frappe; this module only reads the file it is given.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from relance_erpnext.dunning.models import (
+	BUSINESS,
+	CONSUMER,
+	DISPUTE,
+	HOLD,
+	PER_DAY,
+	PER_MONTH,
+	PER_YEAR,
+	REGIME_FR,
+	REGIME_QC,
+	ContractRate,
+	Customer,
+	Hold,
+	Instalment,
+	Invoice,
+	Payment,
+)
+from relance_erpnext.dunning.money import parse_amount, quantum, round_money
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+DELIMITERS = (";", ",", "\t")
+DEFAULT_CURRENCY = "EUR"
+_TOO_LARGE = Decimal(10) ** 15  # a typo or a pasted account number, not an invoice amount
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterError:
+	"""One problem in a register. `row` is the spreadsheet row (header = 1), None for the whole file;
+	`column` is the header as written in the file, None when no single column is at fault."""
+
+	file: str
+	row: int | None
+	column: str | None
+	message: str
+
+	def __str__(self) -> str:
+		where = [self.file]
+		if self.row is not None:
+			where.append(f"row {self.row}")
+		if self.column is not None:
+			where.append(f'column "{self.column}"')
+		return f"{', '.join(where)}: {self.message}"
+
+
+@dataclass
+class Register:
+	"""What was read from a register file. See the module docstring for the error policy."""
+
+	path: Path
+	customers: dict[str, Customer] = field(default_factory=dict)
+	invoices: list[Invoice] = field(default_factory=list)
+	errors: list[RegisterError] = field(default_factory=list)
+	warnings: list[str] = field(default_factory=list)
+	# Non-empty data rows read (the header and empty rows are not counted)
+	rows_read: int = 0
+	# The text encoding of a CSV file ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"); None for XLSX
+	encoding: str | None = None
+	# The CSV delimiter found (";", "," or a tab); None for XLSX
+	delimiter: str | None = None
+	# The XLSX sheet read; None for CSV
+	sheet: str | None = None
+	# Invoice number -> its spreadsheet row, for every invoice in `invoices`
+	invoice_rows: dict[str, int] = field(default_factory=dict)
+	# Rows left out of `invoices` because of an error (sorted)
+	bad_rows: list[int] = field(default_factory=list)
+	# An error about the whole file (unreadable, missing or ambiguous column): nothing was read
+	fatal: bool = False
+	skip_bad_rows: bool = False
+
+	@property
+	def ok(self) -> bool:
+		return not self.errors
+
+	@property
+	def plannable(self) -> bool:
+		"""May a plan be made from `invoices`? Only when there is no error, or when the caller asked
+		to skip bad rows and no error concerns the whole file."""
+		return not self.errors or (self.skip_bad_rows and not self.fatal)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Columns
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+	key: str
+	label: str  # what it is, for messages
+	headers: tuple[str, ...]  # accepted headers, as shown to the user
+	extra: tuple[str, ...] = ()  # more accepted spellings, not shown
+
+
+COLUMNS = (
+	_Column(
+		"invoice",
+		"the invoice number",
+		("N° facture", "Numéro", "Numéro de facture", "Facture", "Invoice", "Invoice number"),
+		("nofacture", "nodefacture", "ndefacture", "numfacture", "invoiceno", "invoicenr", "invoiceid"),
+	),
+	_Column("customer", "the customer", ("Client", "Customer"), ("nomclient", "nomduclient", "customername")),
+	_Column("email", "the customer's e-mail", ("E-mail", "Email", "Courriel"), ("mail", "adresseemail")),
+	_Column(
+		"amount",
+		"the invoice amount incl. VAT",
+		("Montant", "Montant TTC", "Amount", "Total", "Total (incl. VAT)"),
+		("totalttc", "montanttotal", "amountinclvat", "totalincvat", "amountincvat", "totalinclvat"),
+	),
+	_Column("currency", "the currency", ("Devise", "Currency"), ("monnaie",)),
+	_Column(
+		"issued",
+		"the issue date",
+		("Date d'émission", "Date", "Issued", "Issue date"),
+		("dateemission", "datefacture", "datedefacture", "invoicedate", "dateissued", "emisele", "emise"),
+	),
+	_Column(
+		"due",
+		"the due date",
+		("Échéance", "Date d'échéance", "Due", "Due date"),
+		("dateecheance", "datelimite", "datelimitedepaiement", "dueon", "paymentdue"),
+	),
+	_Column(
+		"paid",
+		"the amount paid so far",
+		("Payé", "Montant payé", "Paid"),
+		("amountpaid", "regle", "montantregle", "dejapaye", "paye"),
+	),
+	_Column(
+		"paid_on",
+		"the date of the last payment",
+		("Payé le", "Date de paiement", "Paid on"),
+		("datepaiement", "paymentdate", "datereglement", "datedereglement", "reglele", "lastpayment"),
+	),
+	_Column(
+		"kind", "the customer type (B2B or B2C)", ("Type",), ("typeclient", "typedeclient", "customertype")
+	),
+	_Column("country", "the country (FR or CA-QC)", ("Pays", "Country"), ()),
+	_Column("language", "the language", ("Langue", "Language"), ("lang",)),
+	_Column("scenario", "the dunning scenario", ("Scénario", "Scenario"), ("scenariorelance",)),
+	_Column("status", "the status", ("Statut", "Status"), ("etat",)),
+	_Column("address", "the postal address", ("Adresse", "Address"), ("adressepostale", "postaladdress")),
+	_Column("phone", "the phone number", ("Téléphone", "Phone"), ("tel", "phonenumber", "telephonenumber")),
+	_Column(
+		"contract_rate",
+		"the contractual late-payment rate",
+		("Taux contractuel", "Contract rate"),
+		("taux", "tauxdepenalite", "tauxpenalites", "tauxderetard", "contractualrate", "interestrate"),
+	),
+	_Column(
+		"reason", "the reason of a dispute or hold", ("Motif", "Reason"), ("motifdulitige", "raisondulitige")
+	),
+	_Column(
+		"until", "the end date of a hold", ("Jusqu'au", "Until"), ("jusqua", "suspendujusquau", "holduntil")
+	),
+)
+REQUIRED = ("invoice", "customer", "amount", "due")
+_BY_KEY = {c.key: c for c in COLUMNS}
+
+
+def normalize_header(text: Any) -> str:
+	"""Case, accent, space and punctuation-insensitive form: "Date d'échéance" -> "datedecheance"."""
+	decomposed = unicodedata.normalize("NFKD", str(text)).casefold()
+	return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
+
+
+_HEADER_INDEX: dict[str, str] = {}
+for _col in COLUMNS:
+	for _name in (*_col.headers, *_col.extra):
+		_HEADER_INDEX[normalize_header(_name)] = _col.key
+
+
+def _accepted(key: str) -> str:
+	return ", ".join(f'"{h}"' for h in _BY_KEY[key].headers)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Values
+
+_STATUS = {
+	"open": (
+		"",
+		"ouverte",
+		"ouvert",
+		"open",
+		"encours",
+		"impayee",
+		"impaye",
+		"unpaid",
+		"enretard",
+		"overdue",
+		"due",
+		"arelancer",
+		"emise",
+		"issued",
+		"envoyee",
+		"sent",
+		"partiellementpayee",
+		"partiellementpaye",
+		"partiel",
+		"partlypaid",
+		"partiallypaid",
+		"partial",
+	),
+	"paid": ("payee", "paye", "paid", "reglee", "regle", "soldee", "solde", "settled", "acquittee"),
+	DISPUTE: (
+		"litige",
+		"enlitige",
+		"contestee",
+		"conteste",
+		"contestation",
+		"disputed",
+		"dispute",
+		"indispute",
+	),
+	HOLD: (
+		"suspendue",
+		"suspendu",
+		"enattente",
+		"attente",
+		"onhold",
+		"hold",
+		"bloquee",
+		"bloque",
+		"enpause",
+		"paused",
+	),
+	"cancelled": ("annulee", "annule", "cancelled", "canceled", "void"),
+}
+_STATUS_INDEX = {spelling: status for status, spellings in _STATUS.items() for spelling in spellings}
+_STATUS_HELP = (
+	'"ouverte/open", "payée/paid", "litige/disputed", "suspendue/en attente/on hold", "annulée/cancelled"'
+)
+
+_KIND = {
+	**dict.fromkeys(
+		("b2b", "btob", "business", "entreprise", "societe", "professionnel", "pro", "company"), BUSINESS
+	),
+	**dict.fromkeys(
+		("b2c", "btoc", "consumer", "particulier", "individual", "personnephysique", "private"), CONSUMER
+	),
+}
+_COUNTRY = {
+	**dict.fromkeys(("fr", "fra", "france"), REGIME_FR),
+	**dict.fromkeys(("qc", "caqc", "quebec", "canadaquebec", "quebeccanada", "quebecca"), REGIME_QC),
+}
+_FR_ANY = "fr"  # "fr" / "français": fr-CA for a Québec customer, else fr-FR
+_LANGUAGE = {
+	**dict.fromkeys(("fr", "francais", "french"), _FR_ANY),
+	**dict.fromkeys(("frfr", "francaisfrance", "frenchfrance"), "fr-FR"),
+	**dict.fromkeys(
+		("frca", "frqc", "francaiscanada", "francaisquebec", "quebecois", "frenchcanada"), "fr-CA"
+	),
+	**dict.fromkeys(("en", "enus", "engb", "enca", "anglais", "english"), "en"),
+}
+_YES = frozenset(
+	("oui", "yes", "o", "y", "true", "vrai", "x", "paye", "payee", "paid", "total", "entierement")
+)
+_NO = frozenset(("non", "no", "n", "false", "faux"))
+_RATE_PERIOD = {
+	**dict.fromkeys(
+		("", "an", "lan", "paran", "annuel", "annuelle", "annee", "parannee", "year", "peryear", "ayear"),
+		PER_YEAR,
+	),
+	**dict.fromkeys(("annual", "annually", "pa", "perannum", "yearly", "apr"), PER_YEAR),
+	**dict.fromkeys(
+		("mois", "parmois", "mensuel", "mensuelle", "month", "permonth", "amonth", "monthly"), PER_MONTH
+	),
+	**dict.fromkeys(("jour", "parjour", "quotidien", "day", "perday", "aday", "daily"), PER_DAY),
+}
+_CURRENCY_ALIASES = {
+	"€": "EUR",
+	"euro": "EUR",
+	"euros": "EUR",
+	"$ca": "CAD",
+	"ca$": "CAD",
+	"c$": "CAD",
+	"cad$": "CAD",
+	"$can": "CAD",
+	"dollarcanadien": "CAD",
+	"dollarscanadiens": "CAD",
+}
+_SCENARIO_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
+_TIME_TAIL = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_TAIL + "$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME_TAIL + "$")
+_RATE = re.compile(r"^([+-]?[\d\s\u00a0\u202f.,]*\d)\s*%?\s*(.*)$", re.S)
+
+
+class _Bad(ValueError):
+	"""A cell that cannot be read; the message is shown after the row and column."""
+
+
+def _empty(value: Any) -> bool:
+	return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _quote(value: Any) -> str:
+	if isinstance(value, datetime):
+		value = value.date() if value.time() == time(0) else value
+	text = value.isoformat() if isinstance(value, date | datetime) else str(value)
+	text = text.strip().replace("\n", " ")
+	if len(text) > 60:
+		text = text[:57] + "..."
+	return f'"{text}"'
+
+
+def _text(value: Any) -> str:
+	"""A cell as text: whitespace collapsed; a whole float from a spreadsheet loses its ".0"."""
+	if isinstance(value, float) and value.is_integer():
+		value = int(value)
+	if isinstance(value, datetime):
+		value = value.date() if value.time() == time(0) else value
+	if isinstance(value, date | datetime):
+		value = value.isoformat()
+	return " ".join(str(value).split())
+
+
+def parse_date(value: Any) -> date:
+	"""A date cell, or text as YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY, DD-MM-YYYY or DD.MM.YYYY."""
+	if isinstance(value, datetime):
+		return value.date()
+	if isinstance(value, date):
+		return value
+	if isinstance(value, bool) or not isinstance(value, str):
+		raise _Bad(f"{_quote(value)} is not a date")
+	text = value.strip()
+	match = _ISO_DATE.match(text)
+	if match:
+		year, month, day = (int(g) for g in match.groups())
+	else:
+		match = _DAY_FIRST.match(text)
+		if not match:
+			raise _Bad(f"{_quote(value)} is not a date (expected DD/MM/YYYY or YYYY-MM-DD)")
+		day, month, year = int(match.group(1)), int(match.group(3)), match.group(4)
+		year = 2000 + int(year) if len(year) == 2 else int(year)
+		if month > 12 and day <= 12:
+			raise _Bad(f"{_quote(value)} is not a date (the day comes first: DD/MM/YYYY)")
+	try:
+		return date(year, month, day)
+	except ValueError:
+		raise _Bad(f"{_quote(value)} is not a date")
+
+
+def _amount(value: Any, currency: str, *, zero_ok: bool, what: str) -> Decimal:
+	if isinstance(value, date | datetime | time):
+		raise _Bad(f"{_quote(value)} is not an amount")
+	try:
+		amount = parse_amount(value)
+	except ValueError:
+		raise _Bad(f"{_quote(value)} is not an amount")
+	if abs(amount) >= _TOO_LARGE:
+		raise _Bad(f"{_quote(value)} is too large to be an amount")
+	if isinstance(value, float):
+		# A binary float from a spreadsheet (1439.9999999998): round it to the currency's cents
+		amount = round_money(amount, currency)
+	elif amount != amount.quantize(quantum(currency)):
+		places = 0 if quantum(currency) == 1 else 2
+		raise _Bad(f"{_quote(value)} has more than {places} decimals for {currency}")
+	if amount < 0:
+		raise _Bad(
+			f"{_quote(value)} is negative: {what} cannot be below 0 (a credit note is not a register row)"
+		)
+	if amount == 0 and not zero_ok:
+		raise _Bad(f"{what} is 0")
+	return amount + Decimal(0)  # drops a "-0"
+
+
+def _currency(value: Any) -> str:
+	text = _text(value)
+	alias = _CURRENCY_ALIASES.get(text.casefold().replace(" ", ""))
+	if alias:
+		return alias
+	if re.fullmatch(r"[A-Za-z]{3}", text):
+		return text.upper()
+	raise _Bad(f"{_quote(value)} is not a currency code (EUR, CAD, …)")
+
+
+def _lookup(value: Any, table: dict[str, str], accepted: str) -> str:
+	found = table.get(normalize_header(_text(value)))
+	if found is None:
+		raise _Bad(f"{_quote(value)} is not known (use {accepted})")
+	return found
+
+
+def _emails(value: Any) -> str:
+	parts = [p.strip() for p in re.split(r"[;,\s]+", _text(value)) if p.strip()]
+	for part in parts:
+		if not _EMAIL.match(part):
+			raise _Bad(f"{_quote(part)} is not an e-mail address")
+	return ", ".join(parts)
+
+
+def _address(value: Any) -> tuple[str, ...]:
+	lines = re.split(r"\r\n|\r|\n| / |\|", str(value))
+	return tuple(" ".join(line.split()) for line in lines if line.strip())
+
+
+def _scenario(value: Any) -> str:
+	key = normalize_scenario(_text(value))
+	if not _SCENARIO_KEY.match(key):
+		raise _Bad(f"{_quote(value)} is not a scenario key (e.g. standard, clients_douteux, preventif)")
+	return key
+
+
+def normalize_scenario(text: str) -> str:
+	"""A scenario written by a person ("Clients douteux", "Préventif") -> its key (clients_douteux)."""
+	decomposed = unicodedata.normalize("NFKD", text.strip()).casefold()
+	plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+	return re.sub(r"\s+", "_", plain)
+
+
+def _rate(value: Any, percent_cell: bool) -> ContractRate:
+	if isinstance(value, bool) or isinstance(value, date | datetime | time):
+		raise _Bad(f"{_quote(value)} is not a rate")
+	if isinstance(value, int | float):
+		rate = parse_amount(value)
+		if percent_cell:
+			rate = (rate * 100).normalize()
+		period = PER_YEAR
+	else:
+		match = _RATE.match(_text(value))
+		if not match:
+			raise _Bad(f'{_quote(value)} is not a rate (e.g. "12 %" or "1,5 % par mois")')
+		try:
+			rate = parse_amount(match.group(1))
+		except ValueError:
+			raise _Bad(f'{_quote(value)} is not a rate (e.g. "12 %" or "1,5 % par mois")')
+		period = _RATE_PERIOD.get(normalize_header(match.group(2)))
+		if period is None:
+			raise _Bad(
+				f"{_quote(value)}: unknown period {_quote(match.group(2))} (use per year, month or day)"
+			)
+	if rate <= 0:
+		raise _Bad(f"{_quote(value)}: a rate must be above 0")
+	if ContractRate(rate, period).annual > 1000:
+		raise _Bad(f"{_quote(value)} is not a plausible rate (over 1000 % a year)")
+	return ContractRate(rate, period)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Sources: CSV and XLSX, as rows of cells
+
+
+@dataclass
+class _Row:
+	number: int
+	cells: list[Any]
+	# Column index -> a problem with the cell itself (a formula without a value, "#DIV/0!")
+	issues: dict[int, str] = field(default_factory=dict)
+	# Column indexes of cells formatted as percentages (XLSX)
+	percent: set[int] = field(default_factory=set)
+
+
+class _FileError(Exception):
+	pass
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+	if data.startswith(b"\xef\xbb\xbf"):
+		try:
+			return data[3:].decode("utf-8"), "utf-8-sig"
+		except UnicodeDecodeError:
+			pass
+	elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
+		try:
+			return data.decode("utf-16"), "utf-16"
+		except UnicodeDecodeError:
+			raise _FileError("starts like UTF-16 text but cannot be decoded")
+	else:
+		try:
+			return data.decode("utf-8"), "utf-8"
+		except UnicodeDecodeError:
+			pass
+	try:
+		return data.decode("cp1252"), "cp1252"
+	except UnicodeDecodeError:
+		return data.decode("latin-1"), "latin-1"
+
+
+def _first_record(text: str, delimiter: str) -> list[str]:
+	reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+	try:
+		for record in reader:
+			if any(cell.strip() for cell in record):
+				return record
+	except csv.Error:
+		return []
+	return []
+
+
+def _sniff(text: str) -> str:
+	"""The delimiter whose header row has the most known columns (then the most columns)."""
+	best, best_score = DELIMITERS[0], (-1, -1)
+	for delimiter in DELIMITERS:
+		header = _first_record(text, delimiter)
+		known = sum(1 for cell in header if normalize_header(cell) in _HEADER_INDEX)
+		score = (known, len(header))
+		if score > best_score:
+			best, best_score = delimiter, score
+	return best
+
+
+def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[RegisterError]]:
+	name = path.name
+	try:
+		data = path.read_bytes()
+	except OSError as exc:
+		raise _FileError(f"cannot be read ({exc.strerror or exc})")
+	text, encoding = _decode(data)
+	register.encoding = encoding
+	if encoding in ("cp1252", "latin-1"):
+		label = "Windows-1252 (cp1252)" if encoding == "cp1252" else "Latin-1"
+		register.warnings.append(f"{name}: not UTF-8; read as {label}")
+	if "\x00" in text:
+		text = text.replace("\x00", "")
+	first_line = text.split("\n", 1)[0].strip()
+	sep_hint = re.fullmatch(r'"?sep=(.)"?', first_line)
+	if sep_hint:
+		# Excel's "sep=;" line: Excel does not show it, so the header stays row 1
+		delimiter = sep_hint.group(1)
+		text = text.split("\n", 1)[1] if "\n" in text else ""
+	else:
+		delimiter = _sniff(text)
+	register.delimiter = delimiter
+	rows: list[_Row] = []
+	errors: list[RegisterError] = []
+	reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+	number = 0
+	while True:
+		try:
+			record = next(reader)
+		except StopIteration:
+			break
+		except csv.Error as exc:
+			errors.append(
+				RegisterError(
+					name, number + 1, None, f"cannot be read as CSV ({exc}); the rest of the file is ignored"
+				)
+			)
+			break
+		number += 1
+		rows.append(_Row(number, record))
+	return rows, errors
+
+
+def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[RegisterError]]:
+	try:
+		import openpyxl
+		from openpyxl.utils import get_column_letter
+		from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+	except ImportError:
+		raise _FileError("reading .xlsx needs openpyxl (pip install openpyxl)")
+	try:
+		values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+		formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+	except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+	rows: list[_Row] = []
+	try:
+		values_sheet = values_book.active or values_book.worksheets[0]
+		title = values_sheet.title
+		formula_sheet = formula_book[title]
+		register.sheet = title
+		if len(values_book.sheetnames) > 1:
+			register.warnings.append(
+				f"{path.name}: read the sheet {title!r} (the workbook has {len(values_book.sheetnames)} sheets)"
+			)
+		for sheet in (values_sheet, formula_sheet):
+			if hasattr(sheet, "reset_dimensions"):
+				sheet.reset_dimensions()  # never trust a saved dimension: it may cut rows off
+		pairs = zip(values_sheet.iter_rows(), formula_sheet.iter_rows(), strict=False)
+		for number, (value_cells, formula_cells) in enumerate(pairs, start=1):
+			row = _Row(number, [])
+			for index, cell in enumerate(value_cells):
+				value = getattr(cell, "value", None)
+				kind = getattr(cell, "data_type", None)
+				source = formula_cells[index] if index < len(formula_cells) else None
+				formula = getattr(source, "value", None)
+				is_formula = getattr(source, "data_type", None) == "f" or isinstance(
+					formula, ArrayFormula | DataTableFormula
+				)
+				if kind == "e" and value is not None:
+					row.issues[index] = f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
+					value = None
+				elif is_formula and value is None:
+					text = getattr(formula, "text", formula)
+					row.issues[index] = (
+						f"cell {get_column_letter(index + 1)}{number} is a formula ({_text(text)[:40]}) without "
+						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)"
+					)
+				if isinstance(value, int | float) and "%" in str(getattr(cell, "number_format", "") or ""):
+					row.percent.add(index)
+				row.cells.append(value)
+			rows.append(row)
+	except Exception as exc:
+		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+	finally:
+		values_book.close()
+		formula_book.close()
+	return rows, []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class _Parsed:
+	"""One row read without error: the invoice's fields, and the customer attributes it gives."""
+
+	row: int
+	invoice: str
+	customer: str
+	currency: str
+	issued: date | None
+	due: date
+	amount: Decimal
+	paid: Decimal
+	paid_on: date | None
+	status: str
+	reason: str
+	until: date | None
+
+
+# Customer attributes that must agree between the rows of one customer (empty cells don't count)
+_CUSTOMER_FIELDS = ("email", "kind", "country", "language", "scenario", "address", "phone", "contract_rate")
+
+
+def read_register(path: str | Path, skip_bad_rows: bool = False) -> Register:
+	"""Read a register (.csv, .tsv, .txt or .xlsx) into customers and invoices.
+
+	Never raises for a problem in the file: every problem is in `Register.errors`. `invoices` holds
+	only the rows read without error. With errors, the caller must not plan unless it passed
+	`skip_bad_rows=True` (then `Register.plannable` tells whether what was read may be used).
+	"""
+	path = Path(path)
+	register = Register(path=path, skip_bad_rows=skip_bad_rows)
+	name = path.name
+	suffix = path.suffix.lower()
+	try:
+		if suffix in XLSX_SUFFIXES:
+			rows, read_errors = _xlsx_rows(path, register)
+		elif suffix in CSV_SUFFIXES:
+			rows, read_errors = _csv_rows(path, register)
+		elif suffix in (".xls", ".ods", ".numbers"):
+			raise _FileError(f"{suffix} files are not read: save the register as .xlsx or .csv")
+		else:
+			raise _FileError(f"unknown kind of file {suffix or '(no extension)'}: use .csv or .xlsx")
+	except _FileError as exc:
+		return _fatal(register, RegisterError(name, None, None, str(exc)))
+	_read_rows(register, rows, read_errors)
+	register.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
+	return register
+
+
+def _fatal(register: Register, error: RegisterError) -> Register:
+	register.errors.append(error)
+	register.fatal = True
+	return register
+
+
+def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterError]) -> None:
+	name = register.path.name
+	header_index = next((i for i, row in enumerate(rows) if not all(_empty(c) for c in row.cells)), None)
+	if header_index is None:
+		_fatal(register, RegisterError(name, None, None, "the file is empty (no header row)"))
+		register.errors.extend(read_errors)
+		return
+	header_row = rows[header_index]
+	columns: dict[str, int] = {}
+	headers: dict[int, str] = {}
+	unknown: list[str] = []
+	unnamed: list[int] = []
+	for index, cell in enumerate(header_row.cells):
+		if _empty(cell):
+			unnamed.append(index)
+			continue
+		written = _text(cell)
+		headers[index] = written
+		key = _HEADER_INDEX.get(normalize_header(written))
+		if key is None:
+			unknown.append(written)
+		elif key in columns:
+			first = headers[columns[key]]
+			_fatal(
+				register,
+				RegisterError(
+					name,
+					header_row.number,
+					written,
+					f'this column and "{first}" both give {_BY_KEY[key].label}: keep only one',
+				),
+			)
+		else:
+			columns[key] = index
+	for key in REQUIRED:
+		if key not in columns:
+			_fatal(
+				register,
+				RegisterError(
+					name,
+					None,
+					None,
+					f"no column for {_BY_KEY[key].label} (a required column; accepted headers: {_accepted(key)})",
+				),
+			)
+	if register.fatal:
+		register.errors.extend(read_errors)
+		return
+	if unknown:
+		register.warnings.append(f"{name}: column(s) not used: {', '.join(repr(h) for h in unknown)}")
+
+	data_rows = rows[header_index + 1 :]
+	last = max((i for i, row in enumerate(data_rows) if not all(_empty(c) for c in row.cells)), default=-1)
+	empty_rows = 0
+	unnamed_with_data: set[int] = set()
+	parsed: list[_Parsed] = []
+	given: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)  # customer -> (row, attributes)
+	numbers: dict[str, list[int]] = defaultdict(list)
+	customer_rows: dict[str, list[int]] = defaultdict(list)
+	errors: list[RegisterError] = list(read_errors)
+	bad: set[int] = {e.row for e in read_errors if e.row is not None}
+	lacking_issue = 0
+	qc_without_currency = 0
+	ignored_hold_fields: list[int] = []
+	width = len(header_row.cells)
+
+	for row in data_rows[: last + 1]:
+		if all(_empty(c) for c in row.cells):
+			empty_rows += 1
+			continue
+		register.rows_read += 1
+		for index in unnamed:
+			if index < len(row.cells) and not _empty(row.cells[index]):
+				unnamed_with_data.add(index)
+		row_errors: list[RegisterError] = []
+
+		def fail(key: str | None, message: str, row=row, row_errors=row_errors) -> None:
+			column = headers[columns[key]] if key is not None else None
+			row_errors.append(RegisterError(name, row.number, column, message))
+
+		extra = [c for c in row.cells[width:] if not _empty(c)]
+		if extra:
+			fail(
+				None,
+				f"{len(row.cells)} cells but the header has {width} "
+				f'(an unquoted "{register.delimiter or ","}" inside a value?)',
+			)
+
+		def cell(key: str, row=row, fail=fail) -> Any:
+			index = columns.get(key)
+			if index is None or index >= len(row.cells):
+				return None
+			if index in row.issues:
+				fail(key, row.issues[index])
+				return None
+			value = row.cells[index]
+			return None if _empty(value) else value
+
+		def read(key: str, parse, required: bool = False, fail=fail, cell=cell) -> Any:
+			value = cell(key)
+			if value is None:
+				if required and not any(e.column == headers[columns[key]] for e in row_errors):
+					fail(key, f"{_BY_KEY[key].label} is empty")
+				return None
+			try:
+				return parse(value)
+			except _Bad as exc:
+				fail(key, str(exc))
+				return None
+
+		number = read("invoice", _text, required=True)
+		customer = read("customer", _text, required=True)
+		currency = read("currency", _currency) or DEFAULT_CURRENCY
+		amount = read(
+			"amount", lambda v: _amount(v, currency, zero_ok=False, what="the amount"), required=True
+		)
+		due = read("due", parse_date, required=True)
+		issued = read("issued", parse_date)
+		paid_value = cell("paid")
+		paid = None
+		if paid_value is not None:
+			if isinstance(paid_value, bool):
+				paid = amount if paid_value else Decimal(0)
+			elif isinstance(paid_value, str) and normalize_header(paid_value) in _YES:
+				paid = amount
+			elif isinstance(paid_value, str) and normalize_header(paid_value) in _NO:
+				paid = Decimal(0)
+			else:
+				try:
+					paid = _amount(paid_value, currency, zero_ok=True, what="the amount paid")
+				except _Bad as exc:
+					fail("paid", str(exc))
+		paid_on = read("paid_on", parse_date)
+		status = read("status", lambda v: _lookup(v, _STATUS_INDEX, _STATUS_HELP)) or "open"
+		reason = read("reason", _text) or ""
+		until = read("until", parse_date)
+		attributes = {
+			"email": read("email", _emails),
+			"kind": read("kind", lambda v: _lookup(v, _KIND, '"B2B/entreprise" or "B2C/particulier"')),
+			"country": read("country", lambda v: _lookup(v, _COUNTRY, '"FR/France" or "CA-QC/Québec"')),
+			"language": read("language", lambda v: _lookup(v, _LANGUAGE, '"fr-FR", "fr-CA" or "en"')),
+			"scenario": read("scenario", _scenario),
+			"address": read("address", _address) or None,
+			"phone": read("phone", _text),
+			"contract_rate": read(
+				"contract_rate", lambda v: _rate(v, columns.get("contract_rate") in row.percent)
+			),
+		}
+
+		if number is not None:
+			numbers[number].append(row.number)
+		if customer is not None:
+			customer_rows[customer].append(row.number)
+			given[customer].append((row.number, attributes))
+
+		# Checks across cells
+		if amount is not None and paid is not None and paid > amount:
+			fail("paid", f"the amount paid ({paid}) is more than the invoice amount ({amount})")
+		if status == "paid" and amount is not None and paid is not None and paid < amount:
+			fail(
+				"status",
+				f"the status says paid but only {paid} of {amount} is paid (fix the status or the amount paid)",
+			)
+		if (
+			paid_on is not None
+			and status != "paid"
+			and (paid is None or paid == 0)
+			and "paid" not in {e.column for e in row_errors}
+		):
+			fail(
+				"paid_on", "a payment date is given but no amount paid (fill the amount paid, or the status)"
+			)
+		if due is not None and issued is not None and due < issued:
+			fail(
+				"due",
+				f"the due date {due.strftime('%d/%m/%Y')} is before the issue date {issued.strftime('%d/%m/%Y')}",
+			)
+
+		if row_errors:
+			errors.extend(row_errors)
+			bad.add(row.number)
+			continue
+		if (reason or until) and status not in (DISPUTE, HOLD):
+			ignored_hold_fields.append(row.number)
+		if issued is None:
+			lacking_issue += 1
+		if attributes["country"] == REGIME_QC and cell("currency") is None:
+			qc_without_currency += 1
+		if status == "paid" and paid is None:
+			paid = amount
+		parsed.append(
+			_Parsed(
+				row=row.number,
+				invoice=number,
+				customer=customer,
+				currency=currency,
+				issued=issued,
+				due=due,
+				amount=amount,
+				paid=paid or Decimal(0),
+				paid_on=paid_on,
+				status=status,
+				reason=reason,
+				until=until,
+			)
+		)
+
+	# Duplicate invoice numbers: every copy is an error naming the first row
+	for number, where in numbers.items():
+		if len(where) > 1:
+			for other in where[1:]:
+				errors.append(
+					RegisterError(
+						name,
+						other,
+						headers[columns["invoice"]],
+						f'invoice "{number}" appears twice: rows {where[0]} and {other}',
+					)
+				)
+			bad.update(where)
+
+	# A customer's attributes must agree across its rows
+	resolved: dict[str, dict[str, Any]] = {}
+	for customer, entries in given.items():
+		values: dict[str, Any] = {}
+		conflicting = False
+		for key in _CUSTOMER_FIELDS:
+			if key == "language":
+				continue
+			seen = [(row, attrs[key]) for row, attrs in entries if attrs[key] is not None]
+			column = headers[columns[key]] if key in columns else key
+			if _conflict(register, errors, column, customer, key, seen, customer_rows[customer]):
+				conflicting = True
+			values[key] = seen[0][1] if seen else None
+		regime = values["country"] or REGIME_FR
+		languages = []
+		for row, attrs in entries:
+			language = attrs["language"]
+			if language == _FR_ANY:
+				language = "fr-CA" if regime == REGIME_QC else "fr-FR"
+			if language is not None:
+				languages.append((row, language))
+		column = headers.get(columns.get("language", -1), "language")
+		if _conflict(register, errors, column, customer, "language", languages, customer_rows[customer]):
+			conflicting = True
+		values["language"] = languages[0][1] if languages else None
+		if conflicting:
+			bad.update(customer_rows[customer])
+		resolved[customer] = values
+
+	# Customers whose names differ only by case, accents or spacing are probably one customer
+	similar: dict[str, list[str]] = defaultdict(list)
+	for customer in customer_rows:
+		similar[normalize_header(customer)].append(customer)
+	for names in similar.values():
+		if len(names) > 1:
+			listed = ", ".join(f'"{n}" (row {customer_rows[n][0]})' for n in names)
+			register.warnings.append(
+				f"{name}: customers {listed} differ only by case, accents or spaces: are they one?"
+			)
+
+	for entry in parsed:
+		if entry.row in bad:
+			continue
+		values = resolved[entry.customer]
+		if entry.customer not in register.customers:
+			regime = values["country"] or REGIME_FR
+			register.customers[entry.customer] = Customer(
+				id=entry.customer,
+				name=entry.customer,
+				kind=values["kind"] or BUSINESS,
+				regime=regime,
+				language=values["language"] or ("fr-CA" if regime == REGIME_QC else "fr-FR"),
+				email=values["email"] or "",
+				phone=values["phone"] or "",
+				address=values["address"] or (),
+				scenario=values["scenario"],
+				contract_rate=values["contract_rate"],
+			)
+		payments = ()
+		if entry.paid > 0:
+			# No payment date: the due date, which never over-claims late interest
+			payments = (Payment(entry.paid_on or entry.due, entry.paid),)
+		hold = None
+		if entry.status in (DISPUTE, HOLD):
+			hold = Hold(kind=entry.status, reason=entry.reason, until=entry.until)
+		register.invoices.append(
+			Invoice(
+				id=entry.invoice,
+				customer=entry.customer,
+				currency=entry.currency,
+				issued=entry.issued or entry.due,
+				instalments=(Instalment(entry.due, entry.amount),),
+				payments=payments,
+				hold=hold,
+				cancelled=entry.status == "cancelled",
+			)
+		)
+		register.invoice_rows[entry.invoice] = entry.row
+
+	register.errors.extend(errors)
+	register.bad_rows = sorted(bad)
+	if empty_rows:
+		register.warnings.append(f"{name}: {empty_rows} empty row(s) ignored")
+	if lacking_issue:
+		where = f'no "{headers[columns["issued"]]}"' if "issued" in columns else "no issue date column"
+		register.warnings.append(
+			f"{name}: {lacking_issue} row(s) without an issue date ({where}): the due date is used as issue date"
+		)
+	if qc_without_currency:
+		register.warnings.append(
+			f"{name}: {qc_without_currency} row(s) of Québec customers without a currency: {DEFAULT_CURRENCY} assumed"
+		)
+	if ignored_hold_fields:
+		rows_text = ", ".join(str(r) for r in ignored_hold_fields[:10]) + (
+			"…" if len(ignored_hold_fields) > 10 else ""
+		)
+		register.warnings.append(
+			f"{name}: reason or end date ignored on row(s) {rows_text}: the status is not a dispute or hold"
+		)
+	for index in sorted(unnamed_with_data):
+		register.warnings.append(f"{name}: column {index + 1} has no header; its values are ignored")
+
+
+def _conflict(
+	register: Register, errors: list, column: str, customer: str, key: str, seen: list, all_rows: list[int]
+) -> bool:
+	"""Add an error when rows give different values for one customer attribute."""
+	distinct: dict[Any, list[int]] = {}
+	shown: dict[Any, str] = {}
+	for row, value in seen:
+		comparable = _comparable(key, value)
+		distinct.setdefault(comparable, []).append(row)
+		shown.setdefault(comparable, _show(value))
+	if len(distinct) < 2:
+		return False
+	groups = list(distinct.items())
+	detail = "; ".join(f"{shown[v]} in row(s) {', '.join(map(str, rows))}" for v, rows in groups)
+	named = {row for row, _ in seen}
+	others = [row for row in all_rows if row not in named]
+	if others:
+		detail += f"; its other row(s) {', '.join(map(str, others))} are left out too"
+	anchor = groups[1][1][0]
+	errors.append(
+		RegisterError(
+			register.path.name,
+			anchor,
+			column,
+			f'customer "{customer}" has different values (empty cells are fine): {detail}',
+		)
+	)
+	return True
+
+
+def _comparable(key: str, value: Any) -> Any:
+	if key == "phone":
+		return re.sub(r"\D", "", value) or value
+	if isinstance(value, str):
+		return value.casefold()
+	if isinstance(value, tuple):
+		return tuple(" ".join(line.casefold().replace(",", " ").split()) for line in value)
+	if isinstance(value, ContractRate):
+		return (value.rate.normalize(), value.period)
+	return value
+
+
+def _show(value: Any) -> str:
+	if isinstance(value, tuple):
+		return _quote(" / ".join(value))
+	if isinstance(value, ContractRate):
+		return f'"{value.rate.normalize()} % per {value.period}"'
+	return _quote(value)
