@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sqlite3
 import sys
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -44,11 +46,13 @@ def _date(text: str) -> date:
 		raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
 
 
-def _load_structured(path: Path) -> dict:
+def _load_structured(path: Path) -> dict | list:
 	try:
 		text = path.read_text(encoding="utf-8")
 	except OSError as exc:
 		raise UsageError(f"{path}: {exc.strerror or exc}")
+	except UnicodeDecodeError:
+		raise UsageError(f"{path}: not UTF-8 text (save it as UTF-8)")
 	if path.suffix.lower() == ".json":
 		try:
 			return json.loads(text)
@@ -64,13 +68,28 @@ def _load_structured(path: Path) -> dict:
 		raise UsageError(f"{path}: invalid TOML ({exc})")
 
 
+def load_config(path: Path) -> dict:
+	config = _load_structured(path)
+	if not isinstance(config, dict):
+		raise UsageError(f"{path}: the configuration must be a table ([company], [settings], [scenarios])")
+	for section in ("company", "settings"):
+		if not isinstance(config.get(section) or {}, dict):
+			raise UsageError(f"{path}: [{section}] must be a table")
+	return config
+
+
 def load_scenarios(path: Path | None, config: dict) -> dict:
 	"""The built-in scenarios, plus (or replaced by) those of the config and of --scenarios FILE."""
 	scenarios = dict(BUILTIN_SCENARIOS)
 	sources = [("config", config.get("scenarios") or {})]
 	if path is not None:
 		data = _load_structured(path)
-		sources.append((str(path), data.get("scenarios", data)))
+		if isinstance(data, dict):
+			data = data.get("scenarios", data)
+			if isinstance(data, dict) and "steps" in data and not isinstance(data["steps"], dict):
+				# One scenario alone, not a table of scenarios
+				data = [data]
+		sources.append((str(path), data))
 	for origin, table in sources:
 		if isinstance(table, list):
 			table = {str(item.get("key", "")): item for item in table if isinstance(item, dict)}
@@ -90,7 +109,12 @@ def load_rates(directory: Path | None):
 		for name in TABLE_NAMES:
 			candidate = directory / f"{name}.csv"
 			if candidate.exists():
-				overrides[name] = candidate.read_text(encoding="utf-8")
+				try:
+					overrides[name] = candidate.read_text(encoding="utf-8")
+				except OSError as exc:
+					raise UsageError(f"{candidate}: {exc.strerror or exc}")
+				except UnicodeDecodeError:
+					raise UsageError(f"{candidate}: not UTF-8 text (save it as UTF-8)")
 		if not overrides:
 			raise UsageError(f"{directory}: no rate table found (expected {', '.join(TABLE_NAMES)}.csv)")
 	try:
@@ -109,6 +133,8 @@ def settings_from(config: dict, args) -> PlanSettings:
 		grace = int(table.get("promise_grace_days", 0))
 	except (InvalidOperation, ValueError, TypeError) as exc:
 		raise UsageError(f"settings: {exc}")
+	if not min_amount.is_finite():
+		raise UsageError(f"settings: the minimum amount {min_amount} is not an amount")
 	if min_amount < 0 or min_gap < 0 or grace < 0:
 		raise UsageError("settings: min_amount, min_gap_days and promise_grace_days must be 0 or more")
 	return PlanSettings(
@@ -140,7 +166,7 @@ def read_book(path: Path, skip_bad_rows: bool):
 	return register
 
 
-def make_plan(args, config: dict):
+def make_plan(args, config: dict, create_journal: bool = False):
 	register = read_book(Path(args.register), args.skip_bad_rows)
 	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 	settings = settings_from(config, args)
@@ -152,16 +178,30 @@ def make_plan(args, config: dict):
 	if args.journal:
 		from relance_erpnext.connectors.journal import Journal, JournalError
 
-		try:
-			journal = Journal(args.journal)
-		except JournalError as exc:
-			raise UsageError(str(exc))
-		history = journal.history()
-	result = plan(args.as_of, register.customers, register.invoices, history, scenarios, rates, settings)
+		if not create_journal and not Path(args.journal).exists():
+			# `plan` changes nothing: a journal that does not exist yet is not created
+			print(f"warning: {args.journal}: no journal yet (nothing recorded so far)", file=sys.stderr)
+		else:
+			try:
+				journal = Journal(args.journal)
+			except JournalError as exc:
+				raise UsageError(str(exc))
+			try:
+				history = journal.history()
+			except (sqlite3.Error, ValueError) as exc:
+				journal.close()
+				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
+	try:
+		result = plan(args.as_of, register.customers, register.invoices, history, scenarios, rates, settings)
+	except BaseException:
+		if journal is not None:
+			journal.close()
+		raise
 	return register, result, journal
 
 
-def print_table(result, language: str, out=sys.stdout) -> None:
+def print_table(result, language: str, out=None) -> None:
+	out = sys.stdout if out is None else out  # at call time: sys.stdout may have been redirected
 	fr = language.startswith("fr")
 	title = (
 		"Plan du {day} : {a} action(s), {s} facture(s) sans action"
@@ -221,17 +261,22 @@ def cmd_plan(args, config) -> int:
 	return EXIT_OK
 
 
-def write_letters(result, register, config: dict, out_dir: Path, language: str) -> list[Path]:
+def render_letters(result, register, sender) -> list[tuple[str, object]]:
+	"""Every letter of the plan, rendered in memory (file stem, letter): nothing is written when one fails."""
 	from relance_erpnext.dunning.letters import render_action
 
-	sender = sender_from(config)
-	out_dir.mkdir(parents=True, exist_ok=True)
 	invoices = {inv.id: inv for inv in register.invoices}
-	written = []
+	letters = []
 	for number, action in enumerate(result.actions, start=1):
 		customer = register.customers[action.customer]
 		letter = render_action(action, sender, customer, result.as_of, invoices=invoices)
-		stem = f"{number:03d}_{_slug(action.customer)}_{action.step}"
+		letters.append((f"{number:03d}_{_slug(action.customer)}_{action.step}", letter))
+	return letters
+
+
+def write_letters(letters, out_dir: Path) -> list[Path]:
+	written = []
+	for stem, letter in letters:
 		(out_dir / f"{stem}.html").write_text(letter.html, encoding="utf-8")
 		(out_dir / f"{stem}.txt").write_text(f"{letter.subject}\n\n{letter.text}", encoding="utf-8")
 		written.append(out_dir / f"{stem}.html")
@@ -239,14 +284,23 @@ def write_letters(result, register, config: dict, out_dir: Path, language: str) 
 
 
 def sender_from(config: dict):
-	from relance_erpnext.dunning.letters import Sender
+	try:
+		from relance_erpnext.dunning.letters import Sender
+	except ImportError as exc:
+		raise UsageError(f"writing letters is not available in this installation ({exc})")
 
 	company = dict(config.get("company") or {})
 	if not company.get("name"):
 		raise UsageError("config: [company] needs at least a name for the letters")
 	for key in ("address", "payment_methods"):
 		if key in company:
-			company[key] = tuple(company[key])
+			value = company[key]
+			if isinstance(value, str):
+				# One line per item; a bare string must not become a tuple of characters
+				value = [line.strip() for line in value.splitlines() if line.strip()]
+			if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+				raise UsageError(f"config: [company] {key} must be a list of lines of text")
+			company[key] = tuple(value)
 	known = set(Sender.__dataclass_fields__)
 	unknown = set(company) - known
 	if unknown:
@@ -264,16 +318,26 @@ def cmd_run(args, config) -> int:
 		raise UsageError("run: --journal FILE is required (it remembers what was done)")
 	if args.send:
 		raise UsageError("run: --send is not available yet; letters are written to --out for you to send")
-	register, result, journal = make_plan(args, config)
+	sender = sender_from(config)  # before anything is read or written: a bad [company] stops here
+	out = Path(args.out)
+	register, result, journal = make_plan(args, config, create_journal=True)
 	try:
-		written = write_letters(result, register, config, Path(args.out), args.lang)
-		recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+		letters = render_letters(result, register, sender)
+		try:
+			out.mkdir(parents=True, exist_ok=True)
+			written = write_letters(letters, out)
+			(out / "plan.json").write_text(
+				json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+			)
+		except OSError as exc:
+			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
+		# Recorded only once the letters are on disk: a failure above leaves the journal as it was
+		try:
+			recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+		except sqlite3.Error as exc:
+			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
 	finally:
 		journal.close()
-	summary = Path(args.out) / "plan.json"
-	summary.write_text(
-		json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-	)
 	print_table(result, args.lang)
 	fr = args.lang.startswith("fr")
 	print(
@@ -294,7 +358,10 @@ def cmd_demo(args, config) -> int:
 	args.rates = None
 	args.skip_bad_rows = False
 	args.send = False
-	out.mkdir(parents=True, exist_ok=True)
+	try:
+		out.mkdir(parents=True, exist_ok=True)
+	except OSError as exc:
+		raise UsageError(f"{out}: {exc.strerror or exc}")
 	print(
 		f"Démo : registre {SAMPLE_REGISTER.name}, journée du {args.as_of.isoformat()}, sortie dans {out}/\n"
 		if args.lang.startswith("fr")
@@ -321,6 +388,13 @@ def build_parser() -> argparse.ArgumentParser:
 	)
 	parser.add_argument("--config", help="TOML file: [company] for the letters, [settings], [scenarios]")
 	parser.add_argument("--lang", default="fr", help="language of the messages: fr (default) or en")
+	# The same two options are also accepted after the command (`relance run ... --config FILE`, as the
+	# README shows); SUPPRESS keeps the value given before the command when they are not repeated
+	common = argparse.ArgumentParser(add_help=False)
+	common.add_argument(
+		"--config", default=argparse.SUPPRESS, help="TOML file: [company], [settings], [scenarios]"
+	)
+	common.add_argument("--lang", default=argparse.SUPPRESS, help="language of the messages: fr or en")
 	commands = parser.add_subparsers(dest="command", required=True)
 
 	def book_options(sub, as_of_default):
@@ -338,25 +412,27 @@ def build_parser() -> argparse.ArgumentParser:
 		)
 
 	today = date.today()
-	sub = commands.add_parser("plan", help="print what would be done, change nothing")
+	sub = commands.add_parser("plan", parents=[common], help="print what would be done, change nothing")
 	book_options(sub, today)
 	sub.add_argument("--format", choices=("table", "json"), default="table")
 	sub.set_defaults(handler=cmd_plan)
 
-	sub = commands.add_parser("run", help="plan, write the letters and record the steps in the journal")
+	sub = commands.add_parser(
+		"run", parents=[common], help="plan, write the letters and record the steps in the journal"
+	)
 	book_options(sub, today)
 	sub.add_argument("--out", default="relance-out", help="folder for the letters and plan.json")
 	sub.add_argument("--send", action="store_true", help="send for real (not available yet)")
 	sub.set_defaults(handler=cmd_run)
 
-	sub = commands.add_parser("demo", help="one dunning day on the bundled sample register")
+	sub = commands.add_parser("demo", parents=[common], help="one dunning day on the bundled sample register")
 	sub.add_argument("--as-of", type=_date, default=DEMO_AS_OF, help=f"default {DEMO_AS_OF.isoformat()}")
 	sub.add_argument("--out", default="relance-demo", help="output folder (default relance-demo)")
 	sub.add_argument("--min-gap", type=int)
 	sub.add_argument("--min-amount")
 	sub.set_defaults(handler=cmd_demo)
 
-	sub = commands.add_parser("scenarios", help="list (and check) the scenarios")
+	sub = commands.add_parser("scenarios", parents=[common], help="list (and check) the scenarios")
 	sub.add_argument("--scenarios", help="JSON or TOML file of scenarios to check")
 	sub.set_defaults(handler=cmd_scenarios)
 	return parser
@@ -367,7 +443,7 @@ def main(argv: list[str] | None = None) -> int:
 	args = parser.parse_args(argv)
 	try:
 		if args.config:
-			config = _load_structured(Path(args.config))
+			config = load_config(Path(args.config))
 		elif args.command == "demo":
 			config = _load_structured(SAMPLE_CONFIG)
 		else:
@@ -379,6 +455,15 @@ def main(argv: list[str] | None = None) -> int:
 	except DunningError as exc:
 		print(f"relance: {exc}", file=sys.stderr)
 		return EXIT_INPUT
+	except BrokenPipeError:
+		# Output piped into a command that stopped reading (`relance plan ... | head`): not an error
+		# of ours; stdout is pointed at devnull so that Python's final flush does not fail again
+		try:
+			devnull = os.open(os.devnull, os.O_WRONLY)
+			os.dup2(devnull, sys.stdout.fileno())
+		except (OSError, ValueError, AttributeError):
+			pass
+		return 1
 
 
 if __name__ == "__main__":

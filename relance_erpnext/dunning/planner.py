@@ -186,7 +186,7 @@ def plan(
 					inv_id,
 					customer_id,
 					DISPUTED if hold.kind == "dispute" else ON_HOLD,
-					hold.until.isoformat() if hold.until else hold.reason,
+					" → ".join(x for x in (hold.reason, hold.until.isoformat() if hold.until else "") if x),
 				)
 			)
 			continue

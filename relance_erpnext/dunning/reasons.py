@@ -11,8 +11,8 @@ REASONS: dict[str, tuple[str, str]] = {
 	"cancelled": ("cancelled", "annulée"),
 	"unknown_customer": ("customer unknown", "client inconnu"),
 	"no_due_date": ("no due date", "pas de date d'échéance"),
-	"on_hold": ("on hold (until {detail})", "suspendue (jusqu'au {detail})"),
-	"disputed": ("disputed (until {detail})", "en litige (jusqu'au {detail})"),
+	"on_hold": ("on hold: {detail}", "suspendue : {detail}"),
+	"disputed": ("disputed: {detail}", "en litige : {detail}"),
 	"promise_pending": ("payment promised for {detail}", "paiement promis pour le {detail}"),
 	"arrangement_active": (
 		"payment plan kept, next instalment {detail}",

@@ -1,0 +1,226 @@
+"""Register reading throughput and peak memory (a script, not a test).
+
+	python benchmarks/register_read.py                    # CSV and XLSX, 10k and 100k rows
+	python benchmarks/register_read.py --sizes 1000000 --formats csv
+
+Writes synthetic registers into a temporary folder: CSV the way a French spreadsheet exports it
+(`;`, French headers, "1 440,00", DD/MM/YYYY, UTF-8) and XLSX with real date and number cells.
+Each (format, size) is read in its own process so that peak memory (max RSS) is its own; only
+read_register() is timed, not writing the file nor importing the modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+HEADER = [
+	"N° facture",
+	"Client",
+	"Type",
+	"Pays",
+	"Langue",
+	"Courriel",
+	"Téléphone",
+	"Adresse",
+	"Scénario",
+	"Taux contractuel",
+	"Date d'émission",
+	"Échéance",
+	"Montant TTC",
+	"Devise",
+	"Payé",
+	"Payé le",
+	"Statut",
+	"Motif",
+	"Jusqu'au",
+]
+AS_OF = date(2026, 6, 15)
+SCENARIOS = ["", "", "", "clients_douteux", "preventif"]
+
+
+def _customer(i: int) -> dict:
+	quebec = i % 17 == 0
+	return {
+		"name": f"Client {i:06d} {'inc.' if quebec else 'SARL'}",
+		"kind": "B2C" if i % 10 == 0 else "B2B",
+		"country": "CA-QC" if quebec else "FR",
+		"language": "fr-CA" if quebec else "fr",
+		"email": f"compta{i}@client{i}.example",
+		"phone": f"04 78 {i % 100:02d} {i // 100 % 100:02d} {i % 97:02d}",
+		"address": f"{i % 200 + 1} rue de la République / 69002 Lyon",
+		"scenario": SCENARIOS[i % len(SCENARIOS)],
+		"rate": "1,5 % par mois" if quebec and i % 2 else "",
+		"currency": "CAD" if quebec else "EUR",
+	}
+
+
+def rows(n: int, seed: int = 11):
+	"""n register rows as Python values: (customer dict, issued, due, amount in cents, paid cents, paid on, status)."""
+	rng = random.Random(seed)
+	customers = [_customer(i) for i in range(max(1, n // 10))]
+	for k in range(n):
+		cust = customers[k % len(customers)]
+		due = AS_OF + timedelta(days=rng.randint(-120, 60))
+		issued = due - timedelta(days=30)
+		cents = rng.randint(1000, 2_000_000)
+		draw = rng.random()
+		paid, paid_on, status = 0, None, ""
+		if draw < 0.25:
+			paid, paid_on, status = cents, due + timedelta(days=rng.randint(-5, 20)), "payée"
+		elif draw < 0.32:
+			paid, paid_on, status = cents // 3, due + timedelta(days=3), "partiellement payée"
+		elif draw < 0.34:
+			status = "litige"
+		yield k, cust, issued, due, cents, paid, paid_on, status
+
+
+def _fr_amount(cents: int) -> str:
+	units, rest = divmod(cents, 100)
+	return f"{units:,}".replace(",", " ") + f",{rest:02d}"
+
+
+def write_csv(path: Path, n: int) -> None:
+	with path.open("w", encoding="utf-8", newline="") as handle:
+		writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+		writer.writerow(HEADER)
+		for k, c, issued, due, cents, paid, paid_on, status in rows(n):
+			writer.writerow(
+				[
+					f"FA-{k:08d}",
+					c["name"],
+					c["kind"],
+					c["country"],
+					c["language"],
+					c["email"],
+					c["phone"],
+					c["address"],
+					c["scenario"],
+					c["rate"],
+					issued.strftime("%d/%m/%Y"),
+					due.strftime("%d/%m/%Y"),
+					_fr_amount(cents),
+					c["currency"],
+					_fr_amount(paid) if paid else "",
+					paid_on.strftime("%d/%m/%Y") if paid_on else "",
+					status,
+					"Quantité contestée" if status == "litige" else "",
+					"",
+				]
+			)
+
+
+def write_xlsx(path: Path, n: int) -> None:
+	import openpyxl
+
+	book = openpyxl.Workbook(write_only=True)
+	sheet = book.create_sheet("Factures")
+	sheet.append(HEADER)
+	for k, c, issued, due, cents, paid, paid_on, status in rows(n):
+		sheet.append(
+			[
+				f"FA-{k:08d}",
+				c["name"],
+				c["kind"],
+				c["country"],
+				c["language"],
+				c["email"],
+				c["phone"],
+				c["address"],
+				c["scenario"] or None,
+				c["rate"] or None,
+				datetime.combine(issued, datetime.min.time()),
+				datetime.combine(due, datetime.min.time()),
+				cents / 100,
+				c["currency"],
+				paid / 100 if paid else None,
+				datetime.combine(paid_on, datetime.min.time()) if paid_on else None,
+				status or None,
+				"Quantité contestée" if status == "litige" else None,
+				None,
+			]
+		)
+	book.save(path)
+
+
+def measure(path: Path) -> dict:
+	from relance_erpnext.connectors.register import read_register
+
+	rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+	started = time.perf_counter()
+	register = read_register(path)
+	elapsed = time.perf_counter() - started
+	rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+	return {
+		"rows": register.rows_read,
+		"invoices": len(register.invoices),
+		"customers": len(register.customers),
+		"errors": len(register.errors),
+		"first_error": str(register.errors[0]) if register.errors else "",
+		"seconds": round(elapsed, 3),
+		"rows_per_second": round(register.rows_read / elapsed) if elapsed else 0,
+		"peak_rss_mb": round(rss_after / 1024),
+		"rss_for_read_mb": round((rss_after - rss_before) / 1024),
+	}
+
+
+def main() -> None:
+	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+	parser.add_argument("--sizes", default="10000,100000")
+	parser.add_argument("--formats", default="csv,xlsx")
+	parser.add_argument("--keep", action="store_true", help="keep the generated files (prints the folder)")
+	parser.add_argument("--one", help=argparse.SUPPRESS)
+	args = parser.parse_args()
+	if args.one:
+		print(json.dumps(measure(Path(args.one))))
+		return
+	print(f"# read_register() throughput — Python {platform.python_version()}, {platform.machine()}")
+	print(
+		f"{'format':>6} {'rows':>8} {'file MB':>8} {'write s':>8} {'read s':>8} {'rows/s':>9}"
+		f" {'invoices':>9} {'errors':>7} {'peak MB':>8} {'read MB':>8}"
+	)
+	folder = Path(tempfile.mkdtemp(prefix="relance-bench-"))
+	try:
+		for n in (int(x) for x in args.sizes.split(",")):
+			for fmt in args.formats.split(","):
+				path = folder / f"registre_{n}.{fmt}"
+				started = time.perf_counter()
+				(write_csv if fmt == "csv" else write_xlsx)(path, n)
+				written = time.perf_counter() - started
+				out = subprocess.run(
+					[sys.executable, __file__, "--one", str(path)], check=True, capture_output=True, text=True
+				).stdout
+				r = json.loads(out)
+				print(
+					f"{fmt:>6} {r['rows']:>8} {path.stat().st_size / 1e6:>8.1f} {written:>8.1f} {r['seconds']:>8}"
+					f" {r['rows_per_second']:>9} {r['invoices']:>9} {r['errors']:>7}"
+					f" {r['peak_rss_mb']:>8} {r['rss_for_read_mb']:>8}",
+					flush=True,
+				)
+				if r["errors"]:
+					print(f"       first error: {r['first_error']}", flush=True)
+				if not args.keep:
+					path.unlink()
+	finally:
+		if args.keep:
+			print(f"# files kept in {folder}")
+		else:
+			for leftover in folder.iterdir():
+				leftover.unlink()
+			folder.rmdir()
+
+
+if __name__ == "__main__":
+	main()
