@@ -551,6 +551,9 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 		label = "Windows-1252 (cp1252)" if encoding == "cp1252" else "Latin-1"
 		register.warnings.append(f"{name}: not UTF-8; read as {label}")
 	if "\x00" in text:
+		register.warnings.append(
+			f"{name}: {text.count(chr(0))} NUL character(s) removed (a damaged or binary file?)"
+		)
 		text = text.replace("\x00", "")
 	first_line = text.split("\n", 1)[0].strip()
 	sep_hint = re.fullmatch(r'"?sep=(.)"?', first_line)

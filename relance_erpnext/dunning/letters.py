@@ -1,0 +1,522 @@
+"""Letters: reminders, formal notices and the other documents, rendered from a planned action.
+
+Rendering is pure: a planned `Action`, the sender, the customer and the date in, a subject, an HTML
+page (A4, printable, address placed for a window envelope) and a plain-text version out.
+
+Templates live in `relance_erpnext/templates/letters/`:
+
+- `_base.html` and `_base.txt` lay out every document: letterhead, recipient address, place and
+  date, subject, references, the table of invoices, totals, detail of the interest, how to pay,
+  contact, signature;
+- `<language>/_labels.j2` holds the words of that layout (fr-FR, fr-CA, en);
+- `<language>/<template>.j2` holds one document's own words, as variables the layout reads:
+  `subject`, `intro`, `closing` (required); `title`, `mode`, `outro`, `internal` (optional).
+  Prose is plain text: paragraphs separated by a blank line, `- ` starts a list item, `## ` a
+  heading, `**bold**`; the layout turns it into HTML (escaped) or wrapped text.
+
+Everything renders in a Jinja2 sandbox (`ImmutableSandboxedEnvironment`) with `StrictUndefined`:
+a template, including a custom one stored in a scenario (`render_string`), can neither read files
+nor reach Python internals, and a misspelt variable is an error rather than an empty string.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from jinja2 import (
+	FileSystemLoader,
+	StrictUndefined,
+	TemplateNotFound,
+	Undefined,
+	pass_context,
+	select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup, escape
+
+from .charges import FR_B2B_INDEMNITY
+from .errors import DunningError
+from .models import (
+	BUSINESS,
+	CONSUMER,
+	PER_YEAR,
+	POSTAL_CHANNELS,
+	REGIME_FR,
+	REGIME_QC,
+	REGISTERED_LETTER,
+	ZERO,
+	Action,
+	ActionLine,
+	Customer,
+	Invoice,
+	RatePeriod,
+)
+from .money import format_amount, format_rate
+from .reasons import describe
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "letters"
+DEFAULT_LANGUAGE = "fr-FR"
+LETTER_LANGUAGES = ("fr-FR", "fr-CA", "en")
+
+# The documents every language provides
+ACTION_TEMPLATES = ("pre_due", "courteous", "formal", "call", "formal_notice", "escalation")
+DOCUMENT_TEMPLATES = ("statement", "arrangement", "penalty_claim")
+TEMPLATES = ACTION_TEMPLATES + DOCUMENT_TEMPLATES
+
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
+
+FRENCH_MONTHS = (
+	"janvier",
+	"février",
+	"mars",
+	"avril",
+	"mai",
+	"juin",
+	"juillet",
+	"août",
+	"septembre",
+	"octobre",
+	"novembre",
+	"décembre",
+)
+ENGLISH_MONTHS = (
+	"January",
+	"February",
+	"March",
+	"April",
+	"May",
+	"June",
+	"July",
+	"August",
+	"September",
+	"October",
+	"November",
+	"December",
+)
+
+
+class LetterError(DunningError):
+	"""A letter cannot be rendered: unknown template, or a template that fails."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+	"""The company sending the letters (the creditor)."""
+
+	name: str
+	address: tuple[str, ...] = ()
+	city: str = ""
+	email: str = ""
+	phone: str = ""
+	# SIRET (France) or NEQ (Québec), printed with its label, e.g. "SIRET 812 345 678 00021"
+	legal_id: str = ""
+	vat_id: str = ""
+	iban: str = ""
+	bic: str = ""
+	payment_methods: tuple[str, ...] = ()
+	signatory: str = ""
+	signatory_title: str = ""
+	website: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedLetter:
+	subject: str
+	html: str
+	text: str
+	language: str
+	template: str
+
+
+@dataclass(frozen=True, slots=True)
+class LetterLine:
+	"""One invoice as a letter shows it (an ActionLine, plus the invoice's own details when known)."""
+
+	invoice: str
+	due: date
+	days_late: int
+	outstanding: Decimal
+	interest: Decimal
+	indemnity: Decimal
+	amount_due: Decimal
+	interest_from: date | None
+	periods: tuple[RatePeriod, ...]
+	notes: tuple[str, ...]
+	issued: date | None = None
+	total: Decimal | None = None
+	paid: Decimal | None = None
+	last_payment: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+	outstanding: Decimal
+	interest: Decimal
+	indemnity: Decimal
+	fee: Decimal
+	charges: Decimal
+	total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRow:
+	"""One instalment of a proposed payment plan."""
+
+	number: int
+	day: date
+	amount: Decimal
+
+
+class Block(NamedTuple):
+	"""A piece of prose: a paragraph ("p"), a heading ("h") or a list ("ul")."""
+
+	kind: str
+	text: str
+	html: Markup
+	items: tuple[tuple[str, Markup], ...] = ()
+
+
+def normalize_language(language: str | None) -> str:
+	"""fr-FR, fr-CA or en; anything else (unknown or empty) is fr-FR."""
+	code = (language or "").strip().replace("_", "-").lower()
+	if code in ("fr-ca", "fr-qc"):
+		return "fr-CA"
+	if code == "en" or code.startswith("en-"):
+		return "en"
+	return DEFAULT_LANGUAGE
+
+
+# Filters -----------------------------------------------------------------------------------------
+
+
+def format_date(day: date | None, language: str = DEFAULT_LANGUAGE) -> str:
+	"""15 juin 2026, 1er juin 2026 (fr-FR, fr-CA); 15 June 2026 (en). No locale involved."""
+	if day is None:
+		return ""
+	language = normalize_language(language)
+	if language == "en":
+		return f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
+	first = "1er" if day.day == 1 else str(day.day)
+	return f"{first} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+
+
+def _defined(value):
+	"""A missing variable piped into a filter is an UndefinedError, as anywhere else."""
+	if isinstance(value, Undefined):
+		value._fail_with_undefined_error()
+	return value
+
+
+def _language(ctx) -> str:
+	return normalize_language(ctx.get("language") or DEFAULT_LANGUAGE)
+
+
+@pass_context
+def _money_filter(ctx, amount, currency: str | None = None) -> str:
+	if _defined(amount) is None:
+		return ""
+	return format_amount(Decimal(amount), currency or ctx.get("currency") or "EUR", _language(ctx))
+
+
+@pass_context
+def _date_filter(ctx, day) -> str:
+	return format_date(_defined(day), _language(ctx))
+
+
+@pass_context
+def _rate_filter(ctx, rate) -> str:
+	return format_rate(Decimal(_defined(rate)), _language(ctx))
+
+
+@pass_context
+def _note_filter(ctx, code: str) -> str:
+	return describe(_defined(code), language="fr" if _language(ctx).startswith("fr") else "en")
+
+
+def french_typography(text: str, language: str) -> str:
+	"""No-break spaces where French typography wants them (before : in Québec; before : ; ! ? in France)."""
+	if not language.startswith("fr"):
+		return text
+	marks = ":" if language == "fr-CA" else ":;!?"
+	text = re.sub(rf" ([{marks}])(?=\s|$)", "\u00a0\\1", text)
+	text = re.sub(r"« ", "«\u00a0", text)
+	return re.sub(r" »", "\u00a0»", text)
+
+
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _inline(text: str) -> tuple[str, Markup]:
+	"""Plain text and escaped HTML of a line of prose (**bold** becomes <strong>)."""
+	plain = _BOLD.sub(r"\1", text)
+	html = Markup(_BOLD.sub(lambda m: f"<strong>{m.group(1)}</strong>", str(escape(text))))
+	return plain, html
+
+
+def prose_blocks(text: str, language: str = DEFAULT_LANGUAGE) -> list[Block]:
+	"""Split prose into paragraphs, headings and lists (see the module docstring)."""
+	blocks: list[Block] = []
+	for chunk in re.split(r"\n[ \t]*\n", str(text).strip()):
+		lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
+		if not lines:
+			continue
+		if lines[0].startswith("## ") and len(lines) == 1:
+			plain, html = _inline(french_typography(lines[0][3:].strip(), language))
+			blocks.append(Block("h", plain, html))
+			continue
+		if lines[0].startswith("- "):
+			items: list[str] = []
+			for line in lines:
+				if line.startswith("- ") or not items:
+					items.append(line[2:].strip() if line.startswith("- ") else line)
+				else:
+					items[-1] += " " + line
+			rendered = tuple(_inline(french_typography(item, language)) for item in items)
+			blocks.append(Block("ul", "", Markup(""), rendered))
+			continue
+		plain, html = _inline(french_typography(" ".join(lines), language))
+		blocks.append(Block("p", plain, html))
+	return blocks
+
+
+@pass_context
+def _blocks_filter(ctx, text) -> list[Block]:
+	return prose_blocks(str(_defined(text)), _language(ctx))
+
+
+@pass_context
+def _oneline_filter(ctx, text) -> str:
+	return french_typography(" ".join(_BOLD.sub(r"\1", str(text)).split()), _language(ctx))
+
+
+def _wrap_filter(text, width: int = 78, indent: str = "", subsequent: str | None = None) -> str:
+	"""Wrap plain text; no-break spaces keep "1 234,56 €" and "12,15 %" on one line."""
+	wrapper = textwrap.TextWrapper(
+		width=width,
+		initial_indent=indent,
+		subsequent_indent=indent if subsequent is None else subsequent,
+		break_long_words=False,
+		break_on_hyphens=False,
+	)
+	return "\n".join(wrapper.wrap(str(text))) or indent.rstrip()
+
+
+def _columns_filter(rows, align: str = "", header: bool = True, gap: int = 3, indent: int = 2) -> str:
+	"""A plain-text table of rows of cells, `align` "l"/"r" per column; the first row is a header."""
+	rows = [[str(cell) for cell in row] for row in rows]
+	if not rows:
+		return ""
+	count = max(len(row) for row in rows)
+	rows = [row + [""] * (count - len(row)) for row in rows]
+	widths = [max(len(row[i]) for row in rows) for i in range(count)]
+	out = []
+	for number, row in enumerate(rows):
+		cells = []
+		for i, cell in enumerate(row):
+			right = i < len(align) and align[i] == "r"
+			cells.append(cell.rjust(widths[i]) if right else cell.ljust(widths[i]))
+		out.append(" " * indent + (" " * gap).join(cells).rstrip())
+		if number == 0 and header:
+			out.append(" " * indent + "-" * (sum(widths) + gap * (count - 1)))
+	return "\n".join(out)
+
+
+# Environment -------------------------------------------------------------------------------------
+
+
+def _make_environment(autoescape) -> ImmutableSandboxedEnvironment:
+	env = ImmutableSandboxedEnvironment(
+		loader=FileSystemLoader(str(TEMPLATE_DIR)),
+		autoescape=autoescape,
+		undefined=StrictUndefined,
+		trim_blocks=True,
+		lstrip_blocks=True,
+		auto_reload=False,
+	)
+	env.filters.update(
+		money=_money_filter,
+		date=_date_filter,
+		rate=_rate_filter,
+		note=_note_filter,
+		blocks=_blocks_filter,
+		oneline=_oneline_filter,
+		wrap=_wrap_filter,
+		columns=_columns_filter,
+	)
+	return env
+
+
+# Files: HTML escaped (by extension); custom strings escaped unless asked otherwise
+_ENV = _make_environment(select_autoescape(enabled_extensions=("html",), default_for_string=True))
+_TEXT_ENV = _make_environment(False)
+
+
+def render_string(source: str, context: Mapping[str, Any], autoescape: bool = True) -> str:
+	"""Render a custom template (e.g. stored in a scenario) in the same sandbox as the letters.
+
+	Raises jinja2's SecurityError for unsafe access, UndefinedError for a missing variable and
+	TemplateSyntaxError for a malformed template; the caller reports them to the user.
+	"""
+	env = _ENV if autoescape else _TEXT_ENV
+	return env.from_string(source).render(dict(context))
+
+
+# Context ------------------------------------------------------------------------------------------
+
+
+def _letter_line(line: ActionLine, invoice: Invoice | None) -> LetterLine:
+	extra: dict[str, Any] = {}
+	if invoice is not None:
+		extra = {
+			"issued": invoice.issued,
+			"total": invoice.total,
+			"paid": invoice.paid,
+			"last_payment": max((p.day for p in invoice.payments), default=None),
+		}
+	return LetterLine(
+		invoice=line.invoice,
+		due=line.due,
+		days_late=line.days_late,
+		outstanding=line.outstanding,
+		interest=line.interest,
+		indemnity=line.indemnity,
+		amount_due=line.outstanding + line.interest + line.indemnity,
+		interest_from=line.interest_from,
+		periods=line.periods,
+		notes=line.notes,
+		**extra,
+	)
+
+
+def _schedule_rows(schedule: Iterable[Any]) -> tuple[ScheduleRow, ...]:
+	rows = []
+	for number, item in enumerate(schedule, start=1):
+		if isinstance(item, ScheduleRow):
+			rows.append(item)
+			continue
+		day, amount = (item.day, item.amount) if hasattr(item, "day") else item
+		rows.append(ScheduleRow(number=number, day=day, amount=Decimal(amount)))
+	return tuple(rows)
+
+
+def build_context(
+	action: Action,
+	sender: Sender,
+	customer: Customer,
+	as_of: date,
+	invoices: Mapping[str, Invoice] | None = None,
+	reference: str = "",
+	*,
+	schedule: Iterable[Any] = (),
+	extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+	"""Everything a letter template may use (the same keys for every template).
+
+	`schedule` (Payment objects or (date, amount) pairs) is the instalment plan of an `arrangement`;
+	`extra` adds keys of the caller's own, for custom templates.
+	"""
+	language = normalize_language(action.language)
+	invoices = invoices or {}
+	lines = tuple(_letter_line(line, invoices.get(line.invoice)) for line in action.lines)
+	charges = action.interest + action.indemnity + action.fee
+	totals = Totals(
+		outstanding=action.outstanding,
+		interest=action.interest,
+		indemnity=action.indemnity,
+		fee=action.fee,
+		charges=charges,
+		total=action.total,
+	)
+	regime = action.regime or customer.regime
+	kind = action.customer_kind or customer.kind
+	contract = action.contract_rate
+	rows = _schedule_rows(schedule)
+	pay_by = (
+		as_of + timedelta(days=action.notice_days) if action.formal_notice or action.notice_days else None
+	)
+	context: dict[str, Any] = {
+		"language": language,
+		"template": action.template,
+		"sender": sender,
+		"customer": customer,
+		"action": action,
+		"lines": lines,
+		"totals": totals,
+		"as_of": as_of,
+		"reference": reference,
+		"currency": action.currency,
+		"regime": regime,
+		"fr_b2b": regime == REGIME_FR and kind == BUSINESS,
+		"fr_consumer": regime == REGIME_FR and kind == CONSUMER,
+		"qc": regime == REGIME_QC,
+		"consumer": kind == CONSUMER,
+		"formal_notice": action.formal_notice,
+		"notice_days": action.notice_days,
+		"pay_by": pay_by,
+		"registered": action.channel == REGISTERED_LETTER,
+		"postal": action.channel in POSTAL_CHANNELS,
+		"any_late": any(line.days_late > 0 for line in lines),
+		"claims_interest": action.interest > ZERO,
+		"claims_indemnity": action.indemnity > ZERO,
+		"interest_lines": tuple(line for line in lines if line.periods and line.interest > ZERO),
+		"interest_from_notice": any("interest_runs_from_notice" in line.notes for line in lines),
+		"contract_rate": contract,
+		"contract_rate_annual": contract.annual if contract is not None else None,
+		"contract_rate_per": contract.period if contract is not None else PER_YEAR,
+		"indemnity_unit": FR_B2B_INDEMNITY,
+		"invoice_numbers": ", ".join(line.invoice for line in lines),
+		"schedule": rows,
+		"schedule_total": sum((row.amount for row in rows), ZERO),
+		"notes": action.notes,
+	}
+	if extra:
+		context.update(extra)
+	return context
+
+
+# Rendering ---------------------------------------------------------------------------------------
+
+
+def _check_template(template: str, language: str) -> None:
+	if not _TEMPLATE_NAME.match(template or ""):
+		raise LetterError(f"invalid letter template name {template!r}")
+	if not (TEMPLATE_DIR / language / f"{template}.j2").is_file():
+		raise LetterError(f"no letter template {template!r} for {language}")
+
+
+def render_document(template: str, language: str, context: Mapping[str, Any]) -> RenderedLetter:
+	"""Render one of the documents (`TEMPLATES`) with a context made by `build_context`."""
+	language = normalize_language(language)
+	_check_template(template, language)
+	values = {**context, "language": language, "template": template}
+	try:
+		module = _ENV.get_template(f"{language}/{template}.j2").make_module(values)
+		subject = french_typography(" ".join(_BOLD.sub(r"\1", str(module.subject)).split()), language)
+		values["subject"] = subject
+		html = _ENV.get_template("_base.html").render(values)
+		text = _ENV.get_template("_base.txt").render(values)
+	except TemplateNotFound as exc:
+		raise LetterError(f"letter template {template!r} ({language}) needs a missing file: {exc}") from exc
+	text = re.sub(r"[ \t]+\n", "\n", text)
+	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
+
+
+def render_action(
+	action: Action,
+	sender: Sender,
+	customer: Customer,
+	as_of: date,
+	invoices: Mapping[str, Invoice] | None = None,
+	reference: str = "",
+) -> RenderedLetter:
+	"""The letter (or script, or note) for one planned action, in the action's language."""
+	context = build_context(action, sender, customer, as_of, invoices, reference)
+	return render_document(action.template, action.language, context)
