@@ -472,3 +472,24 @@ def _arrangement_state(
 	if upcoming is None:
 		return "arrangement_done", None
 	return ARRANGEMENT_ACTIVE, upcoming
+
+
+def next_steps(result: Plan) -> dict[str, tuple[str, date | None]]:
+	"""For each invoice of a plan: the step due today, or the next one and its date when known."""
+	out: dict[str, tuple[str, date | None]] = {}
+	for action in result.actions:
+		for line in action.lines:
+			out[line.invoice] = (line.step, result.as_of)
+	for skip in result.skipped:
+		if skip.reason == WAITING_NEXT_STEP and "@" in skip.detail:
+			step, day = skip.detail.split("@", 1)
+			out[skip.invoice] = (step, date.fromisoformat(day))
+		elif skip.reason == NOT_YET_DUE and skip.detail:
+			out[skip.invoice] = ("", date.fromisoformat(skip.detail))
+		elif skip.reason == MIN_GAP and skip.detail:
+			out[skip.invoice] = ("", date.fromisoformat(skip.detail))
+		elif skip.reason == PROMISE_PENDING and skip.detail:
+			out[skip.invoice] = ("", date.fromisoformat(skip.detail) + ONE_DAY)
+		else:
+			out[skip.invoice] = ("", None)
+	return out
