@@ -5,8 +5,37 @@ from __future__ import annotations
 import frappe
 from frappe.utils import add_days, getdate
 
-COMPANY = "_Test Company"
+COMPANY = "_Relance Test SAS"
+ABBR = "RTS"
+ITEM = "_Relance Prestation"
 AS_OF = getdate("2026-06-15")  # inside the bundled reference-rate tables
+
+
+def make_company() -> str:
+	"""A French company in EUR (the French rules need France), with its standard chart of accounts."""
+	if not frappe.db.exists("Company", COMPANY):
+		frappe.get_doc(
+			{
+				"doctype": "Company",
+				"company_name": COMPANY,
+				"abbr": ABBR,
+				"default_currency": "EUR",
+				"country": "France",
+				"create_chart_of_accounts_based_on": "Standard Template",
+				"chart_of_accounts": "Standard",
+			}
+		).insert(ignore_permissions=True)
+	if not frappe.db.exists("Item", ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": ITEM,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}, "name"),
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert(ignore_permissions=True)
+	return COMPANY
 
 
 def make_customer(name: str, customer_type: str = "Company", email: str | None = None, **extra) -> str:
@@ -39,22 +68,32 @@ def make_customer(name: str, customer_type: str = "Company", email: str | None =
 
 
 def make_invoice(customer: str, amount: float, days_late: int, as_of=AS_OF, submit: bool = True, **extra):
-	"""A submitted Sales Invoice of `amount` due `days_late` days before `as_of`."""
-	from erpnext.accounts.doctype.sales_invoice.test_sales_invoice import create_sales_invoice
-
+	"""A submitted Sales Invoice of `amount` (EUR) due `days_late` days before `as_of`."""
+	make_company()
 	due = add_days(as_of, -days_late)
-	invoice = create_sales_invoice(
-		customer=customer,
-		company=COMPANY,
-		posting_date=add_days(due, -30),
-		qty=1,
-		rate=amount,
-		do_not_save=True,
-		**extra,
+	invoice = frappe.get_doc(
+		{
+			"doctype": "Sales Invoice",
+			"company": COMPANY,
+			"customer": customer,
+			"currency": "EUR",
+			"conversion_rate": 1,
+			"set_posting_time": 1,
+			"posting_date": add_days(due, -30),
+			"due_date": due,
+			"debit_to": f"Debtors - {ABBR}",
+			"items": [
+				{
+					"item_code": ITEM,
+					"qty": 1,
+					"rate": amount,
+					"income_account": f"Sales - {ABBR}",
+					"cost_center": f"Main - {ABBR}",
+				}
+			],
+			**extra,
+		}
 	)
-	invoice.set_posting_time = 1
-	invoice.payment_schedule = []
-	invoice.due_date = due
 	invoice.insert(ignore_permissions=True)
 	if submit:
 		invoice.submit()
@@ -89,3 +128,22 @@ def make_user(email: str, roles: list[str]) -> str:
 			}
 		).insert(ignore_permissions=True)
 	return email
+
+
+def make_outgoing_email_account() -> str:
+	"""A default outgoing account: Frappe queues mail only when one exists (nothing is sent in tests)."""
+	name = "_Relance Outgoing"
+	if not frappe.db.exists("Email Account", name):
+		frappe.get_doc(
+			{
+				"doctype": "Email Account",
+				"email_account_name": name,
+				"email_id": "relance@example.com",
+				"enable_outgoing": 1,
+				"default_outgoing": 1,
+				"smtp_server": "127.0.0.1",
+				"smtp_port": 2525,
+				"no_smtp_authentication": 1,
+			}
+		).insert(ignore_permissions=True)
+	return name

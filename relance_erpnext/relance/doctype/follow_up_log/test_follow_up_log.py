@@ -9,9 +9,16 @@ from frappe.tests.utils import FrappeTestCase, change_settings
 from frappe.utils import add_days
 
 from relance_erpnext.services.runner import make_plan, run_for_company, send_logs
-from relance_erpnext.tests.utils import AS_OF, COMPANY, make_customer, make_invoice, make_user, pay
-
-test_dependencies = ["Customer", "Item", "Company"]
+from relance_erpnext.tests.utils import (
+	AS_OF,
+	COMPANY,
+	make_company,
+	make_customer,
+	make_invoice,
+	make_outgoing_email_account,
+	make_user,
+	pay,
+)
 
 
 def logs_for(invoice: str) -> list[dict]:
@@ -28,12 +35,15 @@ class TestDailyRun(FrappeTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
-		cls.customer = make_customer("_Relance Client SARL", email="compta@client-sarl.example")
-		cls.consumer = make_customer(
-			"_Relance Mme Dupont", customer_type="Individual", email="dupont@example.fr"
-		)
+		make_company()
+		make_outgoing_email_account()
 
 	def setUp(self):
+		# One customer per test: a test's invoices never join another test's letter
+		self.customer = make_customer(f"_Relance {self._testMethodName}", email="compta@client.example")
+		self.consumer = make_customer(
+			f"_Relance Mme {self._testMethodName}", customer_type="Individual", email="dupont@example.fr"
+		)
 		frappe.db.delete("Follow-up Log")
 		frappe.db.delete("Follow-up Log Invoice")
 		frappe.db.delete("Payment Promise")
@@ -97,7 +107,14 @@ class TestDailyRun(FrappeTestCase):
 		pay(paid.name)
 		send_logs([log_name])
 		log = frappe.get_doc("Follow-up Log", log_name)
-		self.assertEqual([row.sales_invoice for row in log.invoices], [unpaid.name])
+		self.assertEqual(
+			[row.sales_invoice for row in log.invoices],
+			[unpaid.name],
+			[
+				(row.sales_invoice, frappe.db.get_value("Sales Invoice", row.sales_invoice, "customer"))
+				for row in log.invoices
+			],
+		)
 		self.assertEqual(log.status, "Sent")
 
 	def test_everything_paid_before_sending_cancels_the_log(self):
@@ -172,6 +189,7 @@ class TestPermissions(FrappeTestCase):
 	def test_accounts_user_logs_and_sends_manager_edits(self):
 		user = make_user("relance-user@example.com", ["Accounts User"])
 		manager = make_user("relance-manager@example.com", ["Accounts Manager"])
+		make_company()
 		customer = make_customer("_Relance Perm Client", email="perm@example.com")
 		with self.set_user(user):
 			log = frappe.get_doc(
