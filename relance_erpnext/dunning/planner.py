@@ -219,7 +219,12 @@ def plan(
 			skip(new_skip(Skip, (inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key)))
 			continue
 		if last_day is not None and last_day >= as_of:
-			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, steps[last].key)))
+			# Already acted today: say which step comes next, and when
+			day = last_day + step_gap
+			from_previous, offset = index.timing[last + 1]
+			day = max(day, (last_day if from_previous else anchor) + offset)
+			detail = f"{steps[last + 1].key}@{day.isoformat()}"
+			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, detail)))
 			continue
 
 		escalate_note = None
@@ -481,7 +486,7 @@ def next_steps(result: Plan) -> dict[str, tuple[str, date | None]]:
 		for line in action.lines:
 			out[line.invoice] = (line.step, result.as_of)
 	for skip in result.skipped:
-		if skip.reason == WAITING_NEXT_STEP and "@" in skip.detail:
+		if skip.reason in (WAITING_NEXT_STEP, STEP_DONE_TODAY) and "@" in skip.detail:
 			step, day = skip.detail.split("@", 1)
 			out[skip.invoice] = (step, date.fromisoformat(day))
 		elif skip.reason == NOT_YET_DUE and skip.detail:

@@ -24,7 +24,10 @@ REASONS: dict[str, tuple[str, str]] = {
 		"waiting for the next step ({detail})",
 		"en attente de l'étape suivante ({detail})",
 	),
-	"step_done_today": ("step {detail} already done today", "étape {detail} déjà faite aujourd'hui"),
+	"step_done_today": (
+		"already followed up today; next step {detail}",
+		"déjà relancée aujourd'hui ; étape suivante {detail}",
+	),
 	"scenario_complete": (
 		"every step done (last: {detail}); follow up by hand",
 		"toutes les étapes faites (dernière : {detail}) ; suivi manuel",

@@ -74,12 +74,33 @@ def run_for_company(
 	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
 	run.summary = summary_html(result)
 	if not dry_run:
+		update_next_action_dates(result)
 		logs = record_actions(result, book, run.name)
 		if not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
 			run.sent_count = send_logs(logs)
 	run.status = "Done"
 	run.save(ignore_permissions=True)
 	return run.name
+
+
+def update_next_action_dates(result) -> None:
+	"""Keep each open invoice's next follow-up date: one UPDATE per distinct date, not per invoice."""
+	from collections import defaultdict
+
+	from relance_erpnext.dunning.planner import next_steps
+
+	by_date: dict = defaultdict(list)
+	for invoice, (_step, day) in next_steps(result).items():
+		by_date[day].append(invoice)
+	si = frappe.qb.DocType("Sales Invoice")
+	for day, invoices in by_date.items():
+		for start in range(0, len(invoices), 1000):
+			(
+				frappe.qb.update(si)
+				.set(si.relance_next_action_date, day)
+				.where(si.name.isin(invoices[start : start + 1000]))
+				.run()
+			)
 
 
 def record_actions(result, book, run_name: str) -> list[str]:
