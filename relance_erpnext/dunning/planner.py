@@ -7,6 +7,7 @@ one day).
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
@@ -104,6 +105,19 @@ def plan(
 	arrangements: Iterable[Arrangement] = (),
 ) -> Plan:
 	"""Plan one dunning day. Changes nothing: the result is a value."""
+	# One object per invoice and no reference cycles: pausing the cyclic garbage collector spares it
+	# rescanning the whole book again and again while a large plan is built (about a quarter of the
+	# time on a million invoices)
+	collecting = gc.isenabled()
+	gc.disable()
+	try:
+		return _plan(as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements)
+	finally:
+		if collecting:
+			gc.enable()
+
+
+def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements) -> Plan:
 	invoices = sorted(invoices, key=attrgetter("id"))
 	indexes = {key: _ScenarioIndex(sc) for key, sc in scenarios.items()}
 
