@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import sqlite3
@@ -329,6 +330,9 @@ def cmd_run(args, config) -> int:
 			(out / "plan.json").write_text(
 				json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
 			)
+			summary = io.StringIO()
+			print_table(result, args.lang, out=summary)
+			(out / "summary.txt").write_text(summary.getvalue(), encoding="utf-8")
 		except OSError as exc:
 			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
 		# Recorded only once the letters are on disk: a failure above leaves the journal as it was

@@ -532,7 +532,8 @@ class JournalTest(TempDir):
 
 
 def letter_files(folder: Path) -> tuple[list[Path], list[Path]]:
-	return sorted(folder.glob("*.html")), sorted(folder.glob("*.txt"))
+	# One .html and one .txt per letter; summary.txt is the day's overview, not a letter
+	return sorted(folder.glob("*.html")), sorted(p for p in folder.glob("*.txt") if p.name != "summary.txt")
 
 
 def journal_rows(path: Path) -> int:
