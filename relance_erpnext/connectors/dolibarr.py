@@ -1,0 +1,855 @@
+"""Dolibarr as a source, over its REST API (Dolibarr 17 or later, module "API REST" enabled).
+
+``DolibarrSource.load_book(as_of)`` reads the open customer invoices, their payments, the third
+parties and their contacts, and the follow-up history, into core objects; ``record_action`` writes
+each step done back into Dolibarr as an agenda event. Nothing else in Dolibarr is ever changed.
+
+What is read, and how (every list is paginated; nothing is read one row at a time except the
+payments of partly paid invoices, which Dolibarr only lists per invoice):
+
+- ``GET /invoices?status=unpaid`` -- validated, unpaid invoices (Dolibarr status 1); credit notes are
+  left out. The invoice ``ref`` is the invoice id, ``socid`` the customer id, ``date_lim_reglement``
+  the due date. Dolibarr's own ``remaintopay`` is authoritative for what is still owed: the dated
+  payments come from ``GET /invoices/{id}/payments``, and whatever else Dolibarr took off (credit
+  notes, deposits used) is counted as paid on the invoice date.
+- ``GET /thirdparties?sqlfilters=(t.rowid:in:...)`` (``GET /thirdparties/{id}`` for any left out),
+  ``GET /setup/dictionary/states/{id}`` for Canadian provinces, ``GET /contacts?thirdparty_ids=...``
+  for an e-mail address when the invoice names a contact or the third party has none.
+- ``GET /agendaevents`` filtered on the events relance wrote: the follow-up history, so that what is
+  in Dolibarr decides what was already done (an event for an invoice and a step is never repeated).
+
+An event written by relance is linked to the invoice (``elementtype`` invoice, ``fk_element``) and
+to the third party; its ``code`` is ``RELANCE`` and its label starts with ``relance:<step>``, then the
+invoice ref and the step's name. Its progress says its status: 0 % (to do) is ``planned``, "not
+applicable" (-1) is ``sent``, 100 % is ``done``; all three count as done for the planner. To let a
+step be planned again, delete its event in Dolibarr.
+
+Dates: Dolibarr sends dates as Unix timestamps of midnight in the server's time zone (a due date of
+30 May in Paris is 29 May 22:00 UTC). A date-only field is read as the calendar day whose midnight
+is nearest to the timestamp, which is right for any server time zone from UTC-12 to UTC+12; event
+times are read in the server's time zone (``/status`` gives it), else in UTC.
+
+Errors are ``DolibarrError``: the message names the Dolibarr URL and the API path, never the key.
+"""
+
+from __future__ import annotations
+
+import html
+import json as _json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import requests
+
+from relance_erpnext.connectors.journal import RecordResult
+from relance_erpnext.dunning.models import (
+	BUSINESS,
+	CONSUMER,
+	DONE,
+	PLANNED,
+	REGIME_FR,
+	REGIME_QC,
+	SENT,
+	ZERO,
+	Action,
+	Customer,
+	HistoryEntry,
+	Instalment,
+	Invoice,
+	Payment,
+)
+from relance_erpnext.dunning.money import round_money
+
+API_PATH = "/api/index.php"
+MIN_VERSION = (17, 0)
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_PAGE_SIZE = 100
+# Ids per filtered request (they go into the query string)
+ID_CHUNK = 100
+MAX_PAGES = 100_000
+
+EVENT_CODE = "RELANCE"
+LABEL_PREFIX = "relance:"
+# Agenda event types: a call to make shows as a phone call, everything else as "other"
+EVENT_TYPE = "AC_OTH"
+EVENT_TYPE_PHONE = "AC_TEL"
+# Event progress (Dolibarr's "percentage") for each status relance writes
+STATUS_PERCENT = {PLANNED: 0, SENT: -1, DONE: 100}
+
+# Dolibarr invoice types: 0 standard, 1 replacement, 2 credit note, 3 deposit, 5 situation
+CREDIT_NOTE = 2
+CONSUMER_TYPENT = "TE_PRIVATE"
+
+# Dolibarr's own invoice reminder (module Scheduled jobs, job SendEmailsRemindersOnInvoiceDueDate)
+# writes an agenda event labelled like this for every reminder it sends
+DOLIBARR_REMINDER_LABEL = "sendEmailsRemindersOnInvoiceDueDateOK"
+DOLIBARR_REMINDER_JOB = "SendEmailsRemindersOnInvoiceDueDate"
+# Dolibarr module names (as /setup/modules lists them) relance needs, with their names in the UI
+REQUIRED_MODULES = {"facture": "Invoices (modFacture)", "societe": "Third parties (modSociete)"}
+HISTORY_MODULE = ("agenda", "Agenda (modAgenda)")
+
+_STEP_RE = re.compile(r"^\s*relance:([a-z0-9][a-z0-9_-]{0,62})(?:\s+(\S+))?", re.IGNORECASE)
+_DATA_RE = re.compile(r"relance-data:([^<\r\n]*)")
+_VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)")
+_TAG_RE = re.compile(r"<[^>]+>")
+_HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_API_OFF_RE = re.compile(r"\bmodule\s+api\b", re.IGNORECASE)
+
+
+class DolibarrError(Exception):
+	"""Dolibarr cannot be used as asked. The message names the URL and path, never the API key."""
+
+	def __init__(self, message: str, path: str = "", status: int | None = None):
+		super().__init__(message)
+		self.path = path
+		self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class DolibarrCheck:
+	"""What ``check()`` found: the version, the API user, the enabled modules, and any warnings."""
+
+	version: str
+	timezone: str
+	user: str
+	admin: bool
+	modules: tuple[str, ...]
+	warnings: tuple[str, ...]
+
+
+def normalize_base_url(base_url: str) -> str:
+	"""The Dolibarr root URL (``https://host/dolibarr``), from that or from its ``.../api/index.php``.
+
+	Only http and https; no user name or password in the URL (the API key goes in a header), no query.
+	"""
+	if not isinstance(base_url, str) or not base_url.strip():
+		raise DolibarrError("the Dolibarr URL is empty")
+	text = base_url.strip()
+	try:
+		parts = urlsplit(text)
+		port = parts.port
+	except ValueError as exc:
+		raise DolibarrError(f"{text!r} is not a valid URL ({exc})")
+	if parts.scheme.lower() not in ("http", "https"):
+		raise DolibarrError(f"{text!r}: the Dolibarr URL must start with http:// or https://")
+	if not parts.hostname:
+		raise DolibarrError(f"{text!r}: the Dolibarr URL has no host name")
+	if parts.username is not None or parts.password is not None:
+		raise DolibarrError(
+			"the Dolibarr URL must not contain a user name or password; give the API key apart"
+		)
+	if parts.query or parts.fragment:
+		raise DolibarrError(
+			f"{parts.scheme}://{parts.netloc}{parts.path}: the Dolibarr URL must not have a query"
+		)
+	path = parts.path.rstrip("/")
+	marker = path.lower().find(API_PATH)
+	if marker >= 0:
+		path = path[:marker]
+	netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+	if port is not None:
+		netloc = f"{netloc}:{port}"
+	return urlunsplit((parts.scheme.lower(), netloc.lower(), path, "", ""))
+
+
+def parse_version(text: str) -> tuple[int, int]:
+	match = _VERSION_RE.match(str(text or ""))
+	if not match:
+		raise ValueError(f"not a version: {text!r}")
+	return int(match.group(1)), int(match.group(2))
+
+
+def date_from_timestamp(value: Any) -> date | None:
+	"""A Dolibarr date-only field (a timestamp of midnight in the server's zone) as a date.
+
+	The day whose midnight UTC is nearest: right for any server zone from UTC-12 to UTC+12."""
+	if value is None or value == "":
+		return None
+	if isinstance(value, str) and not re.fullmatch(r"\s*-?\d+\s*", value):
+		# Some versions send "YYYY-MM-DD" or "YYYY-MM-DD HH:MM:SS"
+		return date.fromisoformat(value.strip()[:10])
+	stamp = int(value)
+	return date(1970, 1, 1) + timedelta(days=(stamp + 43200) // 86400)
+
+
+def day_of_timestamp(value: Any, zone: tzinfo) -> date | None:
+	"""A Dolibarr date and time (a Unix timestamp) as the calendar day in the server's zone."""
+	if value is None or value == "":
+		return None
+	if isinstance(value, str) and not re.fullmatch(r"\s*-?\d+\s*", value):
+		return date.fromisoformat(value.strip()[:10])
+	return datetime.fromtimestamp(int(value), zone).date()
+
+
+def language_of(default_lang: str | None, regime: str) -> str:
+	"""Dolibarr's ``default_lang`` (fr_FR, fr_CA, en_US...) as a letter language."""
+	code = (default_lang or "").strip().replace("-", "_").lower()
+	if not code:
+		return "fr-CA" if regime == REGIME_QC else "fr-FR"
+	if code == "fr_ca":
+		return "fr-CA"
+	if code.startswith("fr"):
+		return "fr-FR"
+	return "en"
+
+
+def _decimal(value: Any, what: str) -> Decimal:
+	if value is None or value == "":
+		return ZERO
+	try:
+		amount = Decimal(str(value).strip())
+	except InvalidOperation:
+		raise ValueError(f"{what} is not an amount: {value!r}")
+	if not amount.is_finite():
+		raise ValueError(f"{what} is not an amount: {value!r}")
+	return amount
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+	for start in range(0, len(items), size):
+		yield items[start : start + size]
+
+
+class DolibarrSource:
+	"""Open invoices, customers and follow-up history of one Dolibarr, over its REST API."""
+
+	def __init__(
+		self,
+		base_url: str,
+		api_key: str,
+		session: requests.Session | None = None,
+		timeout: float = DEFAULT_TIMEOUT,
+		page_size: int = DEFAULT_PAGE_SIZE,
+	):
+		self.base_url = normalize_base_url(base_url)
+		self.api_root = self.base_url + API_PATH
+		if not isinstance(api_key, str) or not api_key.strip():
+			raise DolibarrError("the Dolibarr API key is empty")
+		if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in api_key.strip()):
+			raise DolibarrError("the Dolibarr API key must not contain spaces or control characters")
+		self._key = api_key.strip()
+		self.session = session or requests.Session()
+		self.timeout = timeout
+		if page_size < 1:
+			raise DolibarrError("page_size must be at least 1")
+		self.page_size = page_size
+		self.version: str | None = None
+		self.zone: tzinfo = timezone.utc
+		self.zone_name = ""
+		self.warnings: list[str] = []
+		# Invoice ref -> Dolibarr id (rowid), filled by load_book, used by record_action
+		self.invoice_ids: dict[str, int] = {}
+		self._user: dict | None = None
+
+	def __repr__(self) -> str:  # never the key
+		return f"DolibarrSource({self.base_url!r})"
+
+	# -----------------------------------------------------------------------------------------------
+	# HTTP
+
+	def _clean(self, text: str) -> str:
+		text = str(text)
+		if self._key:
+			text = text.replace(self._key, "***")
+		return text
+
+	def _where(self, method: str, path: str) -> str:
+		return f"Dolibarr at {self.base_url}: {method} {API_PATH}{path}"
+
+	def _fail(self, method: str, path: str, reason: str, status: int | None = None) -> DolibarrError:
+		return DolibarrError(self._clean(f"{self._where(method, path)}: {reason}"), API_PATH + path, status)
+
+	def request(
+		self,
+		method: str,
+		path: str,
+		params: dict | None = None,
+		json: Any = None,
+		empty_on_404: bool = False,
+	) -> Any:
+		"""One call to the API: the decoded JSON, or DolibarrError."""
+		url = self.api_root + path
+		headers = {"DOLAPIKEY": self._key, "Accept": "application/json"}
+		try:
+			resp = self.session.request(
+				method,
+				url,
+				params=params,
+				json=json,
+				headers=headers,
+				timeout=self.timeout,
+				# A redirection is not followed: the key would go wherever it points
+				allow_redirects=False,
+			)
+		except requests.Timeout:
+			raise self._fail(method, path, f"no answer within {self.timeout:g} s")
+		except requests.exceptions.SSLError:
+			raise self._fail(method, path, "TLS/SSL error (certificate not trusted, or not an https server)")
+		except requests.ConnectionError as exc:
+			detail = str(exc).lower()
+			if "refused" in detail:
+				reason = "connection refused (is Dolibarr running at this address?)"
+			elif "name or service not known" in detail or "nodename" in detail or "getaddrinfo" in detail:
+				reason = "host name not found"
+			else:
+				reason = "cannot connect"
+			raise self._fail(method, path, reason)
+		except requests.RequestException as exc:
+			raise self._fail(method, path, f"request failed ({type(exc).__name__})")
+		return self._decode(method, path, resp, empty_on_404)
+
+	def _decode(self, method: str, path: str, resp: requests.Response, empty_on_404: bool) -> Any:
+		status = resp.status_code
+		body = resp.content or b""
+		data: Any = None
+		parsed = False
+		try:
+			data = _json.loads(body.decode("utf-8")) if body.strip() else None
+			parsed = bool(body.strip())
+		except ValueError:
+			pass
+		message = self._message(data, body)
+		if 200 <= status < 300:
+			if not parsed:
+				if _API_OFF_RE.search(message):
+					reason = f"the module API REST (modApi) is not enabled in Dolibarr ({message})"
+				else:
+					ctype = resp.headers.get("Content-Type", "?")
+					reason = f"the answer is not JSON (HTTP {status}, {ctype}: {message!r}); is this the URL of Dolibarr?"
+				raise self._fail(method, path, reason, status)
+			return data
+		if 300 <= status < 400:
+			where = resp.headers.get("Location", "?")
+			raise self._fail(
+				method,
+				path,
+				f"redirected (HTTP {status}) to {where}: give that address as the Dolibarr URL",
+				status,
+			)
+		if status == 401:
+			raise self._fail(
+				method,
+				path,
+				f"the API key was refused (HTTP 401): check the key and that its user is active ({message})",
+				status,
+			)
+		if status == 403:
+			raise self._fail(
+				method,
+				path,
+				f"forbidden (HTTP 403): the key's user lacks the permission, or the module is disabled ({message})",
+				status,
+			)
+		if status == 404:
+			if empty_on_404 and isinstance(data, dict) and "not found" in message.lower():
+				return []  # some Dolibarr lists answer 404 when nothing matches
+			if not parsed:
+				reason = f"not found (HTTP 404): is {self.base_url} the URL of Dolibarr? ({message})"
+			else:
+				reason = f"not found (HTTP 404): {message}"
+			raise self._fail(method, path, reason, status)
+		if status == 501:
+			raise self._fail(
+				method,
+				path,
+				f"this Dolibarr does not offer this API (HTTP 501: {message}); is the module enabled,"
+				f" and Dolibarr {MIN_VERSION[0]} or later?",
+				status,
+			)
+		raise self._fail(method, path, f"HTTP {status}: {message}", status)
+
+	@staticmethod
+	def _message(data: Any, body: bytes) -> str:
+		if isinstance(data, dict):
+			error = data.get("error")
+			if isinstance(error, dict) and error.get("message"):
+				return str(error["message"])[:300]
+		text = body.decode("utf-8", "replace")
+		text = html.unescape(_TAG_RE.sub(" ", _HIDDEN_RE.sub(" ", text)))
+		return " ".join(text.split())[:200]
+
+	def get_all(self, path: str, params: dict | None = None, empty_on_404: bool = True) -> list[dict]:
+		"""Every row of a paginated list (``limit``/``page``), in Dolibarr's order."""
+		rows: list[dict] = []
+		seen_first: set = set()
+		for page in range(MAX_PAGES):
+			query = {**(params or {}), "limit": self.page_size, "page": page}
+			batch = self.request("GET", path, params=query, empty_on_404=empty_on_404)
+			if not isinstance(batch, list):
+				raise self._fail("GET", path, f"expected a list, got {type(batch).__name__}")
+			if batch:
+				# A server that ignores `page` would send the first page forever
+				first = str(batch[0].get("id", "")) if isinstance(batch[0], dict) else ""
+				if first and first in seen_first:
+					raise self._fail(
+						"GET", path, f"page {page} repeats an earlier page (pagination ignored?)"
+					)
+				seen_first.add(first)
+			rows.extend(row for row in batch if isinstance(row, dict))
+			if len(batch) < self.page_size:
+				return rows
+		raise self._fail("GET", path, f"more than {MAX_PAGES} pages")
+
+	# -----------------------------------------------------------------------------------------------
+	# Version, user, health
+
+	def status(self) -> dict:
+		"""``GET /status``: the version (refused below 17) and the server's time zone."""
+		data = self.request("GET", "/status")
+		success = data.get("success") if isinstance(data, dict) else None
+		if not isinstance(success, dict) or not success.get("dolibarr_version"):
+			raise self._fail("GET", "/status", "the answer has no Dolibarr version; is this Dolibarr's API?")
+		version = str(success["dolibarr_version"])
+		try:
+			parsed = parse_version(version)
+		except ValueError:
+			raise self._fail("GET", "/status", f"unreadable Dolibarr version {version!r}")
+		if parsed < MIN_VERSION:
+			raise self._fail(
+				"GET",
+				"/status",
+				f"Dolibarr {version} is not supported: relance needs Dolibarr {MIN_VERSION[0]} or later",
+			)
+		self.version = version
+		zone_name = str(success.get("timestamp_php_tz") or "")
+		self.zone, self.zone_name = timezone.utc, ""
+		if zone_name:
+			try:
+				from zoneinfo import ZoneInfo
+
+				self.zone, self.zone_name = ZoneInfo(zone_name), zone_name
+			except Exception:
+				self.warnings.append(f"unknown server time zone {zone_name!r}: event dates read in UTC")
+		return success
+
+	def user(self) -> dict:
+		"""``GET /users/info``: the user the key belongs to (owner of the events written)."""
+		if self._user is None:
+			data = self.request("GET", "/users/info")
+			if not isinstance(data, dict) or not data.get("id"):
+				raise self._fail("GET", "/users/info", "the answer names no user")
+			self._user = data
+		return self._user
+
+	def check(self) -> DolibarrCheck:
+		"""The version, the API user, the modules; warnings for what could make reminders go wrong.
+
+		Raises DolibarrError when Dolibarr cannot be used (unreachable, key refused, version below 17,
+		a required module disabled)."""
+		self.warnings = []
+		self.status()
+		user = self.user()
+		admin = str(user.get("admin", "0")) == "1"
+		warnings: list[str] = []
+		modules: tuple[str, ...] = ()
+		try:
+			listed = self.request("GET", "/setup/modules")
+			modules = tuple(sorted(str(m) for m in listed)) if isinstance(listed, list) else ()
+		except DolibarrError as exc:
+			if exc.status != 403:
+				raise
+			warnings.append(
+				"the enabled modules cannot be listed (only an admin user, or the login in"
+				" API_LOGINS_ALLOWED_FOR_GET_MODULES, may): Dolibarr's own reminder job was not checked"
+			)
+		if modules:
+			missing = [label for name, label in REQUIRED_MODULES.items() if name not in modules]
+			if HISTORY_MODULE[0] not in modules:
+				missing.append(HISTORY_MODULE[1])
+			if missing:
+				raise self._fail(
+					"GET", "/setup/modules", f"module(s) not enabled in Dolibarr: {', '.join(missing)}"
+				)
+			if "cron" in modules:
+				warnings.append(
+					f"the module Scheduled jobs (cron) is enabled: make sure its job {DOLIBARR_REMINDER_JOB}"
+					" (Dolibarr's own reminders on invoice due dates) is disabled, or customers get two"
+					" reminders (the API cannot show the job's status)"
+				)
+		if not modules or HISTORY_MODULE[0] in modules:
+			sent = self.request(
+				"GET",
+				"/agendaevents",
+				params={
+					"sortfield": "t.id",
+					"sortorder": "DESC",
+					"limit": 1,
+					"sqlfilters": f"(t.label:like:'{DOLIBARR_REMINDER_LABEL}%')",
+				},
+				empty_on_404=True,
+			)
+			if isinstance(sent, list) and sent:
+				last = day_of_timestamp(sent[0].get("datep"), self.zone)
+				warnings.append(
+					f"Dolibarr's own invoice reminder job ({DOLIBARR_REMINDER_JOB}) has sent reminders"
+					f" (the last on {last}): disable it in Setup > Scheduled jobs, or customers get two reminders"
+				)
+		self.warnings.extend(warnings)
+		return DolibarrCheck(
+			version=self.version or "",
+			timezone=self.zone_name,
+			user=str(user.get("login", "")),
+			admin=admin,
+			modules=modules,
+			warnings=tuple(self.warnings),
+		)
+
+	# -----------------------------------------------------------------------------------------------
+	# Reading
+
+	def load_book(self, as_of: date) -> tuple[dict[str, Customer], list[Invoice], list[HistoryEntry]]:
+		"""Customers, open invoices and follow-up history, as the core wants them.
+
+		``as_of`` is the planning day; every event relance wrote counts, whatever its date (one dated
+		later is in flight). Warnings (invoices or customers left out, and why) are in ``self.warnings``."""
+		self.warnings = []
+		self.status()
+		raw_invoices = self.get_all(
+			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
+		)
+		invoices: list[Invoice] = []
+		self.invoice_ids = {}
+		refs_by_id: dict[str, str] = {}
+		contact_ids: dict[str, list[str]] = {}
+		for raw in raw_invoices:
+			invoice = self._invoice(raw)
+			if invoice is None:
+				continue
+			invoices.append(invoice)
+			self.invoice_ids[invoice.id] = int(raw["id"])
+			refs_by_id[str(raw["id"])] = invoice.id
+			for contact in raw.get("contacts_ids") or ():
+				contact_ids.setdefault(invoice.customer, []).append(str(contact))
+		customers = self._customers(sorted({inv.customer for inv in invoices}, key=int), contact_ids)
+		history = self._history(refs_by_id)
+		return customers, invoices, history
+
+	def _invoice(self, raw: dict) -> Invoice | None:
+		ref = str(raw.get("ref") or "").strip()
+		where = f"invoice {ref or raw.get('id')}"
+		try:
+			if str(raw.get("type", "0")) == str(CREDIT_NOTE):
+				return None  # a credit note is owed to the customer, not by them
+			if not ref or not raw.get("id") or not raw.get("socid"):
+				self.warnings.append(f"{where}: no ref, id or customer; left out")
+				return None
+			currency = str(raw.get("multicurrency_code") or "EUR").upper()
+			rate = _decimal(raw.get("multicurrency_tx") or "1", "multicurrency_tx")
+			if raw.get("fk_multicurrency") not in (None, "", "0", 0) and rate != 1:
+				self.warnings.append(
+					f"{where}: in {currency} at a rate of {rate}; foreign-currency invoices are not supported yet,"
+					" left out"
+				)
+				return None
+			total = round_money(_decimal(raw.get("total_ttc"), "total_ttc"), currency)
+			issued = date_from_timestamp(raw.get("date"))
+			due = date_from_timestamp(raw.get("date_lim_reglement"))
+			if issued is None:
+				self.warnings.append(f"{where}: no invoice date; left out")
+				return None
+			if due is None:
+				self.warnings.append(f"{where}: no due date; the invoice date is used")
+				due = issued
+			if raw.get("remaintopay") not in (None, ""):
+				remaining = round_money(_decimal(raw.get("remaintopay"), "remaintopay"), currency)
+			else:
+				taken = sum(
+					(_decimal(raw.get(k), k) for k in ("sumpayed", "sumcreditnote", "sumdeposit")),
+					ZERO,
+				)
+				remaining = round_money(total - taken, currency)
+			payments: list[Payment] = []
+			if remaining != total:
+				payments = self._payments(int(raw["id"]), currency)
+			others = total - sum((p.amount for p in payments), ZERO) - remaining
+			if others > 0:
+				# Credit notes and deposits used: taken off the invoice, on no known date
+				payments.append(Payment(issued, others))
+			elif others < 0:
+				self.warnings.append(
+					f"{where}: its payments add up to more than Dolibarr took off (by {-others}); Dolibarr's"
+					f" remaining amount {remaining} is used"
+				)
+				payments.append(Payment(issued, others))
+		except (ValueError, TypeError, ArithmeticError) as exc:
+			self.warnings.append(f"{where}: unreadable ({exc}); left out")
+			return None
+		return Invoice(
+			id=ref,
+			customer=str(raw["socid"]),
+			currency=currency,
+			issued=issued,
+			instalments=(Instalment(due, total),),
+			payments=tuple(payments),
+		)
+
+	def _payments(self, invoice_id: int, currency: str) -> list[Payment]:
+		rows = self.request("GET", f"/invoices/{invoice_id}/payments", empty_on_404=True)
+		if not isinstance(rows, list):
+			raise ValueError("its payments are not a list")
+		payments = []
+		for row in rows:
+			day = date_from_timestamp(row.get("date"))
+			if day is None:
+				raise ValueError(f"payment {row.get('ref')} has no date")
+			payments.append(
+				Payment(day, round_money(_decimal(row.get("amount"), "payment amount"), currency))
+			)
+		return payments
+
+	def _customers(self, ids: list[str], contact_ids: dict[str, list[str]]) -> dict[str, Customer]:
+		raw_by_id: dict[str, dict] = {}
+		for chunk in _chunks(ids, ID_CHUNK):
+			try:
+				rows = self.get_all(
+					"/thirdparties",
+					{
+						"sortfield": "t.rowid",
+						"sortorder": "ASC",
+						"sqlfilters": f"(t.rowid:in:{','.join(chunk)})",
+					},
+				)
+			except DolibarrError as exc:
+				if exc.status != 400:  # a Dolibarr that refuses the filter: one by one below
+					raise
+				rows = []
+			for row in rows:
+				raw_by_id[str(row.get("id"))] = row
+		for missing in [i for i in ids if i not in raw_by_id]:
+			try:
+				raw_by_id[missing] = self.request("GET", f"/thirdparties/{missing}")
+			except DolibarrError as exc:
+				if exc.status != 404:
+					raise
+				self.warnings.append(f"third party {missing}: not found; its invoices are left unplanned")
+
+		# E-mail: a contact named on one of the customer's invoices, else the third party's, else any
+		# active contact's
+		need_contacts = [
+			i
+			for i in ids
+			if i in raw_by_id and (contact_ids.get(i) or not (raw_by_id[i].get("email") or "").strip())
+		]
+		contacts: dict[str, list[dict]] = {}
+		for chunk in _chunks(need_contacts, ID_CHUNK):
+			rows = self.get_all(
+				"/contacts", {"sortfield": "t.rowid", "sortorder": "ASC", "thirdparty_ids": ",".join(chunk)}
+			)
+			for row in rows:
+				contacts.setdefault(str(row.get("socid") or row.get("fk_soc")), []).append(row)
+
+		states: dict[str, str] = {}
+		customers: dict[str, Customer] = {}
+		for cid in ids:
+			raw = raw_by_id.get(cid)
+			if raw is None:
+				continue
+			customer = self._customer(cid, raw, contacts.get(cid, []), contact_ids.get(cid, []), states)
+			if customer is not None:
+				customers[cid] = customer
+		return customers
+
+	def _customer(
+		self, cid: str, raw: dict, contacts: list[dict], named: list[str], states: dict[str, str]
+	) -> Customer | None:
+		name = str(raw.get("name") or raw.get("nom") or "").strip() or f"#{cid}"
+		country = str(raw.get("country_code") or "").upper()
+		if country in ("", "FR"):
+			regime = REGIME_FR
+		elif country == "CA":
+			state_id = str(raw.get("state_id") or "")
+			state = str(raw.get("state_code") or "").upper()
+			if not state and state_id:
+				if state_id not in states:
+					data = self.request("GET", f"/setup/dictionary/states/{state_id}")
+					states[state_id] = str(
+						(data or {}).get("code_departement") or (data or {}).get("code") or ""
+					)
+				state = states[state_id].upper()
+			if state != "QC":
+				self.warnings.append(
+					f"{name} (third party {cid}): Canada outside Québec ({state or 'no province'}) is not"
+					" supported; its invoices are left unplanned"
+				)
+				return None
+			regime = REGIME_QC
+		else:
+			self.warnings.append(
+				f"{name} (third party {cid}): country {country} is not supported (France, Québec);"
+				" its invoices are left unplanned"
+			)
+			return None
+		kind = CONSUMER if str(raw.get("typent_code") or "").upper() == CONSUMER_TYPENT else BUSINESS
+		active = [c for c in contacts if str(c.get("statut", c.get("status", "1"))) != "0"]
+		by_id = {str(c.get("id")): c for c in active}
+		email = ""
+		for contact_id in named:
+			email = str((by_id.get(contact_id) or {}).get("email") or "").strip()
+			if email:
+				break
+		email = email or str(raw.get("email") or "").strip()
+		if not email:
+			email = next(
+				(str(c.get("email")).strip() for c in active if str(c.get("email") or "").strip()), ""
+			)
+		address = [line.strip() for line in str(raw.get("address") or "").splitlines() if line.strip()]
+		town = " ".join(str(raw.get(k) or "").strip() for k in ("zip", "town")).strip()
+		if town:
+			address.append(town)
+		if country and country != "FR" and raw.get("country"):
+			address.append(str(raw["country"]))
+		return Customer(
+			id=cid,
+			name=name,
+			kind=kind,
+			regime=regime,
+			language=language_of(raw.get("default_lang"), regime),
+			email=email,
+			phone=str(raw.get("phone") or raw.get("phone_mobile") or "").strip(),
+			address=tuple(address),
+		)
+
+	def _event_filter(self, invoice_ids: list[str]) -> str:
+		return (
+			f"((t.code:=:'{EVENT_CODE}') or (t.label:like:'{LABEL_PREFIX}%'))"
+			f" and (t.elementtype:=:'invoice') and (t.fk_element:in:{','.join(invoice_ids)})"
+		)
+
+	def _events(self, invoice_ids: list[str]) -> list[dict]:
+		events: list[dict] = []
+		for chunk in _chunks(invoice_ids, ID_CHUNK):
+			events.extend(
+				self.get_all(
+					"/agendaevents",
+					{"sortfield": "t.id", "sortorder": "ASC", "sqlfilters": self._event_filter(chunk)},
+				)
+			)
+		return events
+
+	def _history(self, refs_by_id: dict[str, str]) -> list[HistoryEntry]:
+		history = []
+		for event in self._events(sorted(refs_by_id, key=int)):
+			entry = self._entry(event, refs_by_id)
+			if entry is not None:
+				history.append(entry)
+		return history
+
+	def _entry(self, event: dict, refs_by_id: dict[str, str]) -> HistoryEntry | None:
+		match = _STEP_RE.match(str(event.get("label") or ""))
+		if not match:
+			self.warnings.append(
+				f"agenda event {event.get('id')}: code {EVENT_CODE} but no 'relance:<step>' label"
+			)
+			return None
+		element = str(event.get("elementid") or event.get("fk_element") or "")
+		invoice = refs_by_id.get(element) or match.group(2) or ""
+		if not invoice:
+			return None
+		day = day_of_timestamp(event.get("datep"), self.zone)
+		if day is None:
+			self.warnings.append(f"agenda event {event.get('id')}: no date; ignored")
+			return None
+		percent = str(event.get("percentage", event.get("percent", "0")) or "0").strip()
+		status = DONE if percent == "100" else SENT if percent == "-1" else PLANNED
+		data = dict(
+			item.split("=", 1)
+			for item in " ".join(_DATA_RE.findall(str(event.get("note_private") or ""))).split()
+			if "=" in item
+		)
+		return HistoryEntry(
+			invoice=invoice,
+			step=match.group(1).lower(),
+			day=day,
+			status=status,
+			channel=data.get("channel", ""),
+			formal_notice=data.get("formal_notice") == "1",
+			customer=str(event.get("socid") or ""),
+		)
+
+	# -----------------------------------------------------------------------------------------------
+	# Writing
+
+	def record_action(self, action: Action, as_of: date, status: str = PLANNED) -> RecordResult:
+		"""One agenda event per invoice of the action, linked to the invoice and the third party.
+
+		A step already recorded in Dolibarr for an invoice (an event relance wrote, whatever its
+		progress) is not written again. Events are written one by one: if one fails, those before it
+		stay in Dolibarr and the next run sees them. Dolibarr has no unique key to stop two runs writing
+		at the same moment: run one relance at a time against one Dolibarr."""
+		return self.record_actions((action,), as_of, status)
+
+	def record_actions(self, actions: Iterable[Action], as_of: date, status: str = PLANNED) -> RecordResult:
+		if status not in STATUS_PERCENT:
+			raise DolibarrError(
+				f"status {status!r} cannot be recorded in Dolibarr (only {', '.join(STATUS_PERCENT)})"
+			)
+		actions = list(actions)
+		if not actions:
+			return RecordResult(0, 0)
+		if self.version is None:
+			self.status()
+		owner = int(self.user()["id"])
+		refs = sorted({line.invoice for action in actions for line in action.lines})
+		ids = {ref: self._invoice_id(ref) for ref in refs}
+		refs_by_id = {str(i): ref for ref, i in ids.items()}
+		live = {
+			(entry.invoice, entry.step)
+			for entry in self._history(refs_by_id)
+			if entry.status in STATUS_PERCENT
+		}
+		start = datetime.combine(as_of, time(0, 0), self.zone)
+		end = datetime.combine(as_of, time(23, 59, 59), self.zone)
+		recorded = already = 0
+		for action in actions:
+			for line in action.lines:
+				if (line.invoice, line.step) in live:
+					already += 1
+					continue
+				body = {
+					"type_code": EVENT_TYPE_PHONE if action.channel == "phone" else EVENT_TYPE,
+					"code": EVENT_CODE,
+					"label": f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:128],
+					"note_private": self._note(action, line, status),
+					"datep": int(start.timestamp()),
+					"datef": int(end.timestamp()),
+					"fulldayevent": 1,
+					"percentage": STATUS_PERCENT[status],
+					"userownerid": owner,
+					"socid": int(action.customer),
+					"elementtype": "invoice",
+					"fk_element": ids[line.invoice],
+				}
+				created = self.request("POST", "/agendaevents", json=body)
+				if not isinstance(created, int) and not str(created).isdigit():
+					raise self._fail(
+						"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
+					)
+				live.add((line.invoice, line.step))
+				recorded += 1
+		return RecordResult(recorded, already)
+
+	def _invoice_id(self, ref: str) -> int:
+		if ref not in self.invoice_ids:
+			data = self.request("GET", f"/invoices/ref/{quote(ref, safe='')}", params={"contact_list": 0})
+			if not isinstance(data, dict) or not data.get("id"):
+				raise self._fail("GET", f"/invoices/ref/{ref}", "the answer names no invoice")
+			self.invoice_ids[ref] = int(data["id"])
+		return self.invoice_ids[ref]
+
+	@staticmethod
+	def _note(action: Action, line, status: str) -> str:
+		return "\n".join(
+			(
+				f"Relance : {action.step_label} ({action.scenario}), facture {line.invoice}",
+				f"Canal : {action.channel} ; ton : {action.tone} ; {line.days_late} jour(s) de retard",
+				f"Reste dû : {line.outstanding} {action.currency} ; intérêts : {line.interest} ;"
+				f" indemnité : {line.indemnity}",
+				f"relance-data: step={line.step} scenario={action.scenario} channel={action.channel}"
+				f" formal_notice={int(action.formal_notice)} invoice={line.invoice} status={status}",
+			)
+		)
