@@ -9,7 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import frappe
-from frappe.query_builder import Order
+from frappe.query_builder import Case
+from frappe.query_builder.functions import Count
 
 from relance_erpnext.dunning import models as core
 from relance_erpnext.dunning import scenario_from_dict
@@ -55,6 +56,7 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 		if not invoice_names:
 			return book
 		condition = condition & si.name.isin(invoice_names)
+	rounded = si.rounded_total
 	invoice_rows = (
 		frappe.qb.from_(si)
 		.select(
@@ -63,16 +65,15 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 			si.currency,
 			si.posting_date,
 			si.due_date,
-			si.grand_total,
-			si.rounded_total,
-			si.disable_rounded_total,
+			# The amount billed: the rounded total unless rounding is off
+			Case()
+			.when((si.disable_rounded_total == 1) | (rounded == 0) | rounded.isnull(), si.grand_total)
+			.else_(rounded)
+			.as_("total"),
 			si.outstanding_amount,
 			si.contact_email,
 			si.relance_scenario,
 			si.relance_hold,
-			si.relance_hold_kind,
-			si.relance_hold_reason,
-			si.relance_hold_until,
 		)
 		.where(condition)
 		.orderby(si.name)
@@ -81,14 +82,22 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 	if not invoice_rows:
 		return book
 
+	# Only schedules of several rows are read: a single row is the invoice's own due date and total
 	ps = frappe.qb.DocType("Payment Schedule")
+	split = (
+		frappe.qb.from_(ps)
+		.select(ps.parent)
+		.where(ps.parenttype == "Sales Invoice")
+		.groupby(ps.parent)
+		.having(Count("*") > 1)
+	)
 	schedules: dict[str, list[core.Instalment]] = defaultdict(list)
 	for row in (
 		frappe.qb.from_(ps)
 		.join(si)
 		.on(ps.parent == si.name)
 		.select(ps.parent, ps.due_date, ps.payment_amount)
-		.where((ps.parenttype == "Sales Invoice") & condition)
+		.where((ps.parenttype == "Sales Invoice") & ps.parent.isin(split) & condition)
 		.orderby(ps.parent)
 		.orderby(ps.idx)
 		.run(as_dict=True)
@@ -96,6 +105,20 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 		if row.due_date:
 			schedules[row.parent].append(
 				core.Instalment(to_date(row.due_date), to_decimal(row.payment_amount))
+			)
+
+	holds = {}
+	if any(row.relance_hold for row in invoice_rows):
+		for row in (
+			frappe.qb.from_(si)
+			.select(si.name, si.relance_hold_kind, si.relance_hold_reason, si.relance_hold_until)
+			.where(condition & (si.relance_hold == 1))
+			.run(as_dict=True)
+		):
+			holds[row.name] = core.Hold(
+				core.DISPUTE if row.relance_hold_kind == "Dispute" else core.HOLD,
+				row.relance_hold_reason or "",
+				to_date(row.relance_hold_until),
 			)
 
 	ple = frappe.qb.DocType("Payment Ledger Entry")
@@ -137,13 +160,7 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 		gap = explained - to_decimal(row.outstanding_amount)
 		if gap > TOLERANCE:
 			paid = [core.Payment(to_date(row.posting_date), gap), *paid]
-		hold = None
-		if row.relance_hold:
-			hold = core.Hold(
-				core.DISPUTE if row.relance_hold_kind == "Dispute" else core.HOLD,
-				row.relance_hold_reason or "",
-				to_date(row.relance_hold_until),
-			)
+		hold = holds.get(row.name)
 		book.invoices.append(
 			core.Invoice(
 				id=row.name,
