@@ -145,9 +145,7 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 	book.customers = load_customers(customer_names, regime)
 
 	for row in invoice_rows:
-		total = to_decimal(
-			row.grand_total if row.disable_rounded_total or not row.rounded_total else row.rounded_total
-		)
+		total = to_decimal(row.total)
 		instalments = schedules.get(row.name) or (
 			[core.Instalment(to_date(row.due_date), total)] if row.due_date else []
 		)
