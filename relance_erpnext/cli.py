@@ -34,6 +34,10 @@ DEMO_AS_OF = date(2026, 6, 15)
 
 EXIT_OK = 0
 EXIT_INPUT = 3  # the register, scenarios, config or journal cannot be used
+EXIT_NOT_SENT = 4  # run --send: some emails failed or may not have gone out (see the journal)
+PRINT_FILE = "a_imprimer.html"  # run --send: every postal letter of the day, one per page
+DOLIBARR_KEY_ENV = "DOLIBARR_API_KEY"  # default name of the variable holding the Dolibarr API key
+DOLIBARR_PAGE_SIZE = 100  # items per request to Dolibarr's REST API
 
 
 class UsageError(Exception):
@@ -167,7 +171,77 @@ def read_book(path: Path, skip_bad_rows: bool):
 	return register
 
 
+class Book:
+	"""Customers and open invoices, as read from a source other than a register."""
+
+	def __init__(self, customers: dict, invoices: list):
+		self.customers = customers
+		self.invoices = invoices
+
+
+class DolibarrJournal:
+	"""Dolibarr's agenda as the journal: what relance did is read from and written to its events."""
+
+	def __init__(self, source):
+		self.source = source
+
+	def record_actions(self, actions, day, status="planned"):
+		from relance_erpnext.connectors.dolibarr import DolibarrError
+
+		try:
+			return self.source.record_actions(actions, day, status=status)
+		except DolibarrError as exc:
+			raise UsageError(f"Dolibarr: the steps could not be recorded ({exc})")
+
+	def close(self) -> None:
+		self.source.session.close()
+
+
+def read_dolibarr(args):
+	"""(book, history, journal) from the Dolibarr at --dolibarr-url, its API key from the environment."""
+	from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
+
+	if not args.dolibarr_url:
+		raise UsageError("--source dolibarr needs --dolibarr-url URL")
+	name = args.dolibarr_key_env or DOLIBARR_KEY_ENV
+	key = os.environ.get(name, "")
+	if not key.strip():
+		raise UsageError(
+			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
+		)
+	try:
+		source = DolibarrSource(args.dolibarr_url, key, page_size=DOLIBARR_PAGE_SIZE)
+		customers, invoices, history = source.load_book(args.as_of)
+	except DolibarrError as exc:
+		raise UsageError(f"Dolibarr: {exc}")
+	for warning in source.warnings:
+		print(f"warning: {warning}", file=sys.stderr)
+	return Book(customers, invoices), history, DolibarrJournal(source)
+
+
 def make_plan(args, config: dict, create_journal: bool = False):
+	if getattr(args, "source", "register") == "dolibarr":
+		if args.journal:
+			raise UsageError(
+				"--source dolibarr keeps the follow-up in Dolibarr's agenda: leave out --journal"
+			)
+		scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
+		settings = settings_from(config, args)
+		if settings.default_scenario not in scenarios:
+			raise UsageError(
+				f"settings: default_scenario {settings.default_scenario!r} is not a known scenario"
+			)
+		rates = load_rates(Path(args.rates) if args.rates else None)
+		book, history, journal = read_dolibarr(args)
+		try:
+			result = plan(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
+		except BaseException:
+			journal.close()
+			raise
+		if not create_journal:
+			journal.close()
+			journal = None
+		return book, result, journal
 	register = read_book(Path(args.register), args.skip_bad_rows)
 	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 	settings = settings_from(config, args)
@@ -314,13 +388,117 @@ def _slug(text: str) -> str:
 	return "-".join(part for part in keep.split("-") if part)[:40] or "client"
 
 
+def smtp_from(config: dict, sender):
+	"""The mail server of the [smtp] table (password from the environment), checked before anything."""
+	from relance_erpnext.connectors.mailer import MailError, SmtpSettings
+
+	table = config.get("smtp")
+	if not table:
+		raise UsageError("run: --send needs an [smtp] table in --config (the mail server); see the README")
+	try:
+		return SmtpSettings.from_config(table, default_from=sender.email)
+	except MailError as exc:
+		raise UsageError(f"config: {exc}")
+
+
+def merge_letters(pages: list[str]) -> str:
+	"""One HTML file holding every letter, each starting on a new page (to print them all at once)."""
+	head = (
+		pages[0].partition("<body>")[0]
+		if "<body>" in pages[0]
+		else "<!DOCTYPE html>\n<html>\n<head>\n</head>\n"
+	)
+	bodies = []
+	for page in pages:
+		body = page.partition("<body>")[2] if "<body>" in page else page
+		bodies.append(body.rpartition("</body>")[0] if "</body>" in body else body)
+	separator = '\n<div class="page-break" style="break-after: page; page-break-after: always;"></div>\n'
+	return f"{head}<body>\n{separator.join(bodies)}\n</body>\n</html>\n"
+
+
+class SendReport:
+	def __init__(self):
+		self.sent = self.failed = self.unknown = self.not_ours = 0
+		self.recorded = self.already = 0
+		self.lines: list[str] = []  # one line per email that did not go out cleanly
+
+
+def send_emails(items, journal, mailer, customers, day: date, fr: bool) -> SendReport:
+	"""Send the email actions, one journal entry per invoice line (see the README):
+
+	planned (recorded here, before anything is sent) → unknown (just before DATA) → sent (the server
+	accepted the message) or failed (refused, or the server is unusable: the next run retries).
+	A crash after DATA leaves "unknown": that step is never sent again without a person deciding.
+	"""
+	from dataclasses import replace
+
+	from relance_erpnext.connectors.mailer import MailError
+	from relance_erpnext.dunning.models import CANCELLED, FAILED, SENT, UNKNOWN
+
+	report = SendReport()
+	fatal = None
+	for stem, letter, action in items:
+		mine = []
+		for line in action.lines:
+			if journal.record_actions([replace(action, lines=(line,))], day, status="planned").recorded:
+				mine.append(line)
+			else:
+				report.already += 1
+		report.recorded += len(mine)
+
+		def mark(status: str, detail: str, lines=tuple(mine)) -> None:
+			for line in lines:
+				journal.set_status(line.invoice, line.step, status, detail)
+
+		if len(mine) != len(action.lines):
+			# Another run recorded (some of) these steps meanwhile: it sends them, not this one
+			mark(CANCELLED, "recorded by another run at the same time; not sent by this one")
+			report.not_ours += 1
+			continue
+		who = f"{action.customer_name} ({action.step})"
+		if fatal is not None:
+			mark(FAILED, f"not tried: {fatal}")
+			report.failed += 1
+			report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal})")
+			continue
+		try:
+			receipt = mailer.send(
+				letter,
+				customers[action.customer].email,
+				stem=stem,
+				before_data=lambda: mark(UNKNOWN, "being sent: if this stays, check whether it went out"),
+			)
+		except MailError as exc:
+			if exc.maybe_sent:
+				mark(UNKNOWN, str(exc))
+				report.unknown += 1
+				report.lines.append(f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc}")
+			else:
+				mark(FAILED, str(exc))
+				report.failed += 1
+				report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc}")
+			if exc.fatal:
+				fatal = exc
+			continue
+		mark(SENT, receipt.describe())
+		report.sent += 1
+	return report
+
+
 def cmd_run(args, config) -> int:
-	if not args.journal:
+	dolibarr = getattr(args, "source", "register") == "dolibarr"
+	if dolibarr and args.send:
+		raise UsageError("run: --send is not available with --source dolibarr yet; send the letters of --out")
+	if not args.journal and not dolibarr:
 		raise UsageError("run: --journal FILE is required (it remembers what was done)")
-	if args.send:
-		raise UsageError("run: --send is not available yet; letters are written to --out for you to send")
+	if args.send and not config.get("smtp"):
+		raise UsageError("run: --send needs an [smtp] table in --config (the mail server); see the README")
 	sender = sender_from(config)  # before anything is read or written: a bad [company] stops here
+	smtp = smtp_from(config, sender) if args.send else None  # and so does a bad [smtp]
 	out = Path(args.out)
+	fr = args.lang.startswith("fr")
+	report = None
+	attachment_kind = ""
 	register, result, journal = make_plan(args, config, create_journal=True)
 	try:
 		letters = render_letters(result, register, sender)
@@ -333,17 +511,46 @@ def cmd_run(args, config) -> int:
 			summary = io.StringIO()
 			print_table(result, args.lang, out=summary)
 			(out / "summary.txt").write_text(summary.getvalue(), encoding="utf-8")
+			if args.send:
+				from relance_erpnext.dunning.models import POSTAL_CHANNELS
+
+				postal = [
+					letter.html
+					for (_, letter), action in zip(letters, result.actions, strict=True)
+					if action.channel in POSTAL_CHANNELS
+				]
+				if postal:
+					(out / PRINT_FILE).write_text(merge_letters(postal), encoding="utf-8")
+				else:
+					(out / PRINT_FILE).unlink(missing_ok=True)  # an earlier day's letters are not today's
 		except OSError as exc:
 			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
 		# Recorded only once the letters are on disk: a failure above leaves the journal as it was
 		try:
-			recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+			if not args.send:
+				recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+			else:
+				from relance_erpnext.connectors.journal import RecordResult
+				from relance_erpnext.connectors.mailer import Mailer
+				from relance_erpnext.dunning.models import EMAIL
+
+				# Letters, registered letters, calls and escalations stay "planned" (done by a person)
+				others = [action for action in result.actions if action.channel != EMAIL]
+				kept = journal.record_actions(others, result.as_of, status="planned")
+				emails = [
+					(stem, letter, action)
+					for (stem, letter), action in zip(letters, result.actions, strict=True)
+					if action.channel == EMAIL
+				]
+				with Mailer(smtp) as mailer:
+					attachment_kind = mailer.attachment_kind
+					report = send_emails(emails, journal, mailer, register.customers, result.as_of, fr)
+				recorded = RecordResult(kept.recorded + report.recorded, kept.already + report.already)
 		except sqlite3.Error as exc:
 			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
 	finally:
 		journal.close()
 	print_table(result, args.lang)
-	fr = args.lang.startswith("fr")
 	print(
 		(
 			"\n{n} courrier(s) écrit(s) dans {out} ; journal : {r} étape(s) enregistrée(s), {a} déjà présente(s)"
@@ -351,7 +558,42 @@ def cmd_run(args, config) -> int:
 			else "\n{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there"
 		).format(n=len(written), out=args.out, r=recorded.recorded, a=recorded.already)
 	)
-	return EXIT_OK
+	if report is None:
+		return EXIT_OK
+	lines = [
+		(
+			"Envoi ({server}) : {s} courriel(s) envoyé(s), {f} en échec (réessayé(s) au prochain passage),"
+			" {u} incertain(s) (jamais renvoyé(s) sans vous) ; lettre jointe en {kind}"
+			if fr
+			else "Sending ({server}): {s} email(s) sent, {f} failed (retried on the next run),"
+			" {u} uncertain (never sent again without you); letter attached as {kind}"
+		).format(
+			server=smtp, s=report.sent, f=report.failed, u=report.unknown, kind=attachment_kind or "HTML"
+		),
+		*(f"  {line}" for line in report.lines),
+	]
+	if report.not_ours:
+		lines.append(
+			f"  {report.not_ours} courriel(s) laissé(s) à une autre exécution simultanée"
+			if fr
+			else f"  {report.not_ours} email(s) left to another run working at the same time"
+		)
+	if (out / PRINT_FILE).exists():
+		lines.append(
+			f"  Courriers à imprimer : {out / PRINT_FILE}"
+			if fr
+			else f"  Letters to print: {out / PRINT_FILE}"
+		)
+	text = "\n".join(lines)
+	print("\n" + text)
+	try:
+		with (out / "summary.txt").open("a", encoding="utf-8") as handle:
+			handle.write("\n" + text + "\n")
+	except OSError as exc:
+		print(f"warning: {out / 'summary.txt'}: {exc.strerror or exc}", file=sys.stderr)
+	for line in report.lines:
+		print(f"error: {line.strip()}", file=sys.stderr)
+	return EXIT_NOT_SENT if report.failed or report.unknown else EXIT_OK
 
 
 def cmd_demo(args, config) -> int:
@@ -390,19 +632,35 @@ def build_parser() -> argparse.ArgumentParser:
 		prog="relance",
 		description="Payment follow-up (relance) over an invoice register, with French and Québec law.",
 	)
-	parser.add_argument("--config", help="TOML file: [company] for the letters, [settings], [scenarios]")
+	parser.add_argument(
+		"--config", help="TOML file: [company] for the letters, [settings], [scenarios], [smtp]"
+	)
 	parser.add_argument("--lang", default="fr", help="language of the messages: fr (default) or en")
 	# The same two options are also accepted after the command (`relance run ... --config FILE`, as the
 	# README shows); SUPPRESS keeps the value given before the command when they are not repeated
 	common = argparse.ArgumentParser(add_help=False)
 	common.add_argument(
-		"--config", default=argparse.SUPPRESS, help="TOML file: [company], [settings], [scenarios]"
+		"--config", default=argparse.SUPPRESS, help="TOML file: [company], [settings], [scenarios], [smtp]"
 	)
 	common.add_argument("--lang", default=argparse.SUPPRESS, help="language of the messages: fr or en")
 	commands = parser.add_subparsers(dest="command", required=True)
 
 	def book_options(sub, as_of_default):
-		sub.add_argument("--register", required=True, help="invoice register, .csv or .xlsx")
+		sub.add_argument(
+			"--register", help="invoice register, .csv or .xlsx (required with --source register)"
+		)
+		sub.add_argument(
+			"--source",
+			choices=("register", "dolibarr"),
+			default="register",
+			help="where the invoices come from: a register file (default) or a Dolibarr (REST API)",
+		)
+		sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
+		sub.add_argument(
+			"--dolibarr-key-env",
+			default=DOLIBARR_KEY_ENV,
+			help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
+		)
 		sub.add_argument(
 			"--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today"
 		)
@@ -426,7 +684,9 @@ def build_parser() -> argparse.ArgumentParser:
 	)
 	book_options(sub, today)
 	sub.add_argument("--out", default="relance-out", help="folder for the letters and plan.json")
-	sub.add_argument("--send", action="store_true", help="send for real (not available yet)")
+	sub.add_argument(
+		"--send", action="store_true", help="send the emails through the [smtp] server of --config"
+	)
 	sub.set_defaults(handler=cmd_run)
 
 	sub = commands.add_parser("demo", parents=[common], help="one dunning day on the bundled sample register")
@@ -445,6 +705,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
 	parser = build_parser()
 	args = parser.parse_args(argv)
+	if args.command in ("plan", "run") and args.source == "register" and not args.register:
+		parser.error(f"{args.command}: the following arguments are required: --register")
 	try:
 		if args.config:
 			config = load_config(Path(args.config))

@@ -523,7 +523,7 @@ class JournalTest(TempDir):
 		self.assertEqual(done.returncode, 3)
 		self.assertIn("--journal", done.stderr)
 
-	def test_run_does_not_send_yet(self):
+	def test_send_without_smtp_settings_is_refused(self):
 		journal = self.dir / "j.sqlite"
 		code, _, err = run_cli("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal, "--send")
 		self.assertEqual(code, 3)

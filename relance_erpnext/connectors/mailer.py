@@ -1,0 +1,437 @@
+"""Email over SMTP (stdlib only): a rendered letter as HTML + text, with the letter attached.
+
+The password is read from an environment variable named in the configuration (never from the
+file itself); it is hidden from repr/str of the settings and scrubbed from every error message.
+
+`Mailer.send` speaks SMTP step by step so that the caller knows where a failure happened:
+
+- before DATA (connection, login, sender or recipient refused): nothing went out, `MailError`
+  with `maybe_sent=False`;
+- the server answered DATA with an error: nothing went out either (`maybe_sent=False`);
+- the connection broke while the message was being sent or before the server's answer: the
+  message may have gone out, `maybe_sent=True`.
+
+`before_data` (a callable) runs just before DATA: the command marks its journal entry "unknown"
+there, so that a crash between DATA and recording "sent" never leads to a silent second sending.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import smtplib
+import ssl
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formatdate, getaddresses, make_msgid, parseaddr
+
+SECURITIES = ("starttls", "ssl", "none")
+DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+
+
+class MailError(Exception):
+	"""An email could not be sent. `maybe_sent`: it may have gone out all the same (connection lost
+	during DATA). `fatal`: the server cannot be used at all (down, login refused): later emails of
+	the same run would fail the same way."""
+
+	def __init__(self, message: str, *, maybe_sent: bool = False, fatal: bool = False):
+		super().__init__(message)
+		self.message = message
+		self.maybe_sent = maybe_sent
+		self.fatal = fatal
+
+	def __str__(self) -> str:
+		return self.message
+
+
+@dataclass(frozen=True)
+class Attachment:
+	filename: str
+	content: bytes
+	content_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+	"""The server accepted the message for these recipients."""
+
+	message_id: str
+	accepted: tuple[str, ...]
+	refused: tuple[str, ...]
+	reply: str
+
+	def describe(self) -> str:
+		text = f"sent to {', '.join(self.accepted)}, {self.message_id}"
+		if self.refused:
+			text += f"; refused: {', '.join(self.refused)}"
+		return text
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+	host: str
+	from_address: str
+	port: int = 0  # 0: the usual port of the security mode
+	security: str = "starttls"
+	user: str = ""
+	password: str = field(default="", repr=False)
+	password_env: str = ""
+	timeout: float = 30.0
+	reply_to: str = ""
+
+	def __post_init__(self):
+		if self.security not in SECURITIES:
+			raise MailError(f"smtp: security must be one of {', '.join(SECURITIES)}, not {self.security!r}")
+		if not self.host:
+			raise MailError("smtp: host is required")
+		if not self.from_address or "@" not in parseaddr(self.from_address)[1]:
+			raise MailError(f"smtp: from must be an email address, not {self.from_address!r}")
+		if not 0 <= int(self.port) < 65536:
+			raise MailError(f"smtp: port {self.port} is not a port number")
+		if self.timeout <= 0:
+			raise MailError("smtp: timeout must be more than 0 seconds")
+		if self.password and not self.user:
+			raise MailError("smtp: a password needs a user")
+		if self.user and self.security == "none" and not _is_loopback(self.host):
+			raise MailError(
+				'smtp: a login over an unencrypted connection is refused (security = "none");'
+				' use "starttls" or "ssl", or a relay on this machine'
+			)
+
+	@property
+	def effective_port(self) -> int:
+		return int(self.port) or DEFAULT_PORTS[self.security]
+
+	def __str__(self) -> str:
+		who = f", user {self.user}" if self.user else ""
+		return f"{self.host}:{self.effective_port} ({self.security}{who})"
+
+	@classmethod
+	def from_config(
+		cls, table: Mapping, default_from: str = "", environ: Mapping[str, str] | None = None
+	) -> SmtpSettings:
+		"""Settings from the [smtp] table of the configuration; the password comes from the
+		environment variable named by `password_env` (a `password` in the file is refused)."""
+		environ = os.environ if environ is None else environ
+		if not isinstance(table, Mapping):
+			raise MailError("smtp: [smtp] must be a table")
+		known = {"host", "port", "security", "user", "password_env", "from", "timeout", "reply_to"}
+		if "password" in table:
+			raise MailError(
+				"smtp: no password in the configuration file; put it in an environment variable"
+				' and name that variable in password_env (e.g. password_env = "RELANCE_SMTP_PASSWORD")'
+			)
+		unknown = set(table) - known
+		if unknown:
+			raise MailError(f"smtp: unknown field(s): {', '.join(sorted(unknown))}")
+		for key in ("host", "security", "user", "password_env", "from", "reply_to"):
+			if key in table and not isinstance(table[key], str):
+				raise MailError(f"smtp: {key} must be text")
+		try:
+			port = int(table.get("port", 0))
+			timeout = float(table.get("timeout", 30))
+		except (TypeError, ValueError):
+			raise MailError("smtp: port and timeout must be numbers")
+		password_env = table.get("password_env", "")
+		password = ""
+		if password_env:
+			if password_env not in environ:
+				raise MailError(f"smtp: the environment variable {password_env} (password_env) is not set")
+			password = environ[password_env]
+			if not table.get("user"):
+				raise MailError("smtp: password_env needs a user")
+		elif table.get("user"):
+			raise MailError("smtp: a user needs password_env (the environment variable holding the password)")
+		return cls(
+			host=table.get("host", ""),
+			port=port,
+			security=table.get("security", "starttls"),
+			user=table.get("user", ""),
+			password=password,
+			password_env=password_env,
+			from_address=table.get("from") or default_from,
+			timeout=timeout,
+			reply_to=table.get("reply_to", ""),
+		)
+
+
+def _is_loopback(host: str) -> bool:
+	if host.lower() in LOOPBACK_NAMES:
+		return True
+	try:
+		return ipaddress.ip_address(host).is_loopback
+	except ValueError:
+		return False
+
+
+def split_addresses(text: str) -> list[str]:
+	"""The addresses of a field that may hold several, separated by commas or semicolons."""
+	return [addr for _, addr in getaddresses([text.replace(";", ",")]) if addr and "@" in addr]
+
+
+def pdf_renderer() -> Callable[[str], bytes] | None:
+	"""HTML → PDF with WeasyPrint when it is installed (it is not a dependency), else None."""
+	try:
+		from weasyprint import HTML  # type: ignore[import-not-found]
+	except Exception:  # not installed, or its system libraries are missing
+		return None
+	return lambda html: HTML(string=html).write_pdf()
+
+
+def letter_attachment(letter, stem: str, renderer: Callable[[str], bytes] | None) -> Attachment:
+	"""The letter itself, attached: PDF when a renderer is available, else the HTML page."""
+	if renderer is not None:
+		try:
+			return Attachment(f"{stem}.pdf", renderer(letter.html), "application/pdf")
+		except Exception:  # a renderer that fails must not stop the email: the HTML page will do
+			pass
+	return Attachment(f"{stem}.html", letter.html.encode("utf-8"), "text/html")
+
+
+def build_message(
+	letter, to: Iterable[str], settings: SmtpSettings, attachments: Iterable[Attachment] = ()
+) -> EmailMessage:
+	"""The email: the letter's text and HTML as multipart/alternative, then the attachments."""
+	message = EmailMessage()
+	message["Subject"] = letter.subject
+	message["From"] = settings.from_address
+	message["To"] = ", ".join(to)
+	if settings.reply_to:
+		message["Reply-To"] = settings.reply_to
+	message["Date"] = formatdate(localtime=True)
+	domain = parseaddr(settings.from_address)[1].rpartition("@")[2] or None
+	message["Message-ID"] = make_msgid(domain=domain)
+	message.set_content(letter.text)
+	message.add_alternative(letter.html, subtype="html")
+	for attachment in attachments:
+		maintype, _, subtype = attachment.content_type.partition("/")
+		message.add_attachment(
+			attachment.content,
+			maintype=maintype,
+			subtype=subtype or "octet-stream",
+			filename=attachment.filename,
+		)
+	return message
+
+
+class Mailer:
+	"""One SMTP connection, opened on the first email and reused; `close()` (or `with`) ends it."""
+
+	def __init__(self, settings: SmtpSettings, pdf: Callable[[str], bytes] | None | bool = True):
+		self.settings = settings
+		# pdf=True: WeasyPrint if installed; a callable: that renderer; None/False: HTML attachment
+		self.pdf = pdf_renderer() if pdf is True else (pdf or None)
+		self._smtp: smtplib.SMTP | None = None
+
+	def __repr__(self) -> str:
+		return f"Mailer({self.settings!r})"
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self.close()
+
+	@property
+	def attachment_kind(self) -> str:
+		return "PDF" if self.pdf is not None else "HTML"
+
+	def _scrub(self, text: str) -> str:
+		"""The error text without the password (nor its base64 forms, as AUTH sends them)."""
+		secret = self.settings.password
+		if not secret:
+			return text
+		forms = {secret}
+		user = self.settings.user
+		for raw in (secret, f"\0{user}\0{secret}", f"{user}\0{secret}"):
+			forms.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+		for form in sorted(forms, key=len, reverse=True):
+			text = text.replace(form, "***")
+		return text
+
+	def _error(self, text: str, **flags) -> MailError:
+		return MailError(self._scrub(text), **flags)
+
+	def _where(self) -> str:
+		return f"{self.settings.host}:{self.settings.effective_port}"
+
+	def connect(self) -> smtplib.SMTP:
+		if self._smtp is not None:
+			return self._smtp
+		s = self.settings
+		try:
+			if s.security == "ssl":
+				smtp = smtplib.SMTP_SSL(
+					s.host, s.effective_port, timeout=s.timeout, context=ssl.create_default_context()
+				)
+			else:
+				smtp = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout)
+		except TimeoutError:
+			raise self._error(
+				f"the SMTP server {self._where()} did not answer within {s.timeout:g} s", fatal=True
+			)
+		except ConnectionRefusedError:
+			raise self._error(
+				f"the SMTP server {self._where()} refused the connection (is it down?)", fatal=True
+			)
+		except (OSError, smtplib.SMTPException) as exc:
+			raise self._error(f"cannot reach the SMTP server {self._where()}: {exc}", fatal=True)
+		try:
+			smtp.ehlo()
+			if s.security == "starttls":
+				if not smtp.has_extn("starttls"):
+					raise self._error(
+						f"the SMTP server {self._where()} does not offer STARTTLS"
+						' (set security = "ssl", or "none" for a relay on this machine)',
+						fatal=True,
+					)
+				smtp.starttls(context=ssl.create_default_context())
+				smtp.ehlo()
+			if s.user:
+				smtp.login(s.user, s.password)
+		except MailError:
+			_quit(smtp)
+			raise
+		except smtplib.SMTPAuthenticationError as exc:
+			_quit(smtp)
+			raise self._error(
+				f"the SMTP server {self._where()} refused the login of {s.user!r}: {_reply(exc)}"
+				f" (check the password in ${s.password_env or 'the password variable'})",
+				fatal=True,
+			)
+		except smtplib.SMTPNotSupportedError:
+			_quit(smtp)
+			raise self._error(f"the SMTP server {self._where()} does not accept a login (AUTH)", fatal=True)
+		except (OSError, smtplib.SMTPException) as exc:
+			_quit(smtp)
+			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}", fatal=True)
+		self._smtp = smtp
+		return smtp
+
+	def close(self) -> None:
+		if self._smtp is not None:
+			_quit(self._smtp)
+			self._smtp = None
+
+	def send(
+		self,
+		letter,
+		to: str | Iterable[str],
+		attachments: Iterable[Attachment] = (),
+		*,
+		stem: str = "relance",
+		attach_letter: bool = True,
+		before_data: Callable[[], None] | None = None,
+	) -> SendReceipt:
+		"""Send a rendered letter (subject, html, text) to `to`; the letter is attached (PDF or HTML,
+		see `attachment_kind`) unless attach_letter is False. Raises MailError."""
+		recipients = split_addresses(to) if isinstance(to, str) else [a for a in to if a]
+		if not recipients:
+			raise MailError(f"no email address in {to!r}")
+		files = [letter_attachment(letter, stem, self.pdf)] if attach_letter else []
+		files.extend(attachments)
+		message = build_message(letter, recipients, self.settings, files)
+		sender = parseaddr(self.settings.from_address)[1]
+		everything = [sender, *recipients]
+		smtputf8 = not all(addr.isascii() for addr in everything)
+		smtp = self.connect()
+		mail_options: list[str] = []
+		if smtputf8:
+			if not smtp.has_extn("smtputf8"):
+				raise MailError(f"the SMTP server {self._where()} cannot take non-ASCII addresses ({to})")
+			mail_options = ["SMTPUTF8", "BODY=8BITMIME"]
+		# Headers are not folded at 78 columns: Python's folder drops the space between two encoded
+		# words ("règlement – petit" would read "règlement– petit"); 998 is the hard limit of RFC 5322
+		policy = message.policy.clone(linesep="\r\n", utf8=smtputf8, max_line_length=998)
+		data = message.as_bytes(policy=policy)
+
+		# Before DATA: nothing can have gone out
+		try:
+			code, reply = smtp.mail(sender, mail_options)
+			if code != 250:
+				self._reset()
+				raise self._error(f"the SMTP server refused the sender {sender}: {code} {_text(reply)}")
+			accepted, refused = [], []
+			for addr in recipients:
+				code, reply = smtp.rcpt(addr)
+				if code in (250, 251):
+					accepted.append(addr)
+				else:
+					refused.append(f"{addr} ({code} {_text(reply)})")
+			if not accepted:
+				self._reset()
+				raise self._error(f"the SMTP server refused the recipient: {'; '.join(refused)}")
+		except MailError:
+			raise
+		except (OSError, smtplib.SMTPException) as exc:
+			self._drop()
+			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}")
+
+		if before_data is not None:
+			try:
+				before_data()
+			except BaseException:
+				self._reset()
+				raise
+
+		# DATA: from here on, a broken connection may have delivered the message
+		try:
+			code, reply = smtp.data(data)
+		except smtplib.SMTPDataError as exc:  # DATA itself refused: the message was not sent
+			self._reset()
+			raise self._error(f"the SMTP server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}")
+		except (OSError, smtplib.SMTPException) as exc:
+			self._drop()
+			raise self._error(
+				f"the connection to {self._where()} broke while sending ({exc or type(exc).__name__});"
+				" the email may have gone out",
+				maybe_sent=True,
+			)
+		if code != 250:
+			self._reset()
+			raise self._error(f"the SMTP server refused the message: {code} {_text(reply)}")
+		return SendReceipt(
+			message_id=str(message["Message-ID"]),
+			accepted=tuple(accepted),
+			refused=tuple(refused),
+			reply=f"{code} {_text(reply)}",
+		)
+
+	def _reset(self) -> None:
+		if self._smtp is None:
+			return
+		try:
+			self._smtp.rset()
+		except (OSError, smtplib.SMTPException):
+			self._drop()
+
+	def _drop(self) -> None:
+		if self._smtp is not None:
+			try:
+				self._smtp.close()
+			except OSError:
+				pass
+			self._smtp = None
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+	try:
+		smtp.quit()
+	except (OSError, smtplib.SMTPException):
+		try:
+			smtp.close()
+		except OSError:
+			pass
+
+
+def _text(reply) -> str:
+	if isinstance(reply, bytes):
+		return reply.decode("utf-8", "replace")
+	return str(reply)
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+	return f"{exc.smtp_code} {_text(exc.smtp_error)}"

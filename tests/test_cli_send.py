@@ -1,0 +1,361 @@
+"""`relance run --send` against a real SMTP server (aiosmtpd) on the loopback interface, and
+`relance plan|run --source dolibarr` against the recorded Dolibarr answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+import unittest
+from pathlib import Path
+from unittest import mock
+
+from relance_erpnext import cli
+from relance_erpnext.connectors.journal import Journal
+
+from .test_cli import AS_OF, SAMPLE, SAMPLE_CONFIG, TempDir, run_cli, run_process
+from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase
+from .test_mailer import PASSWORD, PASSWORD_ENV, Inbox, SmtpServer, free_port
+
+COMPANY = SAMPLE_CONFIG.read_text(encoding="utf-8").split("[settings]")[0]
+
+
+def journal_status(path: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
+	"""{(invoice, step): [(status, detail), ...]} in the order recorded."""
+	db = sqlite3.connect(path)
+	try:
+		rows = db.execute("SELECT invoice, step, status, detail FROM follow_up ORDER BY id").fetchall()
+	finally:
+		db.close()
+	found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+	for invoice, step, status, detail in rows:
+		found.setdefault((invoice, step), []).append((status, detail))
+	return found
+
+
+def latest(path: Path) -> dict[tuple[str, str], str]:
+	return {key: entries[-1][0] for key, entries in journal_status(path).items()}
+
+
+class DropAfterData(Inbox):
+	"""Takes the message, then drops the connection before answering: the client cannot know."""
+
+	async def handle_DATA(self, server, session, envelope):
+		await super().handle_DATA(server, session, envelope)
+		server.transport.close()
+		return "250 never seen"
+
+
+class SendTest(TempDir):
+	def config(self, port: int, **smtp) -> Path:
+		table = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5, **smtp}
+		lines = ["[smtp]"] + [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+		path = self.dir / "entreprise.toml"
+		path.write_text(COMPANY + "\n".join(lines) + "\n", encoding="utf-8")
+		return path
+
+	def run_send(self, config: Path, *extra):
+		self.out, self.journal = self.dir / "lettres", self.dir / "relance.sqlite"
+		argv = ("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", self.journal, "--out", self.out)
+		return run_cli(*argv, "--config", config, "--send", *extra)
+
+	def plan(self) -> dict:
+		return json.loads((self.out / "plan.json").read_text(encoding="utf-8"))
+
+	def email_actions(self, plan: dict) -> list[dict]:
+		return [a for a in plan["actions"] if a["channel"] == "email"]
+
+	def test_emails_arrive_and_the_journal_says_sent(self):
+		with SmtpServer() as server:
+			config = self.config(server.port)
+			code, out, err = self.run_send(config)
+			self.assertEqual(code, 0, err)
+			plan = self.plan()
+			emails = self.email_actions(plan)
+			self.assertTrue(emails)
+			self.assertEqual(len(server.messages), len(emails))
+			by_recipient = {rcpts[0]: message for _, rcpts, message in server.messages}
+			customers = {}
+			for row in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]:
+				cells = row.split(";")
+				customers[cells[1]] = cells[5]
+			for number, action in enumerate(plan["actions"], start=1):
+				if action["channel"] != "email":
+					continue
+				address = customers[action["customer"]]
+				self.assertIn(address, by_recipient, action["customer"])
+				message = by_recipient[address]
+				[letter] = self.out.glob(f"{number:03d}_*.txt")
+				subject, _, text = letter.read_text(encoding="utf-8").partition("\n\n")
+				self.assertEqual(message["Subject"], subject)
+				self.assertEqual(message["To"], address)
+				body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+				self.assertEqual(body.strip(), text.strip())
+				for line in action["invoices"]:
+					self.assertIn(line["invoice"], message.get_body(("html",)).get_content())
+				[attachment] = message.iter_attachments()
+				self.assertEqual(attachment.get_filename(), letter.with_suffix(".html").name)
+			# The journal: emails sent (with the Message-ID as proof), everything else planned
+			statuses = journal_status(self.journal)
+			for action in plan["actions"]:
+				for line in action["invoices"]:
+					[(status, detail)] = statuses[(line["invoice"], line["step"])]
+					if action["channel"] == "email":
+						self.assertEqual(status, "sent", line)
+						self.assertRegex(detail, r"^sent to \S+@\S+, <[^>]+>$")
+					else:
+						self.assertEqual(status, "planned", line)
+			self.assertIn(f"{len(emails)} courriel(s) envoyé(s), 0 en échec", out)
+			self.assertIn("lettre jointe en HTML", out)
+			# The postal letters, all in one file to print, one per page
+			postal = [a for a in plan["actions"] if a["channel"] in ("letter", "registered_letter")]
+			printable = (self.out / "a_imprimer.html").read_text(encoding="utf-8")
+			self.assertEqual(printable.count("page-break-after: always"), len(postal) - 1)
+			self.assertEqual(printable.lower().count("<body"), 1)
+			for action in postal:
+				self.assertIn(action["invoices"][0]["invoice"], printable)
+			for action in emails:
+				self.assertNotIn(action["invoices"][0]["invoice"], printable)
+			self.assertIn("Envoi", (self.out / "summary.txt").read_text(encoding="utf-8"))
+
+			# A second run the same day sends nothing and records nothing
+			before = journal_status(self.journal)
+			code, out, err = self.run_send(config)
+			self.assertEqual(code, 0, err)
+			self.assertEqual(len(server.messages), len(emails))
+			self.assertEqual(self.plan()["actions"], [])
+			self.assertEqual(journal_status(self.journal), before)
+			self.assertIn("0 courriel(s) envoyé(s)", out)
+
+	def test_a_refused_recipient_fails_and_the_next_run_retries_it(self):
+		refused = "accounts.payable@bluefield-analytics.example"
+		with SmtpServer(Inbox(refuse=[refused])) as server:
+			config = self.config(server.port)
+			code, out, err = self.run_send(config)
+			self.assertEqual(code, 4, err)
+			emails = self.email_actions(self.plan())
+			self.assertEqual(len(server.messages), len(emails) - 1)
+			self.assertIn("Bluefield Analytics SAS", err)
+			self.assertIn("550", err)
+			self.assertIn("1 en échec", out)
+			status = journal_status(self.journal)
+			[(state, detail)] = status[("FA-2026-0034", "rappel_courtois")]
+			self.assertEqual(state, "failed")
+			self.assertIn(refused, detail)
+			self.assertIn("550", detail)
+			others = {k: v for k, v in latest(self.journal).items() if k[0] != "FA-2026-0034"}
+			self.assertNotIn("failed", others.values())
+		# The next run (the address fixed on the server side) sends that one only
+		with SmtpServer() as server:
+			code, out, err = self.run_send(self.config(server.port))
+			self.assertEqual(code, 0, err)
+			self.assertEqual([rcpts for _, rcpts, _ in server.messages], [[refused]])
+			self.assertEqual([a["invoices"][0]["invoice"] for a in self.plan()["actions"]], ["FA-2026-0034"])
+			self.assertEqual(
+				[s for s, _ in journal_status(self.journal)[("FA-2026-0034", "rappel_courtois")]],
+				["failed", "sent"],
+			)
+			# And then nothing more
+			code, out, err = self.run_send(self.config(server.port))
+			self.assertEqual(code, 0, err)
+			self.assertEqual(len(server.messages), 1)
+
+	def test_server_down_nothing_sent_nothing_recorded_as_sent_password_never_shown(self):
+		port = free_port()  # nothing listens there
+		config = self.config(port, user="relance", password_env=PASSWORD_ENV)
+		env = {PASSWORD_ENV: PASSWORD}
+		with mock.patch.dict(os.environ, env):
+			code, out, err = self.run_send(config)
+		self.assertEqual(code, 4, err)
+		self.assertIn(f"127.0.0.1:{port}", err)
+		self.assertIn("refused the connection", err)
+		emails = self.email_actions(self.plan())
+		email_steps = {(line["invoice"], line["step"]) for a in emails for line in a["invoices"]}
+		states = latest(self.journal)
+		self.assertEqual({states[key] for key in email_steps}, {"failed"})
+		self.assertNotIn("sent", states.values())
+		self.assertNotIn("unknown", states.values())
+		self.assertIn(f"{len(emails)} en échec", out)
+		# The password appears nowhere: output, files written, journal
+		self.assertNotIn(PASSWORD, out + err)
+		for path in self.out.iterdir():
+			self.assertNotIn(PASSWORD, path.read_text(encoding="utf-8"), path)
+		self.assertNotIn(PASSWORD, self.journal.read_bytes().decode("utf-8", "replace"))
+
+		# As a real process too (what a cron job runs)
+		self.journal.unlink()
+		process_env = {PASSWORD_ENV: PASSWORD}
+		with mock.patch.dict(os.environ, process_env):
+			done = run_process(
+				*("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", self.journal),
+				*("--out", self.out, "--config", config, "--send"),
+			)
+		self.assertEqual(done.returncode, 4, done.stderr)
+		self.assertNotIn("Traceback", done.stderr)
+		self.assertNotIn(PASSWORD, done.stdout + done.stderr)
+
+		# The server is back: the failed emails go out, nothing else is repeated
+		with SmtpServer(auth=True) as server:
+			config = self.config(server.port, user="relance", password_env=PASSWORD_ENV)
+			with mock.patch.dict(os.environ, env):
+				code, out, err = self.run_send(config)
+			self.assertEqual(code, 0, err)
+			self.assertEqual(len(server.messages), len(emails))
+			self.assertEqual({latest(self.journal)[key] for key in email_steps}, {"sent"})
+			self.assertEqual(len(self.email_actions(self.plan())), len(emails))
+			self.assertEqual(len(self.plan()["actions"]), len(emails))
+
+	def test_wrong_password_fails_every_email_without_showing_it(self):
+		with SmtpServer(auth=True) as server:
+			config = self.config(server.port, user="relance", password_env=PASSWORD_ENV)
+			with mock.patch.dict(os.environ, {PASSWORD_ENV: "not-" + PASSWORD}):
+				code, out, err = self.run_send(config)
+			self.assertEqual(code, 4)
+			self.assertEqual(server.messages, [])
+		self.assertIn("refused the login of 'relance'", err)
+		self.assertNotIn("not-" + PASSWORD, out + err)
+		self.assertNotIn("sent", latest(self.journal).values())
+
+	def test_connection_lost_during_data_is_unknown_and_never_resent(self):
+		with SmtpServer(DropAfterData()) as server:
+			code, out, err = self.run_send(self.config(server.port))
+			self.assertEqual(code, 4, err)
+			emails = self.email_actions(self.plan())
+			# Every email reached the server, which never answered: each one is "unknown"
+			self.assertEqual(len(server.messages), len(emails))
+			states = latest(self.journal)
+			email_steps = {(line["invoice"], line["step"]) for a in emails for line in a["invoices"]}
+			self.assertEqual({states[key] for key in email_steps}, {"unknown"})
+			self.assertNotIn("sent", states.values())
+			self.assertNotIn("failed", states.values())
+			self.assertIn("may have gone out", err)
+			self.assertIn(f"{len(emails)} incertain(s)", out)
+		# The next run sends none of them again: a person checks and decides
+		with SmtpServer() as server:
+			code, out, err = self.run_send(self.config(server.port))
+			self.assertEqual(code, 0, err)
+			self.assertEqual(self.plan()["actions"], [])
+			self.assertEqual(server.messages, [])
+			self.assertEqual({latest(self.journal)[key] for key in email_steps}, {"unknown"})
+
+	def test_a_crash_between_data_and_recording_leaves_unknown(self):
+		# The server accepted the message, then the process died before writing "sent"
+		from relance_erpnext.connectors import mailer
+
+		real_send = mailer.Mailer.send
+
+		def send_then_die(self, *args, **kwargs):
+			real_send(self, *args, **kwargs)
+			raise KeyboardInterrupt
+
+		with SmtpServer() as server:
+			config = self.config(server.port)
+			with mock.patch.object(mailer.Mailer, "send", send_then_die):
+				with self.assertRaises(KeyboardInterrupt):
+					self.run_send(config)
+			self.assertEqual(len(server.messages), 1)
+			states = latest(self.journal)
+			self.assertEqual(list(states.values()).count("unknown"), 1)
+			self.assertNotIn("sent", states.values())
+			[(invoice, step)] = [key for key, state in states.items() if state == "unknown"]
+			# The next run never sends that one again; the others (not recorded at all) go out
+			code, out, err = self.run_send(config)
+			self.assertEqual(code, 0, err)
+			sent_to = [rcpts for _, rcpts, _ in server.messages]
+			self.assertEqual(len(sent_to), len(set(map(tuple, sent_to))), "an email went out twice")
+			self.assertEqual(latest(self.journal)[(invoice, step)], "unknown")
+
+	def test_send_needs_an_smtp_table_and_a_set_password_variable(self):
+		code, _, err = self.run_send(SAMPLE_CONFIG)
+		self.assertEqual(code, 3)
+		self.assertIn("[smtp]", err)
+		self.assertFalse(self.journal.exists())
+		config = self.config(free_port(), user="relance", password_env="RELANCE_UNSET_VARIABLE_FOR_TESTS")
+		code, _, err = self.run_send(config)
+		self.assertEqual(code, 3)
+		self.assertIn("RELANCE_UNSET_VARIABLE_FOR_TESTS", err)
+		self.assertFalse(self.journal.exists())
+		self.assertFalse(self.out.exists())
+
+	def test_without_send_nothing_goes_out(self):
+		with SmtpServer() as server:
+			config = self.config(server.port)
+			self.out, self.journal = self.dir / "lettres", self.dir / "relance.sqlite"
+			code, out, err = run_cli(
+				*("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", self.journal),
+				*("--out", self.out, "--config", config),
+			)
+			self.assertEqual(code, 0, err)
+			self.assertEqual(server.messages, [])
+			self.assertEqual(set(latest(self.journal).values()), {"planned"})
+			with Journal(self.journal) as journal:
+				self.assertNotIn("sent", journal.counts())
+
+
+class DolibarrRunTest(DolibarrTestCase):
+	"""`relance plan|run --source dolibarr` against the answers recorded from a real Dolibarr."""
+
+	def setUp(self):
+		super().setUp()
+		self.tmp = Path(tempfile.mkdtemp(prefix="relance-dolibarr-"))
+		self.addCleanup(shutil.rmtree, self.tmp, True)
+		self.config = self.tmp / "entreprise.toml"
+		self.config.write_text(COMPANY, encoding="utf-8")
+		# The answers were recorded 5 items a page
+		patcher = mock.patch.object(cli, "DOLIBARR_PAGE_SIZE", 5)
+		patcher.start()
+		self.addCleanup(patcher.stop)
+
+	def cli(self, *argv, key: str | None = KEY):
+		with mock.patch.dict(os.environ, {}):
+			os.environ.pop("DOLIBARR_API_KEY", None)
+			if key is not None:
+				os.environ["DOLIBARR_API_KEY"] = key
+			return run_cli(*argv, "--source", "dolibarr", "--dolibarr-url", self.server.url, "--as-of", AS_OF)
+
+	def test_plan_and_run_from_dolibarr(self):
+		code, out, err = self.cli("plan", "--format", "json")
+		self.assertEqual(code, 0, err)
+		data = json.loads(out)
+		got = {(a["customer"], a["step"], a["invoices"][0]["invoice"]) for a in data["actions"]}
+		self.assertEqual(got, EXPECTED_ACTIONS)
+		self.assertEqual(self.requests_to("/agendaevents", "POST"), [], "plan writes nothing")
+
+		out_dir = self.tmp / "lettres"
+		code, out, err = self.cli("run", "--out", out_dir, "--config", self.config)
+		self.assertEqual(code, 0, err)
+		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), len(EXPECTED_ACTIONS))
+		self.assertEqual(len(list(out_dir.glob("*.html"))), len(EXPECTED_ACTIONS))
+		self.assertIn(f"journal : {len(EXPECTED_ACTIONS)} étape(s) enregistrée(s)", out)
+		self.assertNotIn(KEY, out + err)
+
+		# Dolibarr now holds the events: the next run plans and writes nothing
+		self.server.reset("recorded")
+		code, out, err = self.cli("run", "--out", out_dir, "--config", self.config)
+		self.assertEqual(code, 0, err)
+		self.assertEqual(json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))["actions"], [])
+		self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
+
+	def test_dolibarr_refusals(self):
+		code, _, err = self.cli("plan", key=None)
+		self.assertEqual(code, 3)
+		self.assertIn("DOLIBARR_API_KEY", err)
+		code, _, err = self.cli("plan", key="wrong-key-0123456789")
+		self.assertEqual(code, 3)
+		self.assertIn("Dolibarr", err)
+		self.assertNotIn("wrong-key-0123456789", err)
+		journal = self.tmp / "j.sqlite"
+		code, _, err = self.cli("run", "--journal", journal, "--config", self.config)
+		self.assertEqual(code, 3)
+		self.assertIn("--journal", err)
+		self.assertFalse(journal.exists())
+		code, _, err = self.cli("run", "--config", self.config, "--send")
+		self.assertEqual(code, 3)
+		self.assertIn("--send", err)
+		self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
+
+
+if __name__ == "__main__":
+	unittest.main()
