@@ -9,12 +9,18 @@ from frappe.utils import flt, getdate
 
 from relance_erpnext.dunning import models as core
 
-FLOAT_PLACES = 9  # floats from MariaDB DECIMAL(21,9) columns
+ZERO = Decimal("0")
 
 
 def to_decimal(value) -> Decimal:
-	"""A Frappe currency float (or None) to a Decimal, once, at the boundary."""
-	return Decimal(str(flt(value, FLOAT_PLACES))).normalize() if value else Decimal("0")
+	"""A Frappe currency float (or None) to a Decimal, once, at the boundary.
+
+	repr() of a float is the shortest text that reads back as the same float, so 1234.56 stays
+	1234.56 (no binary noise), without the cost of rounding first.
+	"""
+	if not value:
+		return ZERO
+	return Decimal(repr(float(value)))
 
 
 def to_float(value: Decimal, precision: int = 2) -> float:

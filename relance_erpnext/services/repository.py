@@ -71,13 +71,10 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 			.else_(rounded)
 			.as_("total"),
 			si.outstanding_amount,
-			si.contact_email,
-			si.relance_scenario,
-			si.relance_hold,
 		)
 		.where(condition)
 		.orderby(si.name)
-		.run(as_dict=True)
+		.run()
 	)
 	if not invoice_rows:
 		return book
@@ -86,35 +83,48 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 	ps = frappe.qb.DocType("Payment Schedule")
 	split = (
 		frappe.qb.from_(ps)
-		.select(ps.parent)
-		.where(ps.parenttype == "Sales Invoice")
-		.groupby(ps.parent)
-		.having(Count("*") > 1)
-	)
-	schedules: dict[str, list[core.Instalment]] = defaultdict(list)
-	for row in (
-		frappe.qb.from_(ps)
 		.join(si)
 		.on(ps.parent == si.name)
-		.select(ps.parent, ps.due_date, ps.payment_amount)
-		.where((ps.parenttype == "Sales Invoice") & ps.parent.isin(split) & condition)
-		.orderby(ps.parent)
-		.orderby(ps.idx)
+		.select(ps.parent)
+		.distinct()
+		.where((ps.parenttype == "Sales Invoice") & (ps.idx > 1) & condition)
+		.run(pluck=True)
+	)
+	schedules: dict[str, list[core.Instalment]] = defaultdict(list)
+	if split:
+		for parent, due_date, amount in (
+			frappe.qb.from_(ps)
+			.select(ps.parent, ps.due_date, ps.payment_amount)
+			.where((ps.parenttype == "Sales Invoice") & ps.parent.isin(split))
+			.orderby(ps.parent)
+			.orderby(ps.idx)
+			.run()
+		):
+			if due_date:
+				schedules[parent].append(core.Instalment(to_date(due_date), to_decimal(amount)))
+
+	# Rarely set: read only for the invoices that have them
+	holds = {}
+	scenario_of = {}
+	for row in (
+		frappe.qb.from_(si)
+		.select(
+			si.name,
+			si.relance_scenario,
+			si.relance_hold,
+			si.relance_hold_kind,
+			si.relance_hold_reason,
+			si.relance_hold_until,
+		)
+		.where(
+			condition
+			& ((si.relance_hold == 1) | (si.relance_scenario.isnotnull() & (si.relance_scenario != "")))
+		)
 		.run(as_dict=True)
 	):
-		if row.due_date:
-			schedules[row.parent].append(
-				core.Instalment(to_date(row.due_date), to_decimal(row.payment_amount))
-			)
-
-	holds = {}
-	if any(row.relance_hold for row in invoice_rows):
-		for row in (
-			frappe.qb.from_(si)
-			.select(si.name, si.relance_hold_kind, si.relance_hold_reason, si.relance_hold_until)
-			.where(condition & (si.relance_hold == 1))
-			.run(as_dict=True)
-		):
+		if row.relance_scenario:
+			scenario_of[row.name] = row.relance_scenario
+		if row.relance_hold:
 			holds[row.name] = core.Hold(
 				core.DISPUTE if row.relance_hold_kind == "Dispute" else core.HOLD,
 				row.relance_hold_reason or "",
@@ -141,37 +151,49 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 		if amount:
 			payments[row.against_voucher_no].append(core.Payment(to_date(row.posting_date), amount))
 
-	customer_names = sorted({row.customer for row in invoice_rows})
+	customer_names = sorted({row[1] for row in invoice_rows})
 	book.customers = load_customers(customer_names, regime)
 
-	for row in invoice_rows:
-		total = to_decimal(row.total)
-		instalments = schedules.get(row.name) or (
-			[core.Instalment(to_date(row.due_date), total)] if row.due_date else []
-		)
-		paid = payments.get(row.name, [])
+	zero = Decimal(0)
+	for name, customer, currency, posting_date, due_date, billed, outstanding in invoice_rows:
+		total = to_decimal(billed)
+		instalments = schedules.get(name) or ([core.Instalment(due_date, total)] if due_date else [])
+		paid = payments.get(name, ())
 		# ERPNext's outstanding is authoritative: what the ledger does not explain (a write-off, an
 		# exchange difference) is taken as settled on the invoice date, so interest is never over-claimed
-		explained = sum((i.amount for i in instalments), Decimal(0)) - sum(
-			(p.amount for p in paid), Decimal(0)
+		explained = (total if len(instalments) == 1 else sum((i.amount for i in instalments), zero)) - sum(
+			(p.amount for p in paid), zero
 		)
-		gap = explained - to_decimal(row.outstanding_amount)
+		gap = explained - to_decimal(outstanding)
 		if gap > TOLERANCE:
-			paid = [core.Payment(to_date(row.posting_date), gap), *paid]
-		hold = holds.get(row.name)
+			paid = [core.Payment(posting_date, gap), *paid]
 		book.invoices.append(
 			core.Invoice(
-				id=row.name,
-				customer=row.customer,
-				currency=row.currency,
-				issued=to_date(row.posting_date),
+				id=name,
+				customer=customer,
+				currency=currency,
+				issued=posting_date,
 				instalments=tuple(instalments),
 				payments=tuple(paid),
-				scenario=row.relance_scenario or None,
-				hold=hold,
+				scenario=scenario_of.get(name),
+				hold=holds.get(name),
 			)
 		)
-		if row.contact_email:
+
+	# The invoice's contact email, only as a fallback for customers without one
+	no_email = [name for name, customer in book.customers.items() if not customer.email]
+	if no_email:
+		for row in (
+			frappe.qb.from_(si)
+			.select(si.name, si.contact_email)
+			.where(
+				condition
+				& si.customer.isin(no_email)
+				& si.contact_email.isnotnull()
+				& (si.contact_email != "")
+			)
+			.run(as_dict=True)
+		):
 			book.contact_emails[row.name] = row.contact_email
 
 	book.history = load_history(company)
