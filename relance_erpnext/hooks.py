@@ -14,7 +14,29 @@ required_apps = ["frappe/erpnext"]
 # app_include_js = "/assets/relance_erpnext/js/relance_erpnext.js"
 
 # include js in doctype views
-# doctype_js = {"doctype" : "public/js/doctype.js"}
+doctype_js = {
+	"Sales Invoice": ["public/js/relance_forms.js", "public/js/sales_invoice.js"],
+	"Customer": ["public/js/relance_forms.js", "public/js/customer.js"],
+}
+
+# Jinja
+# -----
+
+# Methods the Relance print formats call (relance/print_format/*/)
+jinja = {
+	"methods": [
+		"relance_erpnext.relance.print_format.utils.relance_letter",
+		"relance_erpnext.relance.print_format.utils.relance_statement",
+		"relance_erpnext.relance.print_format.utils.relance_arrangement",
+		"relance_erpnext.relance.print_format.utils.relance_penalty_claim",
+	],
+}
+
+# DocType dashboards: a "Relance" group in the Connections of ERPNext's forms
+override_doctype_dashboards = {
+	"Sales Invoice": "relance_erpnext.relance.workspace.dashboards.sales_invoice_dashboard",
+	"Customer": "relance_erpnext.relance.workspace.dashboards.customer_dashboard",
+}
 
 # Installation
 # ------------

@@ -1,0 +1,307 @@
+// Copyright (c) 2026, relance_erpnext contributors
+// For license information, please see license.txt
+
+// What the Sales Invoice and Customer forms share: the "Relance" buttons and the follow-up history.
+// Loaded before sales_invoice.js and customer.js (hooks.py, doctype_js).
+
+frappe.provide("relance_erpnext.forms");
+
+relance_erpnext.forms = {
+	group: () => __("Relance"),
+
+	// A new document of `doctype`, prefilled, with one row per invoice in its `invoices` table
+	new_doc(doctype, values, invoices) {
+		frappe.model.with_doctype(doctype, () => {
+			const doc = frappe.model.get_new_doc(doctype);
+			Object.assign(doc, values);
+			(invoices || []).forEach((row) => {
+				Object.assign(frappe.model.add_child(doc, "invoices"), row);
+			});
+			frappe.set_route("Form", doctype, doc.name);
+		});
+	},
+
+	log_rows(invoices) {
+		return invoices.map((inv) => ({
+			sales_invoice: inv.name,
+			due_date: inv.due_date,
+			outstanding: inv.outstanding_amount,
+			currency: inv.currency,
+		}));
+	},
+
+	// A call made, or an answer received, about these invoices
+	new_log(customer, company, channel, invoices) {
+		relance_erpnext.forms.new_doc(
+			"Follow-up Log",
+			{
+				customer: customer,
+				company: company,
+				channel: channel,
+				status: "Done",
+				entry_type: "Manual",
+				log_date: frappe.datetime.get_today(),
+				currency: invoices.length ? invoices[0].currency : undefined,
+			},
+			relance_erpnext.forms.log_rows(invoices)
+		);
+	},
+
+	new_promise(customer, company, invoices) {
+		const amount = invoices.reduce((sum, inv) => sum + flt(inv.outstanding_amount), 0);
+		relance_erpnext.forms.new_doc(
+			"Payment Promise",
+			{
+				customer: customer,
+				company: company,
+				made_on: frappe.datetime.get_today(),
+				amount: amount || undefined,
+			},
+			invoices.map((inv) => ({ sales_invoice: inv.name }))
+		);
+	},
+
+	// Hold or dispute: the follow-up skips the invoice (or every invoice of the customer)
+	hold_dialog(frm) {
+		const dialog = new frappe.ui.Dialog({
+			title: __("Put Follow-up on Hold"),
+			fields: [
+				{
+					fieldname: "relance_hold_kind",
+					fieldtype: "Select",
+					label: __("Hold Kind"),
+					options: [
+						{ value: "Hold", label: __("Hold") },
+						{ value: "Dispute", label: __("Dispute") },
+					],
+					default: frm.doc.relance_hold_kind || "Hold",
+					reqd: 1,
+				},
+				{
+					fieldname: "relance_hold_reason",
+					fieldtype: "Small Text",
+					label: __("Hold Reason"),
+					default: frm.doc.relance_hold_reason,
+					reqd: 1,
+				},
+				{
+					fieldname: "relance_hold_until",
+					fieldtype: "Date",
+					label: __("On Hold Until"),
+					default: frm.doc.relance_hold_until,
+					description: __("Empty: until lifted by hand"),
+				},
+			],
+			primary_action_label: __("Put on Hold"),
+			primary_action(values) {
+				dialog.hide();
+				relance_erpnext.forms.set_hold(frm, {
+					relance_hold: 1,
+					relance_hold_kind: values.relance_hold_kind,
+					relance_hold_reason: values.relance_hold_reason,
+					relance_hold_until: values.relance_hold_until || null,
+				});
+			},
+		});
+		dialog.show();
+	},
+
+	set_hold(frm, values) {
+		if (frm.is_dirty()) {
+			frappe.msgprint(__("Save the document first."));
+			return;
+		}
+		frappe.db.set_value(frm.doctype, frm.doc.name, values).then(() => frm.reload_doc());
+	},
+
+	lift_hold(frm) {
+		frappe.confirm(__("Resume the follow-up of {0}?", [frm.doc.name]), () =>
+			relance_erpnext.forms.set_hold(frm, {
+				relance_hold: 0,
+				relance_hold_reason: "",
+				relance_hold_until: null,
+			})
+		);
+	},
+
+	// The letter the next run would send (changes nothing)
+	preview_dialog(frm) {
+		frappe.prompt(
+			[
+				{
+					fieldname: "as_of",
+					fieldtype: "Date",
+					label: __("As Of"),
+					default: frappe.datetime.get_today(),
+					reqd: 1,
+				},
+			],
+			(values) => {
+				frappe
+					.call({
+						method: "relance_erpnext.relance.print_format.utils.preview_letter",
+						args: { doctype: frm.doctype, name: frm.doc.name, as_of: values.as_of },
+						freeze: true,
+						freeze_message: __("Planning the follow-up…"),
+					})
+					.then((r) => relance_erpnext.forms.show_preview(r.message));
+			},
+			__("Preview Letter"),
+			__("Preview")
+		);
+	},
+
+	show_preview(preview) {
+		const esc = frappe.utils.escape_html;
+		let html = "";
+		(preview.letters || []).forEach((letter) => {
+			html += `<div class="relance-preview-head">
+				<b>${esc(letter.step)}</b> · ${esc(__(letter.channel))} ·
+				${format_currency(letter.total, letter.currency)} · ${esc(letter.invoices.join(", "))}
+			</div>
+			<div class="relance-preview-letter">${letter.html}</div>`;
+		});
+		if (!html) {
+			html = `<p>${__("No follow-up is planned on {0}.", [
+				frappe.datetime.str_to_user(preview.as_of),
+			])}</p>`;
+		}
+		if ((preview.skipped || []).length) {
+			html += `<p class="text-muted">${__("Not followed up")}</p><ul>`;
+			preview.skipped.forEach((s) => {
+				html += `<li>${esc(s.invoice)}: ${esc(s.reason)}</li>`;
+			});
+			html += "</ul>";
+		}
+		if ((preview.errors || []).length) {
+			html += `<p class="text-danger">${__("Errors")}</p><ul>`;
+			preview.errors.forEach((e) => (html += `<li>${esc(e)}</li>`));
+			html += "</ul>";
+		}
+		const dialog = new frappe.ui.Dialog({
+			title: __("Preview Letter"),
+			size: "extra-large",
+			fields: [{ fieldname: "preview", fieldtype: "HTML" }],
+		});
+		dialog.fields_dict.preview.$wrapper.html(
+			`<style>
+				.relance-preview-head { margin: 8px 0; }
+				.relance-preview-letter { border: 1px solid var(--border-color); padding: 15mm 20mm;
+					margin-bottom: 16px; background: #fff; color: #1a1a1a; font-size: 10pt; }
+				.relance-preview-letter .recipient { margin-left: 90mm; width: 80mm; }
+				.relance-preview-letter .place, .relance-preview-letter .signature { margin-left: 90mm; }
+			</style>${html}`
+		);
+		dialog.show();
+	},
+
+	// The follow-up history, in a section of the form's dashboard
+	show_history(frm, filters) {
+		frappe.db
+			.get_list("Follow-up Log", {
+				filters: filters,
+				fields: [
+					"name",
+					"log_date",
+					"channel",
+					"step_label",
+					"status",
+					"outcome",
+					"grand_total",
+					"currency",
+				],
+				order_by: "log_date desc",
+				limit: 20,
+			})
+			.then((logs) => {
+				if (!logs.length || frm.is_new()) return;
+				const esc = frappe.utils.escape_html;
+				const rows = logs
+					.map(
+						(log) => `<tr>
+							<td>${frappe.datetime.str_to_user(log.log_date)}</td>
+							<td><a href="/app/follow-up-log/${encodeURIComponent(log.name)}">${esc(
+							log.step_label || __(log.channel)
+						)}</a></td>
+							<td>${esc(__(log.channel))}</td>
+							<td>${esc(__(log.status))}</td>
+							<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
+							<td class="text-right">${
+								log.grand_total ? format_currency(log.grand_total, log.currency) : ""
+							}</td>
+						</tr>`
+					)
+					.join("");
+				frm.dashboard.add_section(
+					`<table class="table table-sm table-hover relance-history">
+						<thead><tr>
+							<th>${__("Date")}</th><th>${__("Step")}</th><th>${__("Channel")}</th>
+							<th>${__("Status")}</th><th>${__("Outcome")}</th>
+							<th class="text-right">${__("Total Claimed")}</th>
+						</tr></thead>
+						<tbody>${rows}</tbody>
+					</table>`,
+					__("Follow-up History")
+				);
+			});
+	},
+
+	// The print view of this document in one of the Relance print formats
+	open_print(frm, print_format) {
+		const params = new URLSearchParams({
+			doctype: frm.doctype,
+			name: frm.doc.name,
+			format: print_format,
+			no_letterhead: 0,
+			_lang: frappe.boot.lang,
+		});
+		window.open(`/printview?${params.toString()}`, "_blank");
+	},
+
+	// Every button of the "Relance" group, for the invoices `get_invoices()` resolves to
+	add_buttons(frm, get_invoices, company) {
+		const group = relance_erpnext.forms.group();
+		const customer = frm.doc.customer || frm.doc.name;
+		const with_invoices = (callback) =>
+			get_invoices().then((invoices) => callback(invoices, company(invoices)));
+
+		frm.add_custom_button(
+			__("Log a Call"),
+			() =>
+				with_invoices((invoices, co) =>
+					relance_erpnext.forms.new_log(customer, co, "phone", invoices)
+				),
+			group
+		);
+		frm.add_custom_button(
+			__("Log an Answer"),
+			() =>
+				with_invoices((invoices, co) =>
+					relance_erpnext.forms.new_log(customer, co, "note", invoices)
+				),
+			group
+		);
+		frm.add_custom_button(
+			__("Record a Promise"),
+			() =>
+				with_invoices((invoices, co) =>
+					relance_erpnext.forms.new_promise(customer, co, invoices)
+				),
+			group
+		);
+		if (frm.doc.relance_hold) {
+			frm.add_custom_button(__("Lift Hold"), () => relance_erpnext.forms.lift_hold(frm), group);
+		} else {
+			frm.add_custom_button(
+				__("Put on Hold"),
+				() => relance_erpnext.forms.hold_dialog(frm),
+				group
+			);
+		}
+		frm.add_custom_button(
+			__("Preview Letter"),
+			() => relance_erpnext.forms.preview_dialog(frm),
+			group
+		);
+	},
+};

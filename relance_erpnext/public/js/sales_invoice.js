@@ -1,0 +1,30 @@
+// Copyright (c) 2026, relance_erpnext contributors
+// For license information, please see license.txt
+
+// Sales Invoice: the "Relance" buttons and the follow-up history (uses relance_forms.js).
+
+frappe.ui.form.on("Sales Invoice", {
+	refresh(frm) {
+		if (frm.doc.docstatus !== 1 || frm.doc.is_return) return;
+		const forms = relance_erpnext.forms;
+		if (flt(frm.doc.outstanding_amount) > 0) {
+			const invoice = {
+				name: frm.doc.name,
+				due_date: frm.doc.due_date,
+				outstanding_amount: frm.doc.outstanding_amount,
+				currency: frm.doc.currency,
+			};
+			forms.add_buttons(
+				frm,
+				() => Promise.resolve([invoice]),
+				() => frm.doc.company
+			);
+		}
+		frm.add_custom_button(
+			__("Penalty Claim"),
+			() => forms.open_print(frm, "Réclamation des pénalités"),
+			forms.group()
+		);
+		forms.show_history(frm, [["Follow-up Log Invoice", "sales_invoice", "=", frm.doc.name]]);
+	},
+});
