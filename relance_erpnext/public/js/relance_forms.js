@@ -9,6 +9,20 @@ frappe.provide("relance_erpnext.forms");
 relance_erpnext.forms = {
 	group: () => __("Relance"),
 
+	// The channel codes of the Follow-up Log, as words
+	channel_label(channel) {
+		const labels = {
+			email: __("Email"),
+			letter: __("Letter"),
+			registered_letter: __("Registered Letter"),
+			phone: __("Phone Call"),
+			escalation: __("Escalation"),
+			meeting: __("Meeting"),
+			note: __("Note"),
+		};
+		return labels[channel] || __(channel || "");
+	},
+
 	// A new document of `doctype`, prefilled, with one row per invoice in its `invoices` table
 	new_doc(doctype, values, invoices) {
 		frappe.model.with_doctype(doctype, () => {
@@ -156,7 +170,7 @@ relance_erpnext.forms = {
 		let html = "";
 		(preview.letters || []).forEach((letter) => {
 			html += `<div class="relance-preview-head">
-				<b>${esc(letter.step)}</b> · ${esc(__(letter.channel))} ·
+				<b>${esc(letter.step)}</b> · ${esc(relance_erpnext.forms.channel_label(letter.channel))} ·
 				${format_currency(letter.total, letter.currency)} · ${esc(letter.invoices.join(", "))}
 			</div>
 			<div class="relance-preview-letter">${letter.html}</div>`;
@@ -190,6 +204,7 @@ relance_erpnext.forms = {
 					margin-bottom: 16px; background: #fff; color: #1a1a1a; font-size: 10pt; }
 				.relance-preview-letter .recipient { margin-left: 90mm; width: 80mm; }
 				.relance-preview-letter .place, .relance-preview-letter .signature { margin-left: 90mm; }
+				.relance-preview-letter th.num { text-align: right; }
 			</style>${html}`
 		);
 		dialog.show();
@@ -221,9 +236,9 @@ relance_erpnext.forms = {
 						(log) => `<tr>
 							<td>${frappe.datetime.str_to_user(log.log_date)}</td>
 							<td><a href="/app/follow-up-log/${encodeURIComponent(log.name)}">${esc(
-							log.step_label || __(log.channel)
+							log.step_label || relance_erpnext.forms.channel_label(log.channel)
 						)}</a></td>
-							<td>${esc(__(log.channel))}</td>
+							<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>
 							<td>${esc(__(log.status))}</td>
 							<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
 							<td class="text-right">${

@@ -13,6 +13,11 @@ frappe.ui.form.on("Relance Run", {
 				() => start(frm, 0)
 			)
 		);
+		// The summary is HTML made by the run: show it as a table, not as code
+		frm.toggle_display("summary", !frm.doc.summary);
+		if (frm.doc.summary) {
+			frm.dashboard.add_section(frm.doc.summary, __("Summary"));
+		}
 		if (!frm.is_new() && ["Queued", "Running"].includes(frm.doc.status)) {
 			frm.dashboard.set_headline(
 				__("This run is waiting for a background worker. Reload to see its result.")
