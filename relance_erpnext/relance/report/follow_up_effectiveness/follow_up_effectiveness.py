@@ -31,6 +31,19 @@ SENT_STATUSES = ("Sent", "Done")
 NEVER = date.max
 
 
+def channel_label(channel: str | None) -> str:
+	labels = {
+		"email": _("Email"),
+		"letter": _("Letter"),
+		"registered_letter": _("Registered Letter"),
+		"phone": _("Phone Call"),
+		"escalation": _("Escalation"),
+		"meeting": _("Meeting"),
+		"note": _("Note"),
+	}
+	return labels.get(channel or "", channel or "")
+
+
 def execute(filters=None):
 	return FollowUpEffectiveness(frappe._dict(filters or {})).run()
 
@@ -238,6 +251,7 @@ class FollowUpEffectiveness:
 					"step": group["step"],
 					"step_label": group["step_label"],
 					"channel": group["channel"],
+					"channel_label": channel_label(group["channel"]),
 					"currency": group["currency"],
 					"reminded": reminded,
 					"paid": group["paid"],
@@ -266,8 +280,10 @@ class FollowUpEffectiveness:
 		return [
 			{
 				"label": _("DSO over {0} days").format(days),
-				"value": dso if dso is not None else _("No sales"),
-				"datatype": "Float" if dso is not None else "Data",
+				"value": frappe.format(dso, {"fieldtype": "Float", "precision": 1})
+				if dso is not None
+				else _("No sales"),
+				"datatype": "Data",
 				"indicator": "Blue",
 			},
 			{
@@ -312,11 +328,17 @@ class FollowUpEffectiveness:
 				"options": "Dunning Scenario",
 				"width": 120,
 			},
-			{"fieldname": "channel", "label": _("Channel"), "fieldtype": "Data", "width": 110},
+			{"fieldname": "channel_label", "label": _("Channel"), "fieldtype": "Data", "width": 130},
 			{"fieldname": "reminded", "label": _("Invoices Reminded"), "fieldtype": "Int", "width": 130},
 			{"fieldname": "paid", "label": _("Paid Afterwards"), "fieldtype": "Int", "width": 120},
 			{"fieldname": "paid_share", "label": _("Paid (%)"), "fieldtype": "Percent", "width": 90},
-			{"fieldname": "avg_days", "label": _("Avg. Days to Pay"), "fieldtype": "Float", "width": 120},
+			{
+				"fieldname": "avg_days",
+				"label": _("Avg. Days to Pay"),
+				"fieldtype": "Float",
+				"precision": 1,
+				"width": 120,
+			},
 			{
 				"fieldname": "amount_reminded",
 				"label": _("Amount Reminded"),

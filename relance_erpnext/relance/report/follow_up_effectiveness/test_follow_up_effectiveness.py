@@ -4,7 +4,10 @@ import frappe
 from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
-from relance_erpnext.relance.report.follow_up_effectiveness.follow_up_effectiveness import execute
+from relance_erpnext.relance.report.follow_up_effectiveness.follow_up_effectiveness import (
+	FollowUpEffectiveness,
+	execute,
+)
 from relance_erpnext.tests.utils import COMPANY, make_company, make_customer, make_invoice, pay
 
 # The first quarter of 2026, away from the other tests' dates (they work around June 2026)
@@ -86,7 +89,13 @@ class TestFollowUpEffectiveness(FrappeTestCase):
 
 		# DSO: 1 200 still receivable on 31 March / 3 800 invoiced in the quarter x 90 days
 		figures = {item["label"]: item["value"] for item in summary}
-		self.assertEqual(figures["DSO over 90 days"], round(1200 / 3800 * 90, 1))
+		dso, receivables, sales, days = FollowUpEffectiveness(
+			frappe._dict(company=COMPANY, from_date=FROM, to_date=TO)
+		).dso()
+		self.assertEqual((dso, receivables, sales, days), (round(1200 / 3800 * 90, 1), 1200.0, 3800.0, 90))
+		self.assertEqual(
+			figures["DSO over 90 days"], frappe.format(dso, {"fieldtype": "Float", "precision": 1})
+		)
 		self.assertEqual(figures["Credit Sales of the Period"], 3800.0)
 		self.assertEqual(figures["Invoices Reminded"], 3)
 		self.assertEqual(chart["data"]["labels"], ["Rappel courtois", "Relance formelle"])
