@@ -8,7 +8,6 @@ one day).
 from __future__ import annotations
 
 import gc
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from decimal import Decimal
@@ -122,23 +121,38 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	indexes = {key: _ScenarioIndex(sc) for key, sc in scenarios.items()}
 
 	# History, indexed in bulk: the latest day of each live step per invoice, the first formal notice,
-	# and (only when a minimum gap is set) the last contact with each customer
-	live = [entry for entry in history if entry.status in DONE_STATUSES]
-	live.sort(key=attrgetter("day"))
-	done_steps: dict[str, dict[str, date]] = defaultdict(dict)
-	for entry in live:
-		done_steps[entry.invoice][entry.step] = entry.day
-	notice_day = {
-		entry.invoice: entry.day
-		for entry in reversed(live)
-		if entry.formal_notice and entry.status in _NOTICE_STATUSES
-	}
+	# and (only when a minimum gap is set) the last contact with each customer. Read in input order
+	# (an adapter reads it in the order it was written): sorting a million rows by day first would
+	# cost more than the planning itself, mostly by touching the rows in scattered order
+	done_steps: dict[str, dict[str, date]] = {}
+	done_get = done_steps.get
+	notices: list[HistoryEntry] = []
 	last_contact: dict[str, date] = {}
 	if settings.min_gap_days:
 		invoice_customer = {inv.id: inv.customer for inv in invoices}
-		last_contact = {
-			(entry.customer or invoice_customer.get(entry.invoice, "")): entry.day for entry in live
-		}
+	for entry in history:
+		if entry.status not in DONE_STATUSES:
+			continue
+		steps = done_get(entry.invoice)
+		if steps is None:
+			done_steps[entry.invoice] = {entry.step: entry.day}
+		else:
+			day = steps.get(entry.step)
+			if day is None or entry.day > day:
+				steps[entry.step] = entry.day
+		if entry.formal_notice and entry.status in _NOTICE_STATUSES:
+			notices.append(entry)
+		if settings.min_gap_days:
+			who = entry.customer or invoice_customer.get(entry.invoice, "")
+			contacted = last_contact.get(who)
+			if contacted is None or entry.day > contacted:
+				last_contact[who] = entry.day
+	# Membership in a set is several times cheaper than a dict lookup on a big book: the fast path
+	# below asks only "was this invoice ever followed up?"
+	followed = set(done_steps)
+	notice_day: dict[str, date] = {}
+	for entry in sorted(notices, key=attrgetter("day"), reverse=True):
+		notice_day[entry.invoice] = entry.day  # the first formal notice is the one that counts
 
 	promise_of: dict[str, Promise] = {}
 	for promise in sorted(promises, key=lambda p: (p.due, p.made_on or p.due)):
@@ -163,11 +177,13 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	group_info: dict[tuple[str, str, str, str], tuple[Customer, Scenario, Step, tuple[str, ...]]] = {}
 	errors: dict[str, None] = {}
 	interest_cache: dict = {}
+	waiting_first: dict[tuple[date, str], tuple[str, str]] = {}
+	# An invoice due after this day has not reached its scenario's first step yet
+	first_step_cutoff = {key: as_of - timedelta(days=index.first_offset) for key, index in indexes.items()}
 
 	escalations_possible = bool(promise_of or arrangement_of)
 	customers_get = customers.get
 	indexes_get = indexes.get
-	done_get = done_steps.get
 	new_skip = _new_skip
 	for inv in invoices:
 		inv_id = inv.id
@@ -210,15 +226,20 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		if index is None:
 			skip(new_skip(Skip, (inv_id, customer_id, UNKNOWN_SCENARIO, scenario_key)))
 			continue
-		done = done_get(inv_id)
-		if done is None and not escalations_possible and (as_of - anchor).days < index.first_offset:
-			# Fast path: nothing done yet and the first step's day has not come
-			first_day = (anchor + index.timing[0][1]).isoformat()
-			if as_of <= anchor:
-				skip(new_skip(Skip, (inv_id, customer_id, NOT_YET_DUE, first_day)))
-			else:
-				skip(new_skip(Skip, (inv_id, customer_id, WAITING_NEXT_STEP, f"{index.keys[0]}@{first_day}")))
+		if not escalations_possible and anchor > first_step_cutoff[scenario_key] and inv_id not in followed:
+			# Fast path: nothing done yet and the first step's day has not come. Most of a book shares
+			# a few hundred due dates, so the reason and its detail are made once per date and scenario
+			waiting = waiting_first.get((anchor, scenario_key))
+			if waiting is None:
+				first_day = (anchor + index.timing[0][1]).isoformat()
+				if as_of <= anchor:
+					waiting = (NOT_YET_DUE, first_day)
+				else:
+					waiting = (WAITING_NEXT_STEP, f"{index.keys[0]}@{first_day}")
+				waiting_first[(anchor, scenario_key)] = waiting
+			skip(new_skip(Skip, (inv_id, customer_id, *waiting)))
 			continue
+		done = done_get(inv_id)
 		steps = index.steps
 		last = -1
 		last_day = None
@@ -512,3 +533,48 @@ def next_steps(result: Plan) -> dict[str, tuple[str, date | None]]:
 		else:
 			out[skip.invoice] = ("", None)
 	return out
+
+
+def plan_ahead(
+	as_of: date,
+	customers: Mapping[str, Customer],
+	invoices: Iterable[Invoice],
+	history: Iterable[HistoryEntry],
+	scenarios: Mapping[str, Scenario],
+	rates: ReferenceRates,
+	settings: PlanSettings = PlanSettings(),  # noqa: B008 (frozen, shared safely)
+	promises: Iterable[Promise] = (),
+	arrangements: Iterable[Arrangement] = (),
+	days: int = 7,
+) -> tuple[Plan, ...]:
+	"""The plans of `days` days from `as_of` (today's first, the same as `plan` gives): what comes due.
+
+	Each day assumes the actions of the days before were carried out (recorded as sent) and nothing
+	was paid meanwhile, so catch-up, the minimum gap between reminders and promises falling due play
+	as they will on those days. A forecast: the real plan of a later day is made on that day.
+	"""
+	if days < 1:
+		raise ValueError(f"days must be 1 or more, got {days}")
+	invoices = list(invoices)
+	history = list(history)
+	promises = tuple(promises)
+	arrangements = tuple(arrangements)
+	plans = []
+	for offset in range(days):
+		day = as_of + timedelta(days=offset)
+		result = plan(day, customers, invoices, history, scenarios, rates, settings, promises, arrangements)
+		plans.append(result)
+		history.extend(
+			HistoryEntry(
+				invoice=line.invoice,
+				step=line.step,
+				day=day,
+				status=SENT,
+				channel=action.channel,
+				formal_notice=action.formal_notice,
+				customer=action.customer,
+			)
+			for action in result.actions
+			for line in action.lines
+		)
+	return tuple(plans)
