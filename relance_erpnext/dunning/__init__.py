@@ -16,8 +16,9 @@ from .dates import (
 from .errors import DunningError, RateMissing, RateTableError, ScenarioError
 from .models import *
 from .money import format_amount, parse_amount, round_money
-from .planner import plan
+from .overview import Overview, build_overview
+from .planner import plan, plan_ahead
 from .rates import ReferenceRates, load_reference_rates
 from .reasons import describe
 from .scenarios import BUILTIN_SCENARIOS, scenario_from_dict, scenario_to_dict, validate_scenario
-from .serialize import plan_to_dict
+from .serialize import overview_to_dict, plan_to_dict

@@ -1,4 +1,4 @@
-"""The JSON plan format: a public interface (documented in the README). Keep it stable.
+"""The JSON plan and overview formats: public interfaces (documented in the README). Keep them stable.
 
 Amounts are strings with the currency's decimals ("1234.50"), dates ISO strings.
 """
@@ -9,6 +9,7 @@ from typing import Any
 
 from .models import Action, ActionLine, Plan
 from .money import round_money
+from .overview import Overview
 
 FORMAT_VERSION = 1
 
@@ -78,4 +79,111 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 			for s in plan.skipped
 		],
 		"errors": list(plan.errors),
+	}
+
+
+def _day(day) -> str | None:
+	return day.isoformat() if day is not None else None
+
+
+def overview_to_dict(overview: Overview) -> dict[str, Any]:
+	"""The weekly overview as JSON (documented in the README): amounts per currency, never mixed."""
+	return {
+		"format": FORMAT_VERSION,
+		"as_of": overview.as_of.isoformat(),
+		"until": overview.until.isoformat(),
+		"buckets": list(overview.buckets),
+		"totals": {
+			"by_bucket": [
+				{
+					"currency": t.currency,
+					"bucket": t.bucket,
+					"invoices": t.invoices,
+					"amount": _money(t.amount, t.currency),
+				}
+				for t in overview.bucket_totals
+			],
+			"by_currency": [
+				{"currency": t.currency, "invoices": t.invoices, "amount": _money(t.amount, t.currency)}
+				for t in overview.currency_totals
+			],
+			"by_customer": [
+				{
+					"customer": t.customer,
+					"customer_name": t.customer_name,
+					"currency": t.currency,
+					"invoices": t.invoices,
+					"buckets": {
+						label: _money(amount, t.currency)
+						for label, amount in zip(overview.buckets, t.by_bucket, strict=True)
+					},
+					"total": _money(t.total, t.currency),
+					"oldest_days_late": t.oldest_days_late,
+				}
+				for t in overview.customer_totals
+			],
+		},
+		"late": [
+			{
+				"invoice": row.invoice,
+				"customer": row.customer,
+				"customer_name": row.customer_name,
+				"currency": row.currency,
+				"due": row.due.isoformat(),
+				"days_late": row.days_late,
+				"bucket": row.bucket,
+				"late_amount": _money(row.late_amount, row.currency),
+				"outstanding": _money(row.outstanding, row.currency),
+				"hold": row.hold,
+				"next_step": row.next_step,
+				"next_date": _day(row.next_day),
+			}
+			for row in overview.late
+		],
+		"actions": [
+			{
+				"date": row.day.isoformat(),
+				"customer": row.customer,
+				"customer_name": row.customer_name,
+				"scenario": row.scenario,
+				"step": row.step,
+				"step_label": row.step_label,
+				"channel": row.channel,
+				"currency": row.currency,
+				"invoices": list(row.invoices),
+				"outstanding": _money(row.outstanding, row.currency),
+				"total": _money(row.total, row.currency),
+			}
+			for row in overview.actions
+		],
+		"promises": [
+			{
+				"due": row.due.isoformat(),
+				"customer": row.customer,
+				"customer_name": row.customer_name,
+				"currency": row.currency,
+				"invoices": list(row.invoices),
+				"promised": _money(row.promised, row.currency) if row.promised is not None else None,
+				"outstanding": _money(row.outstanding, row.currency),
+				"made_on": _day(row.made_on),
+			}
+			for row in overview.promises
+		],
+		"holds": [
+			{
+				"invoice": row.invoice,
+				"customer": row.customer,
+				"customer_name": row.customer_name,
+				"currency": row.currency,
+				"kind": row.kind,
+				"on_customer": row.on_customer,
+				"reason": row.reason,
+				"until": _day(row.until),
+				"due": row.due.isoformat(),
+				"days_late": row.days_late,
+				"outstanding": _money(row.outstanding, row.currency),
+			}
+			for row in overview.holds
+		],
+		"errors": list(overview.errors),
 	}
