@@ -197,20 +197,24 @@ class DolibarrJournal:
 		self.source.session.close()
 
 
-def read_dolibarr(args):
+def read_dolibarr(args, config: dict | None = None):
 	"""(book, history, journal) from the Dolibarr at --dolibarr-url, its API key from the environment."""
 	from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
 
-	if not args.dolibarr_url:
-		raise UsageError("--source dolibarr needs --dolibarr-url URL")
-	name = args.dolibarr_key_env or DOLIBARR_KEY_ENV
+	# The command line wins over the [dolibarr] table of --config (url, api_key_env)
+	table = (config or {}).get("dolibarr")
+	table = table if isinstance(table, dict) else {}
+	url = args.dolibarr_url or str(table.get("url") or "")
+	if not url:
+		raise UsageError("--source dolibarr needs --dolibarr-url URL (or url in the [dolibarr] table)")
+	name = args.dolibarr_key_env or str(table.get("api_key_env") or "") or DOLIBARR_KEY_ENV
 	key = os.environ.get(name, "")
 	if not key.strip():
 		raise UsageError(
 			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
 		)
 	try:
-		source = DolibarrSource(args.dolibarr_url, key, page_size=DOLIBARR_PAGE_SIZE)
+		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
 		customers, invoices, history = source.load_book(args.as_of)
 	except DolibarrError as exc:
 		raise UsageError(f"Dolibarr: {exc}")
@@ -219,7 +223,9 @@ def read_dolibarr(args):
 	return Book(customers, invoices), history, DolibarrJournal(source)
 
 
-def make_plan(args, config: dict, create_journal: bool = False):
+def make_plan(args, config: dict, create_journal: bool = False, planner=None):
+	# planner: called as `plan` is (the overview passes one that also plans the days ahead)
+	planner = planner or plan
 	if getattr(args, "source", "register") == "dolibarr":
 		if args.journal:
 			raise UsageError(
@@ -232,9 +238,9 @@ def make_plan(args, config: dict, create_journal: bool = False):
 				f"settings: default_scenario {settings.default_scenario!r} is not a known scenario"
 			)
 		rates = load_rates(Path(args.rates) if args.rates else None)
-		book, history, journal = read_dolibarr(args)
+		book, history, journal = read_dolibarr(args, config)
 		try:
-			result = plan(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
+			result = planner(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
 		except BaseException:
 			journal.close()
 			raise
@@ -263,11 +269,17 @@ def make_plan(args, config: dict, create_journal: bool = False):
 				raise UsageError(str(exc))
 			try:
 				history = journal.history()
+				from relance_erpnext.cli_match import apply_journal_payments
+
+				# Payments found on bank statements (`relance match --apply`): no longer owed
+				register.invoices = apply_journal_payments(register.invoices, journal)
 			except (sqlite3.Error, ValueError) as exc:
 				journal.close()
 				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
 	try:
-		result = plan(args.as_of, register.customers, register.invoices, history, scenarios, rates, settings)
+		result = planner(
+			args.as_of, register.customers, register.invoices, history, scenarios, rates, settings
+		)
 	except BaseException:
 		if journal is not None:
 			journal.close()
@@ -658,7 +670,6 @@ def build_parser() -> argparse.ArgumentParser:
 		sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
 		sub.add_argument(
 			"--dolibarr-key-env",
-			default=DOLIBARR_KEY_ENV,
 			help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
 		)
 		sub.add_argument(
@@ -699,13 +710,25 @@ def build_parser() -> argparse.ArgumentParser:
 	sub = commands.add_parser("scenarios", parents=[common], help="list (and check) the scenarios")
 	sub.add_argument("--scenarios", help="JSON or TOML file of scenarios to check")
 	sub.set_defaults(handler=cmd_scenarios)
+
+	from relance_erpnext.cli_match import add_match_parser
+
+	add_match_parser(commands, common)  # `relance match`: the bank statement check
+
+	from relance_erpnext.cli_overview import add_overview_parsers
+
+	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
 	return parser
 
 
 def main(argv: list[str] | None = None) -> int:
 	parser = build_parser()
 	args = parser.parse_args(argv)
-	if args.command in ("plan", "run") and args.source == "register" and not args.register:
+	if (
+		args.command in ("plan", "run", "match", "overview")
+		and args.source == "register"
+		and not args.register
+	):
 		parser.error(f"{args.command}: the following arguments are required: --register")
 	try:
 		if args.config:

@@ -42,10 +42,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
 
 import requests
 
+from relance_erpnext.connectors.hosts import valid_host
 from relance_erpnext.connectors.journal import RecordResult
 from relance_erpnext.dunning.models import (
 	BUSINESS,
@@ -99,6 +100,7 @@ _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)")
 _TAG_RE = re.compile(r"<[^>]+>")
 _HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _API_OFF_RE = re.compile(r"\bmodule\s+api\b", re.IGNORECASE)
+_USERINFO_RE = re.compile(r"//[^/?#]*@")
 
 
 class DolibarrError(Exception):
@@ -130,15 +132,23 @@ def normalize_base_url(base_url: str) -> str:
 	if not isinstance(base_url, str) or not base_url.strip():
 		raise DolibarrError("the Dolibarr URL is empty")
 	text = base_url.strip()
+	shown = repr(_USERINFO_RE.sub("//***@", text))  # never a password written into the URL
+	if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
+		# urlsplit would silently drop a tab or a line break inside the host name
+		raise DolibarrError(f"{shown}: the Dolibarr URL must not contain spaces or control characters")
 	try:
 		parts = urlsplit(text)
 		port = parts.port
 	except ValueError as exc:
-		raise DolibarrError(f"{text!r} is not a valid URL ({exc})")
+		raise DolibarrError(f"{shown} is not a valid URL ({_USERINFO_RE.sub('//***@', str(exc))})")
 	if parts.scheme.lower() not in ("http", "https"):
-		raise DolibarrError(f"{text!r}: the Dolibarr URL must start with http:// or https://")
+		raise DolibarrError(f"{shown}: the Dolibarr URL must start with http:// or https://")
 	if not parts.hostname:
-		raise DolibarrError(f"{text!r}: the Dolibarr URL has no host name")
+		raise DolibarrError(f"{shown}: the Dolibarr URL has no host name")
+	if not valid_host(parts.hostname):
+		raise DolibarrError(f"{shown}: {parts.hostname!r} is not a host name or an IP address")
+	if port == 0:
+		raise DolibarrError(f"{shown}: port 0 is not a port")
 	if parts.username is not None or parts.password is not None:
 		raise DolibarrError(
 			"the Dolibarr URL must not contain a user name or password; give the API key apart"
@@ -232,6 +242,9 @@ class DolibarrSource:
 			raise DolibarrError("the Dolibarr API key is empty")
 		if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in api_key.strip()):
 			raise DolibarrError("the Dolibarr API key must not contain spaces or control characters")
+		if not api_key.strip().isascii():
+			# An HTTP header cannot carry it (and the failure would hold the key)
+			raise DolibarrError("the Dolibarr API key must be ASCII letters, digits and signs (no accents)")
 		self._key = api_key.strip()
 		self.session = session or requests.Session()
 		self.timeout = timeout
@@ -253,9 +266,12 @@ class DolibarrSource:
 	# HTTP
 
 	def _clean(self, text: str) -> str:
+		"""The text without the key, as written or URL-encoded (a redirection could echo it)."""
 		text = str(text)
 		if self._key:
-			text = text.replace(self._key, "***")
+			forms = {self._key, quote(self._key, safe=""), quote_plus(self._key)}
+			for form in sorted(forms, key=len, reverse=True):
+				text = text.replace(form, "***")
 		return text
 
 	def _where(self, method: str, path: str) -> str:
@@ -853,3 +869,155 @@ class DolibarrSource:
 				f" formal_notice={int(action.formal_notice)} invoice={line.invoice} status={status}",
 			)
 		)
+
+	# -----------------------------------------------------------------------------------------------
+	# Payments found on a bank statement (`relance match --source dolibarr`)
+
+	def load_open_invoices(self) -> tuple[list[Invoice], dict[str, str]]:
+		"""The open invoices (as ``load_book`` reads them) and their customers' names, nothing else."""
+		self.warnings = []
+		self.status()
+		raw_invoices = self.get_all(
+			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
+		)
+		invoices: list[Invoice] = []
+		self.invoice_ids = {}
+		for raw in raw_invoices:
+			invoice = self._invoice(raw)
+			if invoice is not None:
+				invoices.append(invoice)
+				self.invoice_ids[invoice.id] = int(raw["id"])
+		names: dict[str, str] = {}
+		ids = sorted({inv.customer for inv in invoices}, key=int)
+		for chunk in _chunks(ids, ID_CHUNK):
+			rows = self.get_all(
+				"/thirdparties",
+				{"sortfield": "t.rowid", "sortorder": "ASC", "sqlfilters": f"(t.rowid:in:{','.join(chunk)})"},
+			)
+			for row in rows:
+				names[str(row.get("id"))] = str(row.get("name") or row.get("nom") or "").strip()
+		return invoices, names
+
+	def bank_account(self, wanted: int | None = None) -> int:
+		"""The bank account the payments go to: `wanted`, else the only open one.
+
+		The module Banks is required: its lines are where a payment recorded from a statement line is
+		found again (its number is the line's token), so that a line is never paid twice."""
+		try:
+			accounts = self.request(
+				"GET", "/bankaccounts", params={"sortfield": "t.rowid", "sortorder": "ASC", "limit": 500}
+			)
+		except DolibarrError as exc:
+			if exc.status in (403, 404, 501):
+				raise DolibarrError(
+					f"{exc}; recording payments needs the module Banks (modBanque) enabled and readable by the"
+					" API user",
+					exc.path,
+					exc.status,
+				)
+			raise
+		if not isinstance(accounts, list):
+			raise self._fail("GET", "/bankaccounts", "expected a list of bank accounts")
+		usable = {int(a["id"]): a for a in accounts if isinstance(a, dict) and str(a.get("clos", "0")) == "0"}
+		if wanted is not None:
+			if wanted not in usable:
+				raise self._fail("GET", "/bankaccounts", f"no open bank account with id {wanted}")
+			return wanted
+		if len(usable) == 1:
+			return next(iter(usable))
+		listed = ", ".join(f"{i} ({a.get('ref') or a.get('label')})" for i, a in sorted(usable.items()))
+		raise self._fail(
+			"GET",
+			"/bankaccounts",
+			f"{len(usable)} open bank accounts ({listed or 'none'}): say which with --dolibarr-bank-account ID",
+		)
+
+	def applied_bank_lines(self, line_ids: Iterable[str], account: int | None) -> set[str]:
+		"""The statement lines already recorded as payments (found by their token in the bank lines)."""
+		if account is None:
+			return set()
+		path = f"/bankaccounts/{account}/lines"
+		try:
+			rows = self.request("GET", path, params={"sqlfilters": f"(num_chq:like:'{BANK_TOKEN_PREFIX}%')"})
+		except DolibarrError as exc:
+			if exc.status not in (400, 503):
+				raise
+			# A Dolibarr whose query names the table "t"
+			rows = self.request(
+				"GET", path, params={"sqlfilters": f"(t.num_chq:like:'{BANK_TOKEN_PREFIX}%')"}
+			)
+		if not isinstance(rows, list):
+			raise self._fail("GET", path, "expected a list of bank lines")
+		tokens = {str(row.get("num_chq") or "") for row in rows if isinstance(row, dict)}
+		return {line_id for line_id in line_ids if bank_token(line_id) in tokens}
+
+	def payment_mode(self, code: str = "VIR") -> int:
+		"""The id of a payment mode (VIR: credit transfer) in Dolibarr's dictionary."""
+		rows = self.request(
+			"GET", "/setup/dictionary/payment_types", params={"sqlfilters": f"(t.code:=:'{code}')"}
+		)
+		for row in rows if isinstance(rows, list) else ():
+			if str(row.get("code")) == code and str(row.get("id", "")).isdigit():
+				return int(row["id"])
+		raise self._fail("GET", "/setup/dictionary/payment_types", f"no payment mode {code} in Dolibarr")
+
+	def record_bank_payments(self, matches: Iterable, account: int) -> RecordResult:
+		"""One Dolibarr payment per matched statement line (per customer, when a line pays several).
+
+		The payment's number is the line's token (``RLB-`` and a digest of the line id; Dolibarr copies
+		it to the bank line), its external reference the line id and its note the remittance text. A
+		line whose token is already among the account's bank lines is not paid again. `recorded` and
+		`already` count lines. Payments are written one by one: run one relance at a time."""
+		matches = [match for match in matches if match.allocations]
+		if not matches:
+			return RecordResult(0, 0)
+		if self.version is None:
+			self.status()
+		done = self.applied_bank_lines([match.line.id for match in matches], account)
+		mode = self.payment_mode("VIR")
+		recorded = already = 0
+		for match in matches:
+			line = match.line
+			if line.id in done:
+				already += 1
+				continue
+			by_customer: dict[str, dict[str, dict]] = {}
+			for allocation in match.allocations:
+				invoice_id = str(self._invoice_id(allocation.invoice))
+				by_customer.setdefault(allocation.customer, {})[invoice_id] = {
+					"amount": str(allocation.amount),
+					"multicurrency_amount": "",
+				}
+			paid_on = datetime.combine(line.booked, time(0, 0), self.zone)
+			note = f"relance match: bank line {line.id}; {line.counterparty}; {line.remittance}"
+			for customer in sorted(by_customer):  # Dolibarr wants one customer per payment
+				body = {
+					"arrayofamounts": by_customer[customer],
+					"datepaye": int(paid_on.timestamp()),
+					"paymentid": mode,
+					"closepaidinvoices": "yes",
+					"accountid": account,
+					"num_payment": bank_token(line.id),
+					"comment": note[:1000],
+					"ref_ext": line.id[:255],
+				}
+				created = self.request("POST", "/invoices/paymentsdistributed", json=body)
+				if not isinstance(created, int) and not str(created).isdigit():
+					raise self._fail(
+						"POST",
+						"/invoices/paymentsdistributed",
+						f"expected the new payment's id, got {str(created)[:80]!r}",
+					)
+			done.add(line.id)
+			recorded += 1
+		return RecordResult(recorded, already)
+
+
+BANK_TOKEN_PREFIX = "RLB-"
+
+
+def bank_token(line_id: str) -> str:
+	"""The short number a payment recorded from a statement line carries (Dolibarr's is 50 characters)."""
+	import hashlib
+
+	return BANK_TOKEN_PREFIX + hashlib.sha1(line_id.encode("utf-8")).hexdigest()[:16]

@@ -10,8 +10,10 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
+from relance_erpnext.dunning.matching import BankPayment, LineMatch
 from relance_erpnext.dunning.models import DONE_STATUSES, HISTORY_STATUSES, Action, HistoryEntry
 
 SCHEMA = """
@@ -31,6 +33,19 @@ CREATE TABLE IF NOT EXISTS follow_up (
 CREATE UNIQUE INDEX IF NOT EXISTS follow_up_live_step ON follow_up (invoice, step)
 	WHERE status IN ('planned', 'sent', 'done', 'unknown');
 CREATE INDEX IF NOT EXISTS follow_up_customer ON follow_up (customer, day);
+CREATE TABLE IF NOT EXISTS bank_payment (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	line_id TEXT NOT NULL,
+	invoice TEXT NOT NULL,
+	amount TEXT NOT NULL,
+	currency TEXT NOT NULL,
+	day TEXT NOT NULL,
+	statement TEXT NOT NULL DEFAULT '',
+	detail TEXT NOT NULL DEFAULT '',
+	recorded_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS bank_payment_line_invoice ON bank_payment (line_id, invoice);
+CREATE INDEX IF NOT EXISTS bank_payment_invoice ON bank_payment (invoice);
 """
 
 
@@ -135,3 +150,59 @@ class Journal:
 
 	def counts(self) -> dict[str, int]:
 		return dict(self.db.execute("SELECT status, COUNT(*) FROM follow_up GROUP BY status").fetchall())
+
+	# -----------------------------------------------------------------------------------------------
+	# Payments found on bank statements (`relance match --apply`)
+
+	def bank_payments(self) -> list[BankPayment]:
+		rows = self.db.execute(
+			"SELECT line_id, invoice, amount, day FROM bank_payment ORDER BY day, line_id, invoice"
+		).fetchall()
+		return [
+			BankPayment(line_id, invoice, Decimal(amount), date.fromisoformat(day))
+			for line_id, invoice, amount, day in rows
+		]
+
+	def applied_lines(self) -> set[str]:
+		return {line_id for (line_id,) in self.db.execute("SELECT DISTINCT line_id FROM bank_payment")}
+
+	def record_bank_payments(self, matches: Iterable[LineMatch], statement: str = "") -> RecordResult:
+		"""Record the payments of matched lines; a line already recorded (by any run) is left alone.
+
+		`recorded` and `already` count lines. The check and the writes are one transaction under the
+		write lock, and a unique key on (line, invoice) backs it: two runs cannot both record a line."""
+		now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+		recorded = already = 0
+		self.db.execute("BEGIN IMMEDIATE")
+		try:
+			for match in matches:
+				line = match.line
+				if not match.allocations:
+					continue
+				if self.db.execute(
+					"SELECT 1 FROM bank_payment WHERE line_id = ? LIMIT 1", (line.id,)
+				).fetchone():
+					already += 1
+					continue
+				detail = " | ".join(part for part in (line.counterparty, line.remittance) if part)[:500]
+				for allocation in match.allocations:
+					self.db.execute(
+						"INSERT INTO bank_payment (line_id, invoice, amount, currency, day, statement, detail,"
+						" recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+						(
+							line.id,
+							allocation.invoice,
+							str(allocation.amount),
+							line.currency,
+							line.booked.isoformat(),
+							statement,
+							detail,
+							now,
+						),
+					)
+				recorded += 1
+			self.db.execute("COMMIT")
+		except BaseException:
+			self.db.execute("ROLLBACK")
+			raise
+		return RecordResult(recorded, already)

@@ -1,0 +1,364 @@
+"""`relance match`: the weekly payment check of a bank statement against the open invoices.
+
+Without --apply nothing is changed: every credit line is reported matched (which invoices, how much
+each), ambiguous (the candidates, for a person to decide) or unmatched (why). With --apply the
+matched payments are recorded, never twice for the same bank line: in the journal for a register
+(the planner then counts them as paid), as payments in Dolibarr for --source dolibarr.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+from relance_erpnext.dunning import format_amount
+from relance_erpnext.dunning.matching import (
+	ALREADY,
+	AMBIGUOUS,
+	MATCHED,
+	UNMATCHED,
+	MatchResult,
+	describe_match,
+	match_payments,
+	open_invoices,
+	with_bank_payments,
+)
+from relance_erpnext.dunning.money import round_money
+
+MATCH_FORMAT = 1  # version of the JSON output
+
+
+def add_match_parser(commands, common) -> None:
+	from relance_erpnext.cli import DOLIBARR_KEY_ENV
+
+	sub = commands.add_parser(
+		"match",
+		parents=[common],
+		help="check a bank statement's credits against the open invoices (--apply records the payments)",
+	)
+	sub.add_argument(
+		"--statement", required=True, help="bank statement: CAMT.053 (.xml), OFX (.ofx) or CSV export"
+	)
+	sub.add_argument("--register", help="invoice register, .csv or .xlsx (required with --source register)")
+	sub.add_argument(
+		"--source",
+		choices=("register", "dolibarr"),
+		default="register",
+		help="where the open invoices are: a register file (default) or a Dolibarr (REST API)",
+	)
+	sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
+	sub.add_argument(
+		"--dolibarr-key-env",
+		help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
+	)
+	sub.add_argument(
+		"--dolibarr-bank-account",
+		type=int,
+		help="id of the Dolibarr bank account the statement belongs to (default: the only open one)",
+	)
+	sub.add_argument("--journal", help="SQLite journal (with a register: where --apply records the payments)")
+	sub.add_argument("--apply", action="store_true", help="record the matched payments")
+	sub.add_argument("--skip-bad-rows", action="store_true", help="use the good rows when some rows are bad")
+	sub.add_argument("--format", choices=("table", "json"), default="table")
+	sub.set_defaults(handler=cmd_match)
+
+
+def cmd_match(args, config) -> int:
+	from relance_erpnext.cli import EXIT_OK, UsageError
+
+	if args.source == "register" and not args.register:
+		raise UsageError("match: --register FILE is required (or --source dolibarr)")
+	if args.source == "register" and args.apply and not args.journal:
+		raise UsageError("match: --apply needs --journal FILE (where the payments are recorded)")
+	if args.source == "dolibarr" and args.journal:
+		raise UsageError("match: --source dolibarr records the payments in Dolibarr: leave out --journal")
+	statement_path = Path(args.statement)
+	if not statement_path.exists():
+		raise UsageError(f"{statement_path}: no such file")
+	if args.source == "dolibarr":
+		return _match_dolibarr(args, config, statement_path)
+
+	from relance_erpnext.cli import read_book
+
+	register = read_book(Path(args.register), args.skip_bad_rows)
+	journal = _open_journal(args.journal, create=args.apply)
+	try:
+		invoices = register.invoices
+		applied: set[str] = set()
+		if journal is not None:
+			try:
+				invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
+				applied = journal.applied_lines()
+			except (sqlite3.Error, ValueError, ArithmeticError) as exc:
+				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
+			for warning in warnings:
+				print(f"warning: {warning}", file=sys.stderr)
+		names = {key: customer.name for key, customer in register.customers.items()}
+		book = open_invoices(invoices, names)
+		statement = _read_statement(statement_path, {inv.currency for inv in book})
+		result = match_payments(statement.lines, book, applied)
+		recorded = None
+		if args.apply:
+			try:
+				recorded = journal.record_bank_payments(
+					(line for line in result.lines if line.outcome == MATCHED), statement=str(statement_path)
+				)
+			except sqlite3.Error as exc:
+				raise UsageError(f"{args.journal}: the payments could not be recorded ({exc})")
+	finally:
+		if journal is not None:
+			journal.close()
+	_report(args, statement, result, recorded, where=args.journal)
+	return EXIT_OK
+
+
+def _open_journal(path: str | None, create: bool):
+	from relance_erpnext.cli import UsageError
+	from relance_erpnext.connectors.journal import Journal, JournalError
+
+	if not path:
+		return None
+	if not create and not Path(path).exists():
+		# Without --apply nothing is changed: a journal that does not exist yet is not created
+		print(f"warning: {path}: no journal yet (no payment recorded so far)", file=sys.stderr)
+		return None
+	try:
+		return Journal(path)
+	except JournalError as exc:
+		raise UsageError(str(exc))
+
+
+def _read_statement(path: Path, currencies: set[str]):
+	from relance_erpnext.cli import UsageError
+	from relance_erpnext.connectors.bank_statement import DEFAULT_CURRENCY, read_statement
+
+	# A CSV export rarely says its currency: the invoices' own when they all have one
+	default = next(iter(currencies)) if len(currencies) == 1 else DEFAULT_CURRENCY
+	statement = read_statement(path, default_currency=default)
+	for warning in statement.warnings:
+		print(f"warning: {warning}", file=sys.stderr)
+	if statement.errors:
+		for error in statement.errors:
+			print(f"error: {error}", file=sys.stderr)
+		raise UsageError(f"{path}: {len(statement.errors)} error(s) in the statement; nothing matched")
+	return statement
+
+
+def apply_journal_payments(invoices, journal) -> list:
+	"""The register's invoices with the payments `relance match --apply` recorded in the journal."""
+	invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
+	for warning in warnings:
+		print(f"warning: {warning}", file=sys.stderr)
+	return invoices
+
+
+def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
+	import os
+
+	from relance_erpnext.cli import DOLIBARR_KEY_ENV, DOLIBARR_PAGE_SIZE, EXIT_OK, UsageError
+	from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
+
+	# As for plan and run: the command line wins over the [dolibarr] table of --config
+	table = config.get("dolibarr")
+	table = table if isinstance(table, dict) else {}
+	url = args.dolibarr_url or str(table.get("url") or "")
+	if not url:
+		raise UsageError("--source dolibarr needs --dolibarr-url URL (or url in the [dolibarr] table)")
+	name = args.dolibarr_key_env or str(table.get("api_key_env") or "") or DOLIBARR_KEY_ENV
+	key = os.environ.get(name, "")
+	if not key.strip():
+		raise UsageError(
+			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
+		)
+	try:
+		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
+	except DolibarrError as exc:
+		raise UsageError(f"Dolibarr: {exc}")
+	try:
+		try:
+			invoices, names = source.load_open_invoices()
+		except DolibarrError as exc:
+			raise UsageError(f"Dolibarr: {exc}")
+		try:
+			account = source.bank_account(args.dolibarr_bank_account)
+		except DolibarrError as exc:
+			if args.apply:
+				raise UsageError(f"Dolibarr: {exc}")
+			# Without --apply the check still runs; lines already recorded are just not recognised
+			print(f"warning: Dolibarr: {exc}; payments recorded earlier are not recognised", file=sys.stderr)
+			account = None
+		for warning in source.warnings:
+			print(f"warning: {warning}", file=sys.stderr)
+		book = open_invoices(invoices, names)
+		statement = _read_statement(statement_path, {inv.currency for inv in book})
+		try:
+			applied = source.applied_bank_lines([line.id for line in statement.lines], account)
+		except DolibarrError as exc:
+			raise UsageError(f"Dolibarr: {exc}")
+		result = match_payments(statement.lines, book, applied)
+		recorded = None
+		if args.apply:
+			try:
+				recorded = source.record_bank_payments(
+					[line for line in result.lines if line.outcome == MATCHED], account
+				)
+			except DolibarrError as exc:
+				raise UsageError(f"Dolibarr: the payments could not all be recorded ({exc})")
+	finally:
+		source.session.close()
+	_report(args, statement, result, recorded, where=f"Dolibarr ({source.base_url})")
+	return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
+# Output
+
+
+def _money(amount, currency: str) -> str:
+	return str(round_money(amount, currency))
+
+
+def match_to_dict(statement, result: MatchResult, recorded, language: str) -> dict:
+	lines = []
+	for match in result.lines:
+		line = match.line
+		lines.append(
+			{
+				"line": line.id,
+				"where": line.where,
+				"booked": line.booked.isoformat(),
+				"amount": _money(line.amount, line.currency),
+				"currency": line.currency,
+				"counterparty": line.counterparty,
+				"remittance": line.remittance,
+				"outcome": match.outcome,
+				"reason": match.reason,
+				"detail": match.detail,
+				"message": describe_match(match.reason, match.detail, language),
+				"allocations": [
+					{
+						"invoice": a.invoice,
+						"customer": a.customer,
+						"amount": _money(a.amount, line.currency),
+						"remaining": _money(a.remaining, line.currency),
+					}
+					for a in match.allocations
+				],
+				"candidates": [
+					{"invoices": list(c.invoices), "total": _money(c.total, line.currency)}
+					for c in match.candidates
+				],
+			}
+		)
+	return {
+		"format": MATCH_FORMAT,
+		"statement": str(statement.path),
+		"statement_format": statement.format,
+		"account": statement.account,
+		"lines": lines,
+		"debits": result.debits,
+		"summary": {outcome: result.count(outcome) for outcome in (MATCHED, AMBIGUOUS, UNMATCHED, ALREADY)},
+		"applied": None if recorded is None else {"recorded": recorded.recorded, "already": recorded.already},
+	}
+
+
+def _report(args, statement, result: MatchResult, recorded, where: str) -> None:
+	if args.format == "json":
+		json.dump(
+			match_to_dict(statement, result, recorded, args.lang), sys.stdout, ensure_ascii=False, indent=2
+		)
+		sys.stdout.write("\n")
+		return
+	print_match_table(statement, result, recorded, args.lang, where)
+
+
+def print_match_table(statement, result: MatchResult, recorded, language: str, where: str, out=None) -> None:
+	out = sys.stdout if out is None else out
+	fr = language.startswith("fr")
+	money = lambda amount, currency: format_amount(amount, currency, language)  # noqa: E731
+	print(
+		(
+			"Pointage de {name} ({kind}) : {c} crédit(s) ; {d} débit(s) ignoré(s)"
+			if fr
+			else "Payment check of {name} ({kind}): {c} credit(s); {d} debit(s) ignored"
+		).format(name=statement.path.name, kind=statement.format, c=len(result.lines), d=result.debits),
+		file=out,
+	)
+	print(
+		(
+			"  {m} rapproché(s), {a} ambigu(s), {u} sans correspondance, {x} déjà enregistré(s)"
+			if fr
+			else "  {m} matched, {a} ambiguous, {u} unmatched, {x} already recorded"
+		).format(
+			m=result.count(MATCHED),
+			a=result.count(AMBIGUOUS),
+			u=result.count(UNMATCHED),
+			x=result.count(ALREADY),
+		),
+		file=out,
+	)
+	titles = {
+		MATCHED: "Rapprochés :" if fr else "Matched:",
+		AMBIGUOUS: "Ambigus (à trancher) :" if fr else "Ambiguous (to decide):",
+		UNMATCHED: "Sans correspondance :" if fr else "Unmatched:",
+		ALREADY: "Déjà enregistrés :" if fr else "Already recorded:",
+	}
+	for outcome in (MATCHED, AMBIGUOUS, UNMATCHED, ALREADY):
+		group = [match for match in result.lines if match.outcome == outcome]
+		if not group:
+			continue
+		print(f"\n{titles[outcome]}", file=out)
+		for match in group:
+			line = match.line
+			who = line.counterparty or line.remittance
+			print(
+				f"  {line.booked.isoformat()}  {money(line.amount, line.currency):>14}  {who[:40]}", file=out
+			)
+			for allocation in match.allocations:
+				rest = (
+					("soldée" if fr else "paid off")
+					if not allocation.remaining
+					else (
+						f"reste {money(allocation.remaining, line.currency)}"
+						if fr
+						else f"{money(allocation.remaining, line.currency)} left"
+					)
+				)
+				print(
+					f"      → {allocation.invoice:<16} {money(allocation.amount, line.currency):>14}  ({rest})",
+					file=out,
+				)
+			print(f"      · {describe_match(match.reason, match.detail, language)}", file=out)
+			if match.candidates:
+				listed = " ; ".join(
+					f"{' + '.join(c.invoices)} ({money(c.total, line.currency)})" for c in match.candidates
+				)
+				print(
+					f"      {'candidats' if fr else 'candidates'} : {listed}"
+					if fr
+					else f"      candidates: {listed}",
+					file=out,
+				)
+			if line.remittance and outcome != MATCHED:
+				print(
+					f"      {'libellé' if fr else 'text'} : {line.remittance[:90]}"
+					if fr
+					else f"      text: {line.remittance[:90]}",
+					file=out,
+				)
+	print("", file=out)
+	if recorded is None:
+		print(
+			"Rien n'est enregistré sans --apply." if fr else "Nothing is recorded without --apply.", file=out
+		)
+	else:
+		print(
+			(
+				"Enregistré dans {where} : {r} ligne(s) payée(s), {a} déjà enregistrée(s)"
+				if fr
+				else "Recorded in {where}: {r} line(s) paid, {a} already recorded"
+			).format(where=where, r=recorded.recorded, a=recorded.already),
+			file=out,
+		)
