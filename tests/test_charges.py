@@ -8,11 +8,18 @@ import unittest
 from datetime import date
 from decimal import Decimal
 
-from relance_erpnext.dunning import ContractRate, annual_rate, late_interest, recovery_indemnity
+from relance_erpnext.dunning import (
+	ContractRate,
+	annual_rate,
+	late_interest,
+	penalty_claim,
+	recovery_indemnity,
+)
 from relance_erpnext.dunning.charges import (
 	BASIS_CONTRACT,
 	BASIS_ECB_PLUS_10,
 	BASIS_FLOOR_3X_LEGAL,
+	PENALTY_STEP,
 	overdue_outstanding,
 )
 from relance_erpnext.dunning.models import CONSUMER, PER_MONTH, REGIME_QC, Instalment
@@ -153,3 +160,41 @@ class TestConsumersAndQuebec(unittest.TestCase):
 		self.assertEqual(rate.annual, Decimal("18.0"))
 		c = customer(regime=REGIME_QC, contract_rate=rate)
 		self.assertEqual(annual_rate(c, date(2031, 1, 1), RATES), (Decimal("18.0"), BASIS_CONTRACT))
+
+
+class TestPenaltyClaim(unittest.TestCase):
+	"""Penalties claimed on their own, after the fact (final letter or penalty invoice)."""
+
+	def test_settled_late_runs_to_the_last_payment(self):
+		# 1,200 EUR due 1 June 2026, paid in full on 8 June: 2-8 June = 7 days at 12.15 %
+		# 1200 x 12.15 % x 7 / 365 = 2.796 -> 2.80 ; FR business: 40 EUR
+		inv = invoice(due=date(2026, 6, 1), amount="1200", payments=[(date(2026, 6, 8), "1200")])
+		line = penalty_claim(inv, customer(), date(2026, 6, 30), RATES)
+		self.assertEqual((line.interest, line.indemnity), (Decimal("2.80"), Decimal("40.00")))
+		self.assertEqual(
+			(line.days_late, line.outstanding, line.interest_from), (7, Decimal("0"), date(2026, 6, 2))
+		)
+		self.assertEqual(line.step, PENALTY_STEP)
+
+	def test_partial_payments_cut_the_balance(self):
+		# 600 paid on 5 June, 600 on 15 June: 1200 x 4 days (2-5 June) + 600 x 10 days (6-15 June)
+		# = 10,800 x 12.15 % / 365 = 3.595 -> 3.60
+		inv = invoice(
+			due=date(2026, 6, 1),
+			amount="1200",
+			payments=[(date(2026, 6, 5), "600"), (date(2026, 6, 15), "600")],
+		)
+		line = penalty_claim(inv, customer(), date(2026, 6, 30), RATES)
+		self.assertEqual((line.interest, line.days_late), (Decimal("3.60"), 14))
+
+	def test_still_open_runs_to_the_letter_day(self):
+		inv = invoice(due=date(2026, 6, 1), amount="1200")
+		line = penalty_claim(inv, customer(), date(2026, 6, 8), RATES)
+		self.assertEqual((line.interest, line.outstanding), (Decimal("2.80"), Decimal("1200.00")))
+
+	def test_nothing_due(self):
+		on_time = invoice(due=date(2026, 6, 1), amount="1200", payments=[(date(2026, 6, 1), "1200")])
+		self.assertIsNone(penalty_claim(on_time, customer(), date(2026, 6, 30), RATES))
+		# A French consumer never put on notice owes neither interest nor indemnity
+		late = invoice(due=date(2026, 6, 1), amount="1200", payments=[(date(2026, 6, 20), "1200")])
+		self.assertIsNone(penalty_claim(late, customer(kind=CONSUMER), date(2026, 6, 30), RATES))

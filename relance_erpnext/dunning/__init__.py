@@ -1,6 +1,6 @@
 """The rules of relance: pure Python (stdlib + Jinja2), no Frappe, no I/O beyond its own package data."""
 
-from .charges import annual_rate, late_interest, overdue_outstanding, recovery_indemnity
+from .charges import annual_rate, late_interest, overdue_outstanding, penalty_claim, recovery_indemnity
 from .dates import (
 	AGEING_BUCKETS,
 	DEFAULT_BUCKETS,

@@ -21,6 +21,7 @@ from decimal import Decimal
 from .errors import RateMissing
 from .models import (
 	BUSINESS,
+	ActionLine,
 	REGIME_FR,
 	REGIME_QC,
 	ZERO,
@@ -227,6 +228,42 @@ def recovery_indemnity(invoice: Invoice, customer: Customer, late: int) -> tuple
 	if invoice.currency.upper() != "EUR":
 		return ZERO, "indemnity_eur_only"
 	return FR_B2B_INDEMNITY, None
+
+
+PENALTY_STEP = "penalty_claim"
+
+
+def penalty_claim(
+	invoice: Invoice,
+	customer: Customer,
+	letter_day: date,
+	rates: ReferenceRates,
+	notice_day: date | None = None,
+	notice_days: int = 0,
+) -> ActionLine | None:
+	"""The late-payment penalties of one invoice claimed on their own (a final letter or a penalty
+	invoice): interest up to its last payment when it is settled, else up to `letter_day`, and the
+	indemnity. None when nothing is due (paid on time, or a consumer never put on notice)."""
+	last_payment = max((p.day for p in invoice.payments), default=None)
+	settled = invoice.outstanding <= ZERO
+	until = last_payment if settled and last_payment is not None else letter_day
+	interest, start, periods = late_interest(invoice, customer, until, rates, notice_day, notice_days)
+	late = (until - invoice.due).days
+	indemnity, note = recovery_indemnity(invoice, customer, late)
+	if interest <= ZERO and indemnity <= ZERO:
+		return None
+	return ActionLine(
+		invoice=invoice.id,
+		step=PENALTY_STEP,
+		due=invoice.due,
+		days_late=late,
+		outstanding=max(round_money(invoice.outstanding, invoice.currency), ZERO),
+		interest=interest,
+		indemnity=indemnity,
+		interest_from=start,
+		periods=periods,
+		notes=(note,) if note else (),
+	)
 
 
 def fee_allowed(customer: Customer) -> bool:

@@ -24,11 +24,28 @@ def _paid_invoices(doc) -> list[str]:
 
 
 def on_payment_submit(doc, method=None):
-	close_or_reopen(doc, _paid_invoices(doc), closing=True)
+	from relance_erpnext.services.penalties import bill_penalties_after_payment
+
+	invoices = _paid_invoices(doc)
+	close_or_reopen(doc, invoices, closing=True)
+	if invoices and doc.doctype == "Payment Entry":
+		bill_penalties_after_payment(invoices, getdate(doc.posting_date))
 
 
 def on_payment_cancel(doc, method=None):
-	close_or_reopen(doc, _paid_invoices(doc), closing=False)
+	invoices = _paid_invoices(doc)
+	close_or_reopen(doc, invoices, closing=False)
+	_drop_draft_penalty_invoices(invoices)
+
+
+def _drop_draft_penalty_invoices(invoices: list[str]) -> None:
+	"""The payment is undone: a penalty invoice not yet submitted no longer applies."""
+	if not invoices:
+		return
+	for name in frappe.get_all(
+		"Sales Invoice", filters={"relance_penalty_for": ("in", invoices), "docstatus": 0}, pluck="name"
+	):
+		frappe.delete_doc("Sales Invoice", name, ignore_permissions=True)
 
 
 def close_or_reopen(doc, invoices: list[str], closing: bool):

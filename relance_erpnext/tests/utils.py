@@ -147,3 +147,42 @@ def make_outgoing_email_account() -> str:
 			}
 		).insert(ignore_permissions=True)
 	return name
+
+
+def make_address(customer: str) -> str:
+	"""A billing address, made the customer's primary one (letters need a postal address)."""
+	name = frappe.db.get_value("Customer", customer, "customer_primary_address")
+	if name:
+		return name
+	address = frappe.get_doc(
+		{
+			"doctype": "Address",
+			"address_title": customer,
+			"address_type": "Billing",
+			"address_line1": "8 rue des Lilas",
+			"city": "Lyon",
+			"pincode": "69003",
+			"country": "France",
+			"links": [{"link_doctype": "Customer", "link_name": customer}],
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.set_value("Customer", customer, "customer_primary_address", address.name)
+	return address.name
+
+
+PENALTY_ITEM = "_Relance Pénalités de retard"
+
+
+def make_penalty_item() -> str:
+	make_company()
+	if not frappe.db.exists("Item", PENALTY_ITEM):
+		frappe.get_doc(
+			{
+				"doctype": "Item",
+				"item_code": PENALTY_ITEM,
+				"item_group": frappe.db.get_value("Item Group", {"is_group": 0}, "name"),
+				"stock_uom": "Nos",
+				"is_stock_item": 0,
+			}
+		).insert(ignore_permissions=True)
+	return PENALTY_ITEM

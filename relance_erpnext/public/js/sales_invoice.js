@@ -25,6 +25,20 @@ frappe.ui.form.on("Sales Invoice", {
 			() => forms.open_print(frm, "Réclamation des pénalités"),
 			forms.group()
 		);
+		if (flt(frm.doc.outstanding_amount) <= 0 && !frm.doc.relance_penalty_for) {
+			frm.add_custom_button(
+				__("Bill Late-payment Penalties"),
+				() =>
+					frappe
+						.call({
+							method: "relance_erpnext.services.penalties.make_penalty_invoice",
+							args: { sales_invoice: frm.doc.name },
+							freeze: true,
+						})
+						.then((r) => frappe.set_route("Form", "Sales Invoice", r.message)),
+				forms.group()
+			);
+		}
 		forms.show_history(frm, [["Follow-up Log Invoice", "sales_invoice", "=", frm.doc.name]]);
 	},
 });

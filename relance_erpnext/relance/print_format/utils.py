@@ -27,14 +27,11 @@ from frappe.utils import escape_html, formatdate, getdate, today
 from markupsafe import Markup
 
 from relance_erpnext.dunning import models as core
-from relance_erpnext.dunning.charges import late_interest, recovery_indemnity
+from relance_erpnext.dunning.charges import PENALTY_STEP, penalty_claim
 from relance_erpnext.dunning.errors import DunningError
 from relance_erpnext.dunning.letters import build_context, render_document
 from relance_erpnext.services import repository
 from relance_erpnext.services.mapping import regime_of_country, to_date, to_decimal
-
-PENALTY_STEP = "penalty_claim"
-
 
 # Jinja methods -----------------------------------------------------------------------------------
 
@@ -117,31 +114,13 @@ def relance_penalty_claim(doc, letter_head: str | None = None, no_letterhead=0, 
 	invoice = load_invoice(doc)
 	if invoice is None:
 		return page(head, notice(_("Only a submitted sales invoice can carry late-payment penalties.")))
-	last_payment = max((p.day for p in invoice.payments), default=None)
-	settled = to_decimal(doc.outstanding_amount) <= 0
-	until = last_payment if settled and last_payment else letter_day
 	notice_day, notice_days = formal_notice_of(doc.name)
 	try:
-		interest, start, periods = late_interest(
-			invoice, customer, until, repository.load_rates(), notice_day, notice_days
-		)
+		line = penalty_claim(invoice, customer, letter_day, repository.load_rates(), notice_day, notice_days)
 	except DunningError as exc:
 		return page(head, notice(_("The penalties cannot be computed: {0}").format(exc)))
-	late = (until - invoice.due).days
-	indemnity, _note = recovery_indemnity(invoice, customer, late)
-	if interest <= 0 and indemnity <= 0:
+	if line is None:
 		return page(head, notice(_("No late-payment penalty is due on invoice {0}.").format(doc.name)))
-	line = core.ActionLine(
-		invoice=doc.name,
-		step=PENALTY_STEP,
-		due=invoice.due,
-		days_late=late,
-		outstanding=max(to_decimal(doc.outstanding_amount), core.ZERO),
-		interest=interest,
-		indemnity=indemnity,
-		interest_from=start,
-		periods=periods,
-	)
 	action = document_action(customer, PENALTY_STEP, doc.currency, [line])
 	html = render(action, doc.company, customer, letter_day, {doc.name: invoice})
 	return letter_page(head, html)
@@ -363,7 +342,9 @@ def render(action, company: str, customer, as_of: date, invoices, reference: str
 
 
 def company_letter_head(company: str | None, letter_head: str | None, no_letterhead, doc=None) -> str:
-	"""The company's default letter head, else the one Frappe chose (the print view's or the site's)."""
+	"""The company's default letter head, else the one Frappe chose (the print view's or the site's)
+	unless it is another company's: a letter must not go out under someone else's name; without a
+	letter head the letter prints its own sender block, made from the company's data."""
 	if frappe.utils.cint(no_letterhead):
 		return ""
 	name = frappe.get_cached_value("Company", company, "default_letter_head") if company else None
@@ -371,7 +352,18 @@ def company_letter_head(company: str | None, letter_head: str | None, no_letterh
 		content = frappe.db.get_value("Letter Head", name, "content")
 		if content:
 			return frappe.render_template(content, {"doc": doc.as_dict() if doc else {}})
+	if letter_head and company and other_companys_letter_head(company):
+		return ""
 	return letter_head or ""
+
+
+def other_companys_letter_head(company: str) -> bool:
+	"""Whether the site's default letter head is the default one of another company."""
+	default = frappe.db.get_value("Letter Head", {"is_default": 1}, "name")
+	return bool(
+		default
+		and frappe.db.exists("Company", {"default_letter_head": default, "name": ("!=", company)})
+	)
 
 
 def letter_page(letter_head: str, html: str) -> Markup:
