@@ -73,14 +73,44 @@ def run_for_company(
 	run.errors = "\n".join(result.errors)
 	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
 	run.summary = summary_html(result)
+	emails = []
 	if not dry_run:
 		update_next_action_dates(result)
 		logs = record_actions(result, book, run.name)
 		if not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
-			run.sent_count = send_logs(logs)
+			emails = [name for name, channel in logs if channel == core.EMAIL]
+			# Letters, calls and escalations are handled here (the letters make one PDF for the run);
+			# emails go to the background queue in chunks, each chunk its own job and transaction
+			run.sent_count = send_logs([name for name, channel in logs if channel != core.EMAIL])
+			# Sending attached the run's letters as one PDF (written straight to the database)
+			run.letters_pdf = frappe.db.get_value("Relance Run", run.name, "letters_pdf")
 	run.status = "Done"
 	run.save(ignore_permissions=True)
+	enqueue_emails(run.name, emails)  # after the save: each chunk adds to the run's sent count
 	return run.name
+
+
+SEND_CHUNK = 100  # emails per background job
+
+
+def enqueue_emails(run_name: str, names: list[str]) -> None:
+	for start in range(0, len(names), SEND_CHUNK):
+		frappe.enqueue(
+			"relance_erpnext.services.runner.send_chunk",
+			queue="long",
+			run_name=run_name,
+			names=names[start : start + SEND_CHUNK],
+			enqueue_after_commit=True,
+			now=frappe.flags.in_test,  # ERPNext's convention: jobs run inline in tests
+		)
+
+
+def send_chunk(run_name: str, names: list[str]) -> None:
+	sent = send_logs(names)
+	if sent:
+		run = frappe.qb.DocType("Relance Run")
+		# An increment in SQL: chunks of one run may finish at the same time
+		frappe.qb.update(run).set(run.sent_count, run.sent_count + sent).where(run.name == run_name).run()
 
 
 def update_next_action_dates(result) -> None:
@@ -103,9 +133,11 @@ def update_next_action_dates(result) -> None:
 			)
 
 
-def record_actions(result, book, run_name: str) -> list[str]:
-	"""One Follow-up Log per action, status Planned. A step already live for an invoice is refused by
-	the unique key on the log's invoice rows, so two workers cannot both record it."""
+def record_actions(result, book, run_name: str) -> list[tuple[str, str]]:
+	"""One Follow-up Log per action, status Planned; returns (log name, channel) for each.
+
+	A step already live for an invoice is refused by the unique key on the log's invoice rows, so
+	two workers cannot both record it."""
 	names = []
 	for action in result.actions:
 		savepoint = "relance_log"
@@ -113,7 +145,7 @@ def record_actions(result, book, run_name: str) -> list[str]:
 		try:
 			log = new_log_for_action(action, book, result.as_of, run_name)
 			log.insert(ignore_permissions=True)
-			names.append(log.name)
+			names.append((log.name, log.channel))
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point=savepoint)
 		except Exception:
@@ -221,6 +253,7 @@ def send_logs(names: list[str]) -> int:
 	invoices = sorted({row.sales_invoice for log in logs for row in log.invoices})
 	outstanding = repository.reread_outstanding(invoices)
 	sent = 0
+	letters = []
 	for log in logs:
 		if log.status != "Planned":
 			continue
@@ -238,11 +271,58 @@ def send_logs(names: list[str]) -> int:
 			deliver(log)
 			log.save(ignore_permissions=True)
 			sent += log.status == "Sent"
+			if log.channel in core.POSTAL_CHANNELS:
+				letters.append(log)
 		except Exception as exc:
 			frappe.db.rollback(save_point=savepoint)
 			frappe.db.set_value("Follow-up Log", log.name, {"status": "Failed", "error": str(exc)[:500]})
 			frappe.log_error(title=_("Sending follow-up {0} failed").format(log.name))
+	attach_print_batches(letters)
 	return sent
+
+
+LETTER_PRINT_FORMAT = "Lettre de relance"
+
+
+def attach_print_batches(letters: list) -> None:
+	"""Every letter sent together goes into one PDF to print, attached to its run (or, for letters
+	approved outside a run, to the first letter). A failure here never undoes the sending: the
+	letters stay printable one by one from their logs."""
+	from collections import defaultdict
+
+	by_run: dict[str, list] = defaultdict(list)
+	for log in letters:
+		by_run[log.run or ""].append(log)
+	for run_name, logs in by_run.items():
+		try:
+			pdf = merged_letters_pdf([log.name for log in logs])
+			doctype, name = ("Relance Run", run_name) if run_name else ("Follow-up Log", logs[0].name)
+			stamp = frappe.utils.now_datetime().strftime("%Y%m%d-%H%M%S")
+			file = frappe.get_doc(
+				{
+					"doctype": "File",
+					"file_name": f"lettres-{name}-{stamp}.pdf",
+					"attached_to_doctype": doctype,
+					"attached_to_name": name,
+					"is_private": 1,
+					"content": pdf,
+				}
+			).insert(ignore_permissions=True)
+			if run_name:
+				frappe.db.set_value("Relance Run", run_name, "letters_pdf", file.file_url, update_modified=False)
+		except Exception:
+			frappe.log_error(title=_("The letters to print could not be merged into one PDF"))
+
+
+def merged_letters_pdf(log_names: list[str]) -> bytes:
+	"""One PDF, each letter starting on a new page, in the order given."""
+	from frappe.utils.print_format import read_multi_pdf
+	from pypdf import PdfWriter
+
+	writer = PdfWriter()
+	for name in log_names:
+		frappe.get_print("Follow-up Log", name, print_format=LETTER_PRINT_FORMAT, as_pdf=True, output=writer)
+	return read_multi_pdf(writer)
 
 
 def deliver(log) -> None:

@@ -13,6 +13,9 @@ frappe.ui.form.on("Relance Run", {
 				() => start(frm, 0)
 			)
 		);
+		if (frm.doc.letters_pdf) {
+			frm.add_custom_button(__("Print Letters"), () => window.open(frm.doc.letters_pdf));
+		}
 		// The summary is HTML made by the run: show it as a table, not as code
 		frm.toggle_display("summary", !frm.doc.summary);
 		if (frm.doc.summary) {

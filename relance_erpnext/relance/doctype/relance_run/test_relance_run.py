@@ -1,0 +1,172 @@
+# Copyright (c) 2026, relance_erpnext contributors
+# For license information, please see license.txt
+"""A run without review: letters merged into one PDF for the run, emails sent in background chunks,
+and two workers running the same day at once record each step once."""
+
+import io
+import threading
+
+import frappe
+from frappe.tests.utils import FrappeTestCase
+from pypdf import PdfReader
+
+from relance_erpnext.services import runner
+from relance_erpnext.services.runner import run_for_company
+from relance_erpnext.tests.utils import (
+	AS_OF,
+	COMPANY,
+	make_address,
+	make_company,
+	make_customer,
+	make_invoice,
+	make_outgoing_email_account,
+)
+
+
+def live_logs(customer: str) -> list[dict]:
+	return frappe.db.sql(
+		"""select log.name, log.status, log.channel, line.sales_invoice, line.step
+		from `tabFollow-up Log` log join `tabFollow-up Log Invoice` line on line.parent = log.name
+		where log.customer = %s and log.status in ('Planned', 'Sent', 'Done', 'Unknown')
+		order by line.sales_invoice""",
+		customer,
+		as_dict=True,
+	)
+
+
+class TestRunWithoutReview(FrappeTestCase):
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_company()
+		make_outgoing_email_account()
+
+	def setUp(self):
+		frappe.db.delete("Follow-up Log")
+		frappe.db.delete("Follow-up Log Invoice")
+		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 0, "min_gap_days": 0})
+
+	def tearDown(self):
+		frappe.db.set_single_value("Relance Settings", "review_before_sending", 1)
+
+	def test_letters_of_a_run_make_one_pdf(self):
+		# Two customers at the mise en demeure (day 30: registered letter), one by email at day 1
+		first = make_customer("_Relance Lettre A", email="a@client.example")
+		second = make_customer("_Relance Lettre B", email="b@client.example")
+		for customer in (first, second):
+			make_address(customer)
+		late = [make_invoice(first, 1500, days_late=30), make_invoice(second, 2500, days_late=31)]
+		emailed = make_invoice(make_customer("_Relance Mail C", email="c@client.example"), 90, days_late=1)
+
+		run = frappe.get_doc("Relance Run", run_for_company(COMPANY, AS_OF))
+
+		letters = {row.sales_invoice: row for c in (first, second) for row in live_logs(c)}
+		self.assertEqual({row.channel for row in letters.values()}, {"registered_letter"})
+		self.assertEqual({row.status for row in letters.values()}, {"Sent"})
+		self.assertTrue(run.letters_pdf, "the run points to its letters")
+		content = frappe.get_doc("File", {"file_url": run.letters_pdf}).get_content()
+		pages = PdfReader(io.BytesIO(content)).pages
+		self.assertGreaterEqual(len(pages), 2)
+		text = " ".join(" ".join(page.extract_text().split()) for page in pages)
+		for invoice in late:
+			self.assertIn(invoice.name, text)
+		self.assertIn("mise en demeure", text.lower())
+		# Under the company's own name, never another company's letter head
+		self.assertIn(COMPANY, text)
+		self.assertNotIn("Relance Demo", text)
+		# The email went through the background chunk (inline in tests) into Frappe's email queue
+		(mail,) = live_logs(emailed.customer)
+		self.assertEqual(mail.status, "Sent")
+		self.assertEqual(
+			frappe.db.count(
+				"Email Queue", {"reference_doctype": "Follow-up Log", "reference_name": mail.name}
+			),
+			1,
+		)
+		# The company's other open invoices (other tests') may be followed up by the same run
+		self.assertGreaterEqual(frappe.db.get_value("Relance Run", run.name, "sent_count"), 3)
+
+	def test_emails_are_chunked(self):
+		customers = [make_customer(f"_Relance Lot {i}", email=f"lot{i}@client.example") for i in range(5)]
+		for customer in customers:
+			make_invoice(customer, 100, days_late=1)
+		jobs = []
+		original = frappe.enqueue
+
+		def spy(method, **kwargs):
+			if method == "relance_erpnext.services.runner.send_chunk":
+				jobs.append(kwargs["names"])
+			return original(method, **kwargs)
+
+		size = runner.SEND_CHUNK
+		runner.SEND_CHUNK = 2
+		frappe.enqueue = spy
+		try:
+			run = run_for_company(COMPANY, AS_OF)
+		finally:
+			frappe.enqueue = original
+			runner.SEND_CHUNK = size
+		ours = {row.name for customer in customers for row in live_logs(customer)}
+		sent = [name for chunk in jobs for name in chunk if name in ours]
+		self.assertEqual(sorted(sent), sorted(ours))
+		self.assertTrue(all(len(chunk) <= 2 for chunk in jobs))
+		self.assertEqual({row.status for c in customers for row in live_logs(c)}, {"Sent"})
+		self.assertGreaterEqual(frappe.db.get_value("Relance Run", run, "sent_count"), 5)
+
+
+class TestTwoWorkers(FrappeTestCase):
+	"""Two workers run the same company and day at the same time, each with its own database
+	connection and transaction (as two RQ workers would): every step is recorded once."""
+
+	CUSTOMERS = ("_Relance Concurrent A", "_Relance Concurrent B")
+
+	def setUp(self):
+		make_company()
+		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		self.invoices = []
+		for customer in self.CUSTOMERS:
+			make_customer(customer, email="concurrent@client.example")
+			self.invoices += [make_invoice(customer, 100 + i, days_late=7 + i) for i in range(4)]
+		frappe.db.commit()  # the workers' connections must see the book
+
+	def tearDown(self):
+		for invoice in self.invoices:
+			invoice.reload()
+			invoice.cancel()  # leaves the follow-up of the other tests' company
+		frappe.db.commit()
+
+	def test_each_step_is_recorded_once(self):
+		site, sites_path = frappe.local.site, frappe.local.sites_path
+		barrier = threading.Barrier(2)
+		outcome: dict[str, object] = {}
+
+		def worker(label: str):
+			frappe.init(site=site, sites_path=sites_path)
+			frappe.connect()
+			try:
+				frappe.set_user("Administrator")
+				barrier.wait(timeout=30)
+				outcome[label] = run_for_company(COMPANY, AS_OF, triggered_by="Scheduler")
+				frappe.db.commit()
+			except Exception as exc:
+				frappe.db.rollback()
+				outcome[label] = exc
+			finally:
+				frappe.destroy()
+
+		threads = [threading.Thread(target=worker, args=(label,)) for label in ("one", "two")]
+		for thread in threads:
+			thread.start()
+		for thread in threads:
+			thread.join(timeout=120)
+		self.assertEqual(
+			[type(outcome.get(label)) for label in ("one", "two")], [str, str], f"both runs finish: {outcome}"
+		)
+		rows = [row for customer in self.CUSTOMERS for row in live_logs(customer)]
+		keys = [(row.sales_invoice, row.step) for row in rows]
+		self.assertEqual(len(keys), len(set(keys)), "no step twice")
+		self.assertEqual(sorted({row.sales_invoice for row in rows}), sorted(i.name for i in self.invoices))
+		planned = [
+			frappe.db.get_value("Relance Run", outcome[label], "planned_count") for label in ("one", "two")
+		]
+		self.assertTrue(all(planned), planned)  # both planned the day; the data let only one record it
