@@ -21,10 +21,10 @@ from decimal import Decimal
 from .errors import RateMissing
 from .models import (
 	BUSINESS,
-	ActionLine,
 	REGIME_FR,
 	REGIME_QC,
 	ZERO,
+	ActionLine,
 	ContractRate,
 	Customer,
 	Invoice,

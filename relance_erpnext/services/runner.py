@@ -309,7 +309,9 @@ def attach_print_batches(letters: list) -> None:
 				}
 			).insert(ignore_permissions=True)
 			if run_name:
-				frappe.db.set_value("Relance Run", run_name, "letters_pdf", file.file_url, update_modified=False)
+				frappe.db.set_value(
+					"Relance Run", run_name, "letters_pdf", file.file_url, update_modified=False
+				)
 		except Exception:
 			frappe.log_error(title=_("The letters to print could not be merged into one PDF"))
 

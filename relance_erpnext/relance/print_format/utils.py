@@ -361,8 +361,7 @@ def other_companys_letter_head(company: str) -> bool:
 	"""Whether the site's default letter head is the default one of another company."""
 	default = frappe.db.get_value("Letter Head", {"is_default": 1}, "name")
 	return bool(
-		default
-		and frappe.db.exists("Company", {"default_letter_head": default, "name": ("!=", company)})
+		default and frappe.db.exists("Company", {"default_letter_head": default, "name": ("!=", company)})
 	)
 
 

@@ -32,7 +32,9 @@ class TestPenaltyInvoice(FrappeTestCase):
 		make_penalty_item()
 
 	def setUp(self):
-		self.customer = make_customer(f"_Relance Pen {self._testMethodName[5:40]}", email="pen@client.example")
+		self.customer = make_customer(
+			f"_Relance Pen {self._testMethodName[5:40]}", email="pen@client.example"
+		)
 		self.settings(bill_penalties=1)
 
 	def settings(self, **values):
