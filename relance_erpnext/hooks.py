@@ -30,6 +30,7 @@ jinja = {
 		"relance_erpnext.relance.print_format.utils.relance_arrangement",
 		"relance_erpnext.relance.print_format.utils.relance_penalty_claim",
 	],
+	"filters": ["relance_erpnext.relance.jinja_filters"],
 }
 
 # DocType dashboards: a "Relance" group in the Connections of ERPNext's forms

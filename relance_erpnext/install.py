@@ -5,15 +5,18 @@ from frappe.custom.doctype.custom_field.custom_field import create_custom_fields
 from relance_erpnext.custom_fields import get_custom_fields
 from relance_erpnext.dunning import BUILTIN_SCENARIOS
 from relance_erpnext.dunning.rates import TABLE_NAMES, load_reference_rates
+from relance_erpnext.services.email_templates import create_email_templates
 
 
 def after_install():
 	try:
 		create_custom_fields(get_custom_fields(), ignore_validate=True)
 		create_builtin_scenarios()
+		create_email_templates()
 		seed_settings()
 		click.secho(
-			"Relance is set up: scenarios, custom fields and reference rates are in place.", fg="green"
+			"Relance is set up: scenarios, email templates, custom fields and reference rates are in place.",
+			fg="green",
 		)
 	except Exception:
 		click.secho("Setting up Relance failed; see the error below.", fg="bright_red")

@@ -25,6 +25,7 @@ from relance_erpnext.dunning.letters import (
 	ACTION_TEMPLATES,
 	DOCUMENT_TEMPLATES,
 	LETTER_LANGUAGES,
+	SUBJECT_FROM_BODY,
 	TEMPLATES,
 	LetterError,
 	RenderedLetter,
@@ -36,6 +37,7 @@ from relance_erpnext.dunning.letters import (
 	render_action,
 	render_document,
 	render_string,
+	template_source,
 )
 
 RATES = load_reference_rates()
@@ -722,3 +724,58 @@ class TestMinimalSender(unittest.TestCase):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class TestEditedTemplates(unittest.TestCase):
+	"""An accountant's edited copy of a template (an ERPNext Email Template) replaces the wording."""
+
+	def setUp(self):
+		self.customer = make_customer("fr_b2b", "fr-FR")
+		result, self.invoices = make_book(self.customer, "EUR")
+		self.action = next(a for a in result.actions if a.template == "courteous")
+
+	def render(self, subject, source, language="fr-FR"):
+		return render_action(
+			self.action,
+			SENDER,
+			self.customer,
+			AS_OF,
+			self.invoices,
+			edited={("courteous", language): (subject, source)},
+		)
+
+	def test_the_built_in_source_renders_the_built_in_letter(self):
+		builtin = render_action(self.action, SENDER, self.customer, AS_OF, self.invoices)
+		same = self.render(SUBJECT_FROM_BODY, template_source("courteous", "fr-FR"))
+		self.assertEqual((same.subject, same.html, same.text), (builtin.subject, builtin.html, builtin.text))
+
+	def test_edited_wording_and_subject(self):
+		source = template_source("courteous", "fr-FR").replace(
+			"Il s'agit très probablement d'un simple oubli", "Nous savons que les fins de mois sont chargées"
+		)
+		letter = self.render("[Atelier] {{ subject }} – {{ totals.total|money }}", source)
+		self.assertIn("Nous savons que les fins de mois sont chargées", letter.html)
+		self.assertNotIn("simple oubli", letter.text)
+		self.assertTrue(letter.subject.startswith("[Atelier] Facture n°"), letter.subject)
+		self.assertIn("1\u202f234,56", letter.subject)  # amounts keep their no-break spaces
+		# The layout, amounts and legal parts still come from the application
+		self.assertIn("1\u202f234,56\u00a0€", letter.html)
+
+	def test_another_language_is_untouched(self):
+		letter = self.render("Changed", "{% set subject %}x{% endset %}", language="en")
+		self.assertIn("en attente de règlement", letter.subject)
+
+	def test_mistakes_in_an_edited_copy_are_named(self):
+		cases = {
+			"{% set subject %}x{% endset %}{% if %}": "line 1",
+			"{% set subject %}{{ 1/0 }}{% endset %}": "ZeroDivisionError",
+			"{% set subject %}{{ nothing_here }}{% endset %}": "nothing_here",
+			"{% set subject %}{{ ''.__class__.__mro__ }}{% endset %}": "edited template",
+		}
+		for source, expected in cases.items():
+			with self.subTest(source=source), self.assertRaises(LetterError) as caught:
+				self.render(SUBJECT_FROM_BODY, source)
+			self.assertIn("'courteous' (fr-FR)", str(caught.exception))
+			self.assertIn(expected, str(caught.exception))
+		with self.assertRaises(LetterError):
+			self.render("{{ subject", template_source("courteous", "fr-FR"))

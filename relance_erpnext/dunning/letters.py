@@ -27,13 +27,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from jinja2 import (
+	ChoiceLoader,
+	DictLoader,
 	FileSystemLoader,
 	StrictUndefined,
+	TemplateError,
 	TemplateNotFound,
+	TemplateSyntaxError,
 	Undefined,
 	pass_context,
 	select_autoescape,
@@ -70,6 +75,7 @@ ACTION_TEMPLATES = ("pre_due", "courteous", "formal", "call", "formal_notice", "
 DOCUMENT_TEMPLATES = ("statement", "arrangement", "penalty_claim")
 TEMPLATES = ACTION_TEMPLATES + DOCUMENT_TEMPLATES
 
+_SPACES = re.compile(r"[ \t\r\n]+")
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9][a-z0-9_]{0,62}$")
 
 FRENCH_MONTHS = (
@@ -331,25 +337,29 @@ def _columns_filter(rows, align: str = "", header: bool = True, gap: int = 3, in
 # Environment -------------------------------------------------------------------------------------
 
 
-def _make_environment(autoescape) -> ImmutableSandboxedEnvironment:
+# The letters' own filters (ERPNext registers them too, so that it accepts an edited copy of a letter)
+TEMPLATE_FILTERS = {
+	"money": _money_filter,
+	"date": _date_filter,
+	"rate": _rate_filter,
+	"note": _note_filter,
+	"blocks": _blocks_filter,
+	"oneline": _oneline_filter,
+	"wrap": _wrap_filter,
+	"columns": _columns_filter,
+}
+
+
+def _make_environment(autoescape, loader=None) -> ImmutableSandboxedEnvironment:
 	env = ImmutableSandboxedEnvironment(
-		loader=FileSystemLoader(str(TEMPLATE_DIR)),
+		loader=loader or FileSystemLoader(str(TEMPLATE_DIR)),
 		autoescape=autoescape,
 		undefined=StrictUndefined,
 		trim_blocks=True,
 		lstrip_blocks=True,
 		auto_reload=False,
 	)
-	env.filters.update(
-		money=_money_filter,
-		date=_date_filter,
-		rate=_rate_filter,
-		note=_note_filter,
-		blocks=_blocks_filter,
-		oneline=_oneline_filter,
-		wrap=_wrap_filter,
-		columns=_columns_filter,
-	)
+	env.filters.update(TEMPLATE_FILTERS)
 	return env
 
 
@@ -362,10 +372,17 @@ def render_string(source: str, context: Mapping[str, Any], autoescape: bool = Tr
 	"""Render a custom template (e.g. stored in a scenario) in the same sandbox as the letters.
 
 	Raises jinja2's SecurityError for unsafe access, UndefinedError for a missing variable and
-	TemplateSyntaxError for a malformed template; the caller reports them to the user.
+	TemplateSyntaxError for a malformed template; the caller reports them to the user. Any other
+	failure of the template itself (a division by zero, a range the sandbox refuses, adding text to
+	a number…) is a LetterError, never a bare Python exception.
 	"""
 	env = _ENV if autoescape else _TEXT_ENV
-	return env.from_string(source).render(dict(context))
+	try:
+		return env.from_string(source).render(dict(context))
+	except TemplateError:
+		raise
+	except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+		raise LetterError(f"the template cannot be rendered ({type(exc).__name__}: {exc})") from None
 
 
 # Context ------------------------------------------------------------------------------------------
@@ -485,25 +502,72 @@ def build_context(
 
 
 def _check_template(template: str, language: str) -> None:
-	if not _TEMPLATE_NAME.match(template or ""):
+	if not isinstance(template, str) or not _TEMPLATE_NAME.fullmatch(template):
 		raise LetterError(f"invalid letter template name {template!r}")
 	if not (TEMPLATE_DIR / language / f"{template}.j2").is_file():
 		raise LetterError(f"no letter template {template!r} for {language}")
 
 
-def render_document(template: str, language: str, context: Mapping[str, Any]) -> RenderedLetter:
-	"""Render one of the documents (`TEMPLATES`) with a context made by `build_context`."""
+# An edited template's subject line that means "the subject its body defines"
+SUBJECT_FROM_BODY = "{{ subject }}"
+
+
+def template_source(template: str, language: str) -> str:
+	"""The built-in wording of a document: what an editable copy (e.g. an ERPNext Email Template)
+	starts from. It sets `subject`, `intro`, `outro` and `closing`; the layout stays in _base."""
+	language = normalize_language(language)
+	_check_template(template, language)
+	return (TEMPLATE_DIR / language / f"{template}.j2").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=64)
+def _edited_environment(language: str, template: str, source: str) -> ImmutableSandboxedEnvironment:
+	"""The letters' sandbox, with one document's wording replaced by an edited copy."""
+	loader = ChoiceLoader(
+		[DictLoader({f"{language}/{template}.j2": source}), FileSystemLoader(str(TEMPLATE_DIR))]
+	)
+	return _make_environment(select_autoescape(enabled_extensions=("html",), default_for_string=True), loader)
+
+
+def render_document(
+	template: str,
+	language: str,
+	context: Mapping[str, Any],
+	source: str | None = None,
+	subject: str | None = None,
+) -> RenderedLetter:
+	"""Render one of the documents (`TEMPLATES`) with a context made by `build_context`.
+
+	`source` replaces the built-in wording (same form as `template_source`); `subject`, when given
+	and not SUBJECT_FROM_BODY, replaces the subject line (it may use {{ subject }}, the body's one).
+	Errors in an edited copy are LetterErrors that say where they are."""
 	language = normalize_language(language)
 	_check_template(template, language)
 	values = {**context, "language": language, "template": template}
+	env = _ENV if source is None else _edited_environment(language, template, source)
 	try:
-		module = _ENV.get_template(f"{language}/{template}.j2").make_module(values)
-		subject = french_typography(" ".join(_BOLD.sub(r"\1", str(module.subject)).split()), language)
-		values["subject"] = subject
-		html = _ENV.get_template("_base.html").render(values)
-		text = _ENV.get_template("_base.txt").render(values)
+		module = env.get_template(f"{language}/{template}.j2").make_module(values)
+		subject_line = str(module.subject)
+		if subject and subject.strip() != SUBJECT_FROM_BODY:
+			subject_line = env.from_string(subject).render({**values, "subject": subject_line})
+		# Collapse the template's line breaks, but keep the no-break spaces of amounts (str.split would not)
+		subject_line = french_typography(_SPACES.sub(" ", _BOLD.sub(r"\1", subject_line)).strip(), language)
+		values["subject"] = subject_line
+		html = env.get_template("_base.html").render(values)
+		text = env.get_template("_base.txt").render(values)
 	except TemplateNotFound as exc:
 		raise LetterError(f"letter template {template!r} ({language}) needs a missing file: {exc}") from exc
+	except TemplateSyntaxError as exc:
+		if source is None and subject is None:
+			raise
+		raise LetterError(
+			f"edited template {template!r} ({language}), line {exc.lineno}: {exc.message}"
+		) from None
+	except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
+		if source is None and subject is None:
+			raise
+		raise LetterError(f"edited template {template!r} ({language}): {type(exc).__name__}: {exc}") from None
+	subject = subject_line
 	text = re.sub(r"[ \t]+\n", "\n", text)
 	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
@@ -516,7 +580,13 @@ def render_action(
 	as_of: date,
 	invoices: Mapping[str, Invoice] | None = None,
 	reference: str = "",
+	edited: Mapping[tuple[str, str], tuple[str, str]] | None = None,
 ) -> RenderedLetter:
-	"""The letter (or script, or note) for one planned action, in the action's language."""
+	"""The letter (or script, or note) for one planned action, in the action's language.
+
+	`edited` maps (template, language) to an edited copy's (subject, source), used in place of the
+	built-in wording when the action's template and language have one."""
 	context = build_context(action, sender, customer, as_of, invoices, reference)
-	return render_document(action.template, action.language, context)
+	language = normalize_language(action.language)
+	subject, source = (edited or {}).get((action.template, language), (None, None))
+	return render_document(action.template, language, context, source=source, subject=subject)

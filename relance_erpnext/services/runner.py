@@ -76,7 +76,12 @@ def run_for_company(
 	emails = []
 	if not dry_run:
 		update_next_action_dates(result)
-		logs = record_actions(result, book, run.name)
+		problems: list[str] = []
+		logs = record_actions(result, book, run.name, problems)
+		if problems:
+			# What could not be recorded (e.g. an edited Email Template with a mistake) shows on the run
+			run.error_count += len(problems)
+			run.errors = "\n".join(filter(None, [run.errors, *problems]))
 		if not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
 			emails = [name for name, channel in logs if channel == core.EMAIL]
 			# Letters, calls and escalations are handled here (the letters make one PDF for the run);
@@ -133,28 +138,34 @@ def update_next_action_dates(result) -> None:
 			)
 
 
-def record_actions(result, book, run_name: str) -> list[tuple[str, str]]:
+def record_actions(result, book, run_name: str, problems: list[str] | None = None) -> list[tuple[str, str]]:
 	"""One Follow-up Log per action, status Planned; returns (log name, channel) for each.
 
 	A step already live for an invoice is refused by the unique key on the log's invoice rows, so
 	two workers cannot both record it."""
+	from relance_erpnext.services.email_templates import edited_templates
+
+	edited = edited_templates()
 	names = []
 	for action in result.actions:
 		savepoint = "relance_log"
 		frappe.db.savepoint(savepoint)
 		try:
-			log = new_log_for_action(action, book, result.as_of, run_name)
+			log = new_log_for_action(action, book, result.as_of, run_name, edited)
 			log.insert(ignore_permissions=True)
 			names.append((log.name, log.channel))
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point=savepoint)
-		except Exception:
+		except Exception as exc:
 			frappe.db.rollback(save_point=savepoint)
-			frappe.log_error(title=_("Follow-up failed for customer {0}").format(action.customer))
+			title = _("Follow-up failed for customer {0}").format(action.customer)
+			frappe.log_error(title=title)
+			if problems is not None:
+				problems.append(f"{title}: {exc}")
 	return names
 
 
-def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | None):
+def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | None, edited=None):
 	customer = book.customers[action.customer]
 	email = customer.email or next(
 		(book.contact_emails[i] for i in action.invoices if i in book.contact_emails), ""
@@ -195,15 +206,22 @@ def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | N
 				"notes": "\n".join(describe(n, language="en") for n in line.notes),
 			},
 		)
-	subject, message = render_letter(action, customer, book.company, as_of)
+	subject, message = render_letter(action, customer, book.company, as_of, edited)
 	log.subject, log.message = subject, message
 	return log
 
 
-def render_letter(action: core.Action, customer: core.Customer, company: str, as_of: date) -> tuple[str, str]:
+def render_letter(
+	action: core.Action, customer: core.Customer, company: str, as_of: date, edited=None
+) -> tuple[str, str]:
+	"""Subject and HTML of an action's letter, in the customer's language, with the wording of the
+	step's Email Template for that language (`edited`: read once per run by the caller)."""
 	from relance_erpnext.dunning.letters import render_action
+	from relance_erpnext.services.email_templates import edited_templates
 
-	letter = render_action(action, sender_for(company), customer, as_of)
+	if edited is None:
+		edited = edited_templates()
+	letter = render_action(action, sender_for(company), customer, as_of, edited=edited)
 	return letter.subject, letter.html
 
 

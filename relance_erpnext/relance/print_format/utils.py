@@ -459,6 +459,7 @@ def preview_letter(doctype: str, name: str, as_of: str | None = None) -> dict:
 	"""The letter(s) a run on `as_of` would plan for this Sales Invoice or Customer, rendered as they
 	would be stored, and why its invoices are not followed up otherwise. Changes nothing."""
 	from relance_erpnext.dunning.reasons import describe
+	from relance_erpnext.services.email_templates import edited_templates
 	from relance_erpnext.services.runner import make_plan, render_letter
 
 	if doctype not in ("Sales Invoice", "Customer"):
@@ -477,6 +478,7 @@ def preview_letter(doctype: str, name: str, as_of: str | None = None) -> dict:
 			distinct=True,
 		)
 	out = {"as_of": str(day), "letters": [], "skipped": [], "errors": []}
+	edited = edited_templates()
 	for company in companies:
 		book, result = make_plan(company, day)
 
@@ -486,7 +488,11 @@ def preview_letter(doctype: str, name: str, as_of: str | None = None) -> dict:
 		for action in result.actions:
 			if not concerns(action.customer, action.invoices):
 				continue
-			subject, html = render_letter(action, book.customers[action.customer], company, day)
+			try:
+				subject, html = render_letter(action, book.customers[action.customer], company, day, edited)
+			except DunningError as exc:
+				out["errors"].append(str(exc))
+				continue
 			out["letters"].append(
 				{
 					"company": company,
