@@ -267,7 +267,7 @@ def load_customers(names: list[str], regime: str) -> dict[str, core.Customer]:
 			language=language_code(row.language, regime),
 			email=row.email_id or address_email or "",
 			phone=row.mobile_no or address_phone or "",
-			address=(row.customer_name or row.name, *address) if address else (),
+			address=tuple(address),  # the postal lines: the letters print the name above them
 			scenario=row.relance_scenario or group_scenario.get(row.customer_group) or None,
 			hold=hold,
 			account_manager=row.account_manager or "",

@@ -1,11 +1,16 @@
 # Copyright (c) 2026, relance_erpnext contributors
 # For license information, please see license.txt
+"""Late invoices by delay bucket, with their last and next follow-up. The figures are the core's
+(`dunning.overview`): an invoice is aged by its oldest unpaid due date and counts for what is due and
+unpaid; totals are per currency, never EUR and CAD added together."""
 
 import frappe
 from frappe import _
 from frappe.utils import getdate, today
 
-from relance_erpnext.dunning.dates import AGEING_BUCKETS, DEFAULT_BUCKETS, NOT_DUE, bucket, bucket_labels
+from relance_erpnext.dunning.dates import AGEING_BUCKETS, DEFAULT_BUCKETS
+from relance_erpnext.dunning.models import ZERO
+from relance_erpnext.dunning.overview import build_overview
 from relance_erpnext.dunning.planner import next_steps
 from relance_erpnext.dunning.reasons import describe
 from relance_erpnext.services.mapping import to_float
@@ -20,6 +25,7 @@ class LateInvoicesByDelay:
 		self.filters = filters
 		self.as_of = getdate(filters.as_of or today())
 		self.bounds = AGEING_BUCKETS if filters.buckets == "30/60/90" else DEFAULT_BUCKETS
+		self.language = "fr" if (frappe.local.lang or "").startswith("fr") else "en"
 
 	def run(self):
 		from relance_erpnext.services.runner import make_plan
@@ -27,45 +33,88 @@ class LateInvoicesByDelay:
 		if not self.filters.company:
 			frappe.throw(_("Please select a company"))
 		book, result = make_plan(self.filters.company, self.as_of)
-		upcoming = next_steps(result)
+		overview = build_overview(
+			self.as_of, book.customers, book.invoices, [result], book.promises, self.bounds
+		)
+		self.buckets = overview.buckets
+		step_labels = self.step_labels()
+		reasons = {s.invoice: describe(s.reason, s.detail, self.language) for s in result.skipped}
 		last = self.last_actions([inv.id for inv in book.invoices])
-		labels = {s.invoice: _(describe(s.reason, s.detail, "en")) for s in result.skipped}
+		scenario_of = {
+			inv.id: inv.scenario or getattr(book.customers.get(inv.customer), "scenario", None) or ""
+			for inv in book.invoices
+		}
 		rows = []
-		for inv in book.invoices:
-			customer = book.customers.get(inv.customer)
-			if self.filters.customer and inv.customer != self.filters.customer:
-				continue
-			scenario = inv.scenario or (customer.scenario if customer else None) or ""
-			if self.filters.scenario and scenario and scenario != self.filters.scenario:
-				continue
-			late = (self.as_of - inv.due).days
-			delay = bucket(late, self.bounds)
-			if delay == NOT_DUE and not self.filters.include_not_due:
-				continue
-			last_step, last_date = last.get(inv.id, ("", None))
-			if self.filters.level and last_step != self.filters.level:
-				continue
-			step, day = upcoming.get(inv.id, ("", None))
+		for item in overview.late:
 			rows.append(
-				{
-					"sales_invoice": inv.id,
-					"customer": inv.customer,
-					"customer_name": customer.name if customer else inv.customer,
-					"due_date": inv.due,
-					"days_late": late,
-					"bucket": _("Not due") if delay == NOT_DUE else delay,
-					"currency": inv.currency,
-					"outstanding": to_float(inv.outstanding),
-					"last_action": last_step,
-					"last_action_date": last_date,
-					"next_action": step or labels.get(inv.id, ""),
-					"next_action_date": day,
+				self.row(item.invoice, item.customer, item.customer_name, item.due, item.days_late)
+				| {
+					"bucket": item.bucket,
+					"currency": item.currency,
+					"late_amount": to_float(item.late_amount),
+					"outstanding": to_float(item.outstanding),
+					"next_action": step_labels.get(item.next_step) or reasons.get(item.invoice, ""),
+					"next_action_date": item.next_day,
 				}
 			)
+		if self.filters.include_not_due:
+			late = {item.invoice for item in overview.late}
+			rows += self.not_due_rows(book, result, late, step_labels, reasons)
+		rows = [row for row in rows if self.keep(row, scenario_of, last)]
+		for row in rows:
+			row["last_action"], row["last_action_date"] = last.get(row["sales_invoice"], ("", None))
 		rows.sort(key=lambda r: (-r["days_late"], r["sales_invoice"]))
 		return self.columns(), rows, None, self.chart(rows), self.summary(rows)
 
+	def row(self, invoice, customer, customer_name, due, days_late):
+		return {
+			"sales_invoice": invoice,
+			"customer": customer,
+			"customer_name": customer_name,
+			"due_date": due,
+			"days_late": days_late,
+		}
+
+	def not_due_rows(self, book, result, late: set, step_labels: dict, reasons: dict) -> list[dict]:
+		upcoming = next_steps(result)
+		rows = []
+		for inv in book.invoices:
+			if inv.id in late or inv.cancelled or inv.outstanding <= ZERO:
+				continue
+			customer = book.customers.get(inv.customer)
+			step, day = upcoming.get(inv.id, ("", None))
+			rows.append(
+				self.row(inv.id, inv.customer, customer.name if customer else inv.customer, inv.due, 0)
+				| {
+					"bucket": _("Not due"),
+					"currency": inv.currency,
+					"late_amount": 0.0,
+					"outstanding": to_float(inv.outstanding),
+					"next_action": step_labels.get(step) or reasons.get(inv.id, ""),
+					"next_action_date": day,
+				}
+			)
+		return rows
+
+	def keep(self, row, scenario_of: dict, last: dict) -> bool:
+		if self.filters.customer and row["customer"] != self.filters.customer:
+			return False
+		scenario = scenario_of.get(row["sales_invoice"], "")
+		if self.filters.scenario and scenario and scenario != self.filters.scenario:
+			return False
+		if self.filters.level and last.get(row["sales_invoice"], ("", None))[0] != self.filters.level:
+			return False
+		return True
+
+	def step_labels(self) -> dict[str, str]:
+		"""Step key → its label, as the scenarios name it (in French for the built-in ones)."""
+		rows = frappe.get_all(
+			"Dunning Scenario Step", filters={"parenttype": "Dunning Scenario"}, fields=["step_key", "label"]
+		)
+		return {row.step_key: row.label or row.step_key for row in rows}
+
 	def last_actions(self, invoices: list[str]) -> dict:
+		"""The last step taken on or before the report's day, per invoice."""
 		if not invoices:
 			return {}
 		log = frappe.qb.DocType("Follow-up Log")
@@ -79,8 +128,10 @@ class LateInvoicesByDelay:
 				line.sales_invoice.isin(invoices)
 				& log.status.isin(["Planned", "Sent", "Done", "Unknown"])
 				& log.step.isnotnull()
+				& (log.log_date <= self.as_of)
 			)
 			.orderby(log.log_date)
+			.orderby(log.creation)
 			.run(as_dict=True)
 		)
 		return {row.sales_invoice: (row.step_label or row.step, row.log_date) for row in rows}
@@ -105,6 +156,13 @@ class LateInvoicesByDelay:
 			{"fieldname": "days_late", "label": _("Days Late"), "fieldtype": "Int", "width": 80},
 			{"fieldname": "bucket", "label": _("Delay"), "fieldtype": "Data", "width": 80},
 			{
+				"fieldname": "late_amount",
+				"label": _("Overdue"),
+				"fieldtype": "Currency",
+				"options": "currency",
+				"width": 120,
+			},
+			{
 				"fieldname": "outstanding",
 				"label": _("Outstanding"),
 				"fieldtype": "Currency",
@@ -116,7 +174,7 @@ class LateInvoicesByDelay:
 				"label": _("Currency"),
 				"fieldtype": "Link",
 				"options": "Currency",
-				"hidden": 1,
+				"width": 70,
 			},
 			{"fieldname": "last_action", "label": _("Last Action"), "fieldtype": "Data", "width": 160},
 			{
@@ -125,7 +183,7 @@ class LateInvoicesByDelay:
 				"fieldtype": "Date",
 				"width": 100,
 			},
-			{"fieldname": "next_action", "label": _("Next Action"), "fieldtype": "Data", "width": 160},
+			{"fieldname": "next_action", "label": _("Next Action"), "fieldtype": "Data", "width": 200},
 			{
 				"fieldname": "next_action_date",
 				"label": _("Next Action Date"),
@@ -134,19 +192,25 @@ class LateInvoicesByDelay:
 			},
 		]
 
-	def totals(self, rows):
-		totals = {label: 0.0 for label in bucket_labels(self.bounds)}
+	def totals(self, rows) -> dict[str, dict[str, float]]:
+		"""Overdue amount per currency and bucket (the rows shown, after the filters)."""
+		totals: dict[str, dict[str, float]] = {}
 		for row in rows:
-			if row["bucket"] in totals:
-				totals[row["bucket"]] += row["outstanding"]
+			if row["bucket"] not in self.buckets:
+				continue  # not yet due
+			per_bucket = totals.setdefault(row["currency"], dict.fromkeys(self.buckets, 0.0))
+			per_bucket[row["bucket"]] += row["late_amount"]
 		return totals
 
 	def chart(self, rows):
 		totals = self.totals(rows)
 		return {
 			"data": {
-				"labels": list(totals),
-				"datasets": [{"name": _("Outstanding"), "values": list(totals.values())}],
+				"labels": [_("{0} days").format(label) for label in self.buckets],
+				"datasets": [
+					{"name": currency, "values": list(per_bucket.values())}
+					for currency, per_bucket in sorted(totals.items())
+				],
 			},
 			"type": "bar",
 			"fieldtype": "Currency",
@@ -158,7 +222,9 @@ class LateInvoicesByDelay:
 				"label": _("{0} days late").format(label),
 				"value": value,
 				"datatype": "Currency",
-				"indicator": "Red",
+				"currency": currency,
+				"indicator": "Red" if value else "Green",
 			}
-			for label, value in self.totals(rows).items()
+			for currency, per_bucket in sorted(self.totals(rows).items())
+			for label, value in per_bucket.items()
 		]
