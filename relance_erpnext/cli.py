@@ -193,6 +193,17 @@ class DolibarrJournal:
 		except DolibarrError as exc:
 			raise UsageError(f"Dolibarr: the steps could not be recorded ({exc})")
 
+	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
+		from relance_erpnext.connectors.dolibarr import DolibarrError
+
+		try:
+			self.source.set_status(invoice, step, status, detail)
+		except DolibarrError as exc:
+			raise UsageError(
+				f"Dolibarr: the status of {invoice} ({step}) could not be set to {status} ({exc});"
+				" check its agenda event before the next run"
+			)
+
 	def close(self) -> None:
 		self.source.session.close()
 
@@ -357,7 +368,11 @@ def render_letters(result, register, sender) -> list[tuple[str, object]]:
 	for number, action in enumerate(result.actions, start=1):
 		customer = register.customers[action.customer]
 		letter = render_action(action, sender, customer, result.as_of, invoices=invoices)
-		letters.append((f"{number:03d}_{_slug(action.customer)}_{action.step}", letter))
+		# The customer's name, not its id (a Dolibarr id is a bare number): the stem also names the
+		# file attached to the email
+		letters.append(
+			(f"{number:03d}_{_slug(action.customer_name or action.customer)}_{action.step}", letter)
+		)
 	return letters
 
 
@@ -499,8 +514,6 @@ def send_emails(items, journal, mailer, customers, day: date, fr: bool) -> SendR
 
 def cmd_run(args, config) -> int:
 	dolibarr = getattr(args, "source", "register") == "dolibarr"
-	if dolibarr and args.send:
-		raise UsageError("run: --send is not available with --source dolibarr yet; send the letters of --out")
 	if not args.journal and not dolibarr:
 		raise UsageError("run: --journal FILE is required (it remembers what was done)")
 	if args.send and not config.get("smtp"):
@@ -639,6 +652,22 @@ def cmd_scenarios(args, config) -> int:
 	return EXIT_OK
 
 
+def source_options(sub) -> None:
+	"""Where the invoices come from: the options every command reading a book shares."""
+	sub.add_argument("--register", help="invoice register, .csv or .xlsx (required with --source register)")
+	sub.add_argument(
+		"--source",
+		choices=("register", "dolibarr"),
+		default="register",
+		help="where the invoices come from: a register file (default) or a Dolibarr (REST API)",
+	)
+	sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
+	sub.add_argument(
+		"--dolibarr-key-env",
+		help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
+	)
+
+
 def build_parser() -> argparse.ArgumentParser:
 	parser = argparse.ArgumentParser(
 		prog="relance",
@@ -658,20 +687,7 @@ def build_parser() -> argparse.ArgumentParser:
 	commands = parser.add_subparsers(dest="command", required=True)
 
 	def book_options(sub, as_of_default):
-		sub.add_argument(
-			"--register", help="invoice register, .csv or .xlsx (required with --source register)"
-		)
-		sub.add_argument(
-			"--source",
-			choices=("register", "dolibarr"),
-			default="register",
-			help="where the invoices come from: a register file (default) or a Dolibarr (REST API)",
-		)
-		sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
-		sub.add_argument(
-			"--dolibarr-key-env",
-			help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
-		)
+		source_options(sub)
 		sub.add_argument(
 			"--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today"
 		)

@@ -31,7 +31,7 @@ MATCH_FORMAT = 1  # version of the JSON output
 
 
 def add_match_parser(commands, common) -> None:
-	from relance_erpnext.cli import DOLIBARR_KEY_ENV
+	from relance_erpnext.cli import source_options
 
 	sub = commands.add_parser(
 		"match",
@@ -41,18 +41,7 @@ def add_match_parser(commands, common) -> None:
 	sub.add_argument(
 		"--statement", required=True, help="bank statement: CAMT.053 (.xml), OFX (.ofx) or CSV export"
 	)
-	sub.add_argument("--register", help="invoice register, .csv or .xlsx (required with --source register)")
-	sub.add_argument(
-		"--source",
-		choices=("register", "dolibarr"),
-		default="register",
-		help="where the open invoices are: a register file (default) or a Dolibarr (REST API)",
-	)
-	sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
-	sub.add_argument(
-		"--dolibarr-key-env",
-		help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
-	)
+	source_options(sub)
 	sub.add_argument(
 		"--dolibarr-bank-account",
 		type=int,
