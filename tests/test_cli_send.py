@@ -351,10 +351,115 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.assertEqual(code, 3)
 		self.assertIn("--journal", err)
 		self.assertFalse(journal.exists())
-		code, _, err = self.cli("run", "--config", self.config, "--send")
+		# --send without a mail server in the configuration: refused before anything is read or written
+		self.server.reset("fresh")
+		code, _, err = self.cli("run", "--out", self.tmp / "out", "--config", self.config, "--send")
 		self.assertEqual(code, 3)
-		self.assertIn("--send", err)
+		self.assertIn("[smtp]", err)
 		self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
+		self.assertEqual(self.server.requests, [])
+
+	def smtp_config(self, port: int) -> Path:
+		path = self.tmp / "envoi.toml"
+		smtp = f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 5\n'
+		path.write_text(COMPANY + smtp, encoding="utf-8")
+		return path
+
+	def puts(self) -> dict[str, list[dict]]:
+		"""{event id: [PUT bodies, in order]}"""
+		found: dict[str, list[dict]] = {}
+		for r in self.server.requests:
+			if r["method"] == "PUT":
+				found.setdefault(r["path"].rsplit("/", 1)[1], []).append(r["json"])
+		return found
+
+	def test_run_send_from_dolibarr_then_nothing_the_same_day(self):
+		with SmtpServer() as server:
+			self.server.reset("send")
+			out_dir = self.tmp / "lettres"
+			code, out, err = self.cli(
+				"run", "--out", out_dir, "--config", self.smtp_config(server.port), "--send"
+			)
+			self.assertEqual(code, 0, err)
+			plan = json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))
+			emails = [a for a in plan["actions"] if a["channel"] == "email"]
+			self.assertEqual(len(emails), 6)
+			# One message per email action, to the customer's address in Dolibarr (for Moreau, the
+			# billing contact named on its invoice; for Dubois, its only contact)
+			got = {tuple(rcpts): message for _, rcpts, message in server.messages}
+			self.assertEqual(len(server.messages), 6)
+			expected = {
+				"FA2605-0009": "accounts@northwind.example",
+				"FA2605-0013": "paul.dubois@dubois-conseil.fr",
+				"FA2605-0008": "garage.dupont@example.fr",
+				"FA2605-0010": "comptabilite@transports-moreau.fr",
+				"FA2605-0011": "sci.girard@example.fr",
+				"FA2605-0007": "jean.lambert@example.fr",
+			}
+			self.assertEqual(set(got), {(address,) for address in expected.values()})
+			for action in emails:
+				[line] = action["invoices"]
+				message = got[(expected[line["invoice"]],)]
+				self.assertIn(line["invoice"], message["Subject"])
+				[attachment] = message.iter_attachments()
+				# Named after the customer, not after its Dolibarr id
+				self.assertRegex(attachment.get_filename(), r"^\d{3}_[a-z-]+_" + action["step"] + r"\.html$")
+			# 11 events written (one per invoice and step); each email's moved to unknown, then sent
+			self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
+			puts = self.puts()
+			self.assertEqual(len(puts), 6)
+			message_ids = {m["Message-ID"].strip("<>") for m in got.values()}
+			for bodies in puts.values():
+				self.assertEqual([b["percentage"] for b in bodies], [0, -1])
+				self.assertRegex(bodies[0]["note_private"], r"status=unknown$")
+				self.assertRegex(bodies[1]["note_private"], r"status=sent$")
+				self.assertIn(
+					bodies[1]["note_private"].split("Envoi : sent to ")[1].split(", ")[1].split("\n")[0],
+					message_ids,
+				)
+			self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)
+			self.assertIn("journal : 11 étape(s) enregistrée(s)", out)
+			self.assertNotIn(KEY, out + err)
+
+			# The same day again, against what Dolibarr now holds: nothing sent, nothing written
+			self.server.reset("sent")
+			code, out, err = self.cli(
+				"run", "--out", self.tmp / "again", "--config", self.smtp_config(server.port), "--send"
+			)
+			self.assertEqual(code, 0, err)
+			self.assertEqual(len(server.messages), 6)
+			self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
+			self.assertEqual(self.puts(), {})
+			self.assertIn("0 courriel(s) envoyé(s)", out)
+
+	def test_run_send_with_the_mail_server_down_fails_and_the_next_run_retries(self):
+		self.server.reset("send_down")
+		down = free_port()  # nothing listens there
+		code, out, err = self.cli(
+			"run", "--out", self.tmp / "lettres", "--config", self.smtp_config(down), "--send"
+		)
+		self.assertEqual(code, cli.EXIT_NOT_SENT, err)
+		self.assertIn("0 courriel(s) envoyé(s), 6 en échec", out)
+		self.assertIn("refused the connection", err)
+		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
+		puts = self.puts()
+		self.assertEqual(len(puts), 6)
+		for [body] in puts.values():  # failed straight away: never marked unknown, never sent
+			self.assertEqual(body["percentage"], -1)
+			self.assertTrue(body["label"].endswith(" (échec de l'envoi)"))
+			self.assertRegex(
+				body["note_private"], r"\nEnvoi : .*refused the connection.*\nrelance-data: .*status=failed$"
+			)
+		# The next run, the server back: the 6 emails are sent (new events), the rest is not redone
+		with SmtpServer() as server:
+			self.server.reset("retry")
+			code, out, err = self.cli(
+				"run", "--out", self.tmp / "retry", "--config", self.smtp_config(server.port), "--send"
+			)
+			self.assertEqual(code, 0, err)
+			self.assertEqual(len(server.messages), 6)
+			self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 6)
+			self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from relance_erpnext.connectors.dolibarr import (
 	parse_version,
 )
 from relance_erpnext.dunning import BUILTIN_SCENARIOS, load_reference_rates, plan
-from relance_erpnext.dunning.models import BUSINESS, CONSUMER, DONE, PLANNED, SENT
+from relance_erpnext.dunning.models import BUSINESS, CONSUMER, DONE, FAILED, PLANNED, SENT, UNKNOWN
 
 DATA = Path(__file__).parent / "data" / "dolibarr"
 ROUTES = json.loads((DATA / "routes.json").read_text(encoding="utf-8"))
@@ -444,7 +444,10 @@ class RecordTest(DolibarrTestCase):
 
 	def test_status_must_be_recordable(self):
 		self.assertError(
-			lambda: self.source().record_actions([], AS_OF, status="failed"), "cannot be recorded"
+			lambda: self.source().record_actions([], AS_OF, status="bogus"), "cannot be recorded"
+		)
+		self.assertError(
+			lambda: self.source().set_status("FA2605-0009", "rappel_courtois", "bogus"), "cannot be recorded"
 		)
 
 	def test_event_statuses_from_progress(self):
@@ -464,6 +467,82 @@ class RecordTest(DolibarrTestCase):
 		event = _raw("get_agendaevents_reminders_200_cron.json")[0]
 		self.assertTrue(event["label"].startswith("sendEmailsRemindersOnInvoiceDueDateOK"))
 		self.assertIsNone(src._entry(event, {"8": "FA2605-0008"}))
+
+
+class SendStatusTest(DolibarrTestCase):
+	"""`relance run --send`: an email's event goes planned -> unknown -> sent (or failed), in Dolibarr.
+
+	States "send", "sent", "send_down" and "retry" hold the agenda answers recorded while the command
+	ran against the real Dolibarr (see routes.json)."""
+
+	def _email_action(self, src, invoice: str):
+		customers, invoices, history = src.load_book(AS_OF)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		return next(a for a in result.actions if a.invoices == (invoice,))
+
+	def test_unknown_then_sent(self):
+		self.server.reset("send")
+		src = self.source()
+		action = self._email_action(src, "FA2605-0009")
+		self.assertEqual(action.channel, "email")
+		self.assertEqual(src.record_actions([action], AS_OF).recorded, 1)
+		[post] = self.requests_to("/agendaevents", "POST")
+		event_id = json.loads((DATA / "post_agendaevents_fk9_200_send.json").read_text(encoding="utf-8"))
+		src.set_status("FA2605-0009", "rappel_courtois", UNKNOWN, "being sent")
+		detail = "sent to accounts@northwind.example, <1795.42@atelier-lumiere.example>"
+		src.set_status("FA2605-0009", "rappel_courtois", SENT, detail)
+		unknown, sent = (r["json"] for r in self.requests_to(f"/agendaevents/{event_id}", "PUT"))
+		label = "relance:rappel_courtois FA2605-0009 – Rappel courtois"
+		self.assertEqual(post["json"]["label"], label)
+		# Unknown: still "to do" (a person must check), and the label says so in the agenda
+		self.assertEqual(unknown["percentage"], 0)
+		self.assertEqual(unknown["label"], label + " (envoi incertain : à vérifier)")
+		self.assertIn("Envoi : being sent\nrelance-data:", unknown["note_private"])
+		self.assertTrue(unknown["note_private"].endswith("invoice=FA2605-0009 status=unknown"))
+		# Sent: "not applicable", the label back as written, the recipient and Message-ID in the note
+		# (without angle brackets, which Dolibarr would take for HTML), the relance-data line last
+		self.assertEqual((sent["percentage"], sent["label"], sent["userownerid"]), (-1, label, 1))
+		note = sent["note_private"]
+		self.assertEqual(note.count("Envoi :"), 1)
+		self.assertIn(
+			"\nEnvoi : sent to accounts@northwind.example, 1795.42@atelier-lumiere.example\nrelance-data:",
+			note,
+		)
+		self.assertTrue(note.endswith("invoice=FA2605-0009 status=sent"))
+		self.assertEqual(note.split("\nEnvoi")[0], post["json"]["note_private"].split("\nrelance-data")[0])
+
+	def test_an_event_neither_read_nor_written_cannot_be_moved(self):
+		self.assertError(
+			lambda: self.source().set_status("FA2605-0009", "rappel_courtois", SENT), "no agenda event"
+		)
+		self.assertEqual(self.requests_to("/agendaevents/42", "PUT"), [])
+
+	def test_statuses_read_back_from_dolibarr(self):
+		emails = {"FA2605-0009", "FA2605-0013", "FA2605-0008", "FA2605-0010", "FA2605-0011", "FA2605-0007"}
+		# After a run whose emails went out: sent (-1 and status=sent), the rest planned; nothing to do
+		self.server.reset("sent")
+		customers, invoices, history = self.source().load_book(AS_OF)
+		self.assertEqual({h.invoice: h.status for h in history if h.status == SENT}.keys(), emails)
+		self.assertEqual({h.status for h in history if h.invoice not in emails}, {PLANNED})
+		self.assertEqual(plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES).actions, ())
+		# After a run with the mail server down: the emails' events say failed (-1, status=failed),
+		# which does not count as done: the next plan has the same 6 emails again, and nothing else
+		self.server.reset("retry")
+		customers, invoices, history = self.source().load_book(AS_OF)
+		self.assertEqual({h.invoice for h in history if h.status == FAILED}, emails)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		self.assertEqual({a.invoices[0] for a in result.actions}, emails)
+
+	def test_status_from_the_note_and_done_from_a_person(self):
+		src = self.source()
+		event = _raw("put_agendaevents_42_unknown_200_send.json")
+		refs = {"9": "FA2605-0009"}
+		self.assertEqual(src._entry(event, refs).status, UNKNOWN)
+		self.assertEqual(src._entry({**event, "percentage": "-1"}, refs).status, UNKNOWN)
+		failed = _raw("put_agendaevents_42_failed_200_send_down.json")
+		self.assertEqual(src._entry(failed, refs).status, FAILED)
+		# Marked done by a person in Dolibarr (100 %): done, whatever relance wrote
+		self.assertEqual(src._entry({**failed, "percentage": "100"}, refs).status, DONE)
 
 
 class CheckTest(DolibarrTestCase):

@@ -21,8 +21,12 @@ payments of partly paid invoices, which Dolibarr only lists per invoice):
 An event written by relance is linked to the invoice (``elementtype`` invoice, ``fk_element``) and
 to the third party; its ``code`` is ``RELANCE`` and its label starts with ``relance:<step>``, then the
 invoice ref and the step's name. Its progress says its status: 0 % (to do) is ``planned``, "not
-applicable" (-1) is ``sent``, 100 % is ``done``; all three count as done for the planner. To let a
-step be planned again, delete its event in Dolibarr.
+applicable" (-1) is ``sent``, 100 % is ``done``; all three count as done for the planner. An email
+being sent (``relance run --send``) is ``unknown`` until the mail server accepts it (0 %, label
+ending "envoi incertain"), then ``sent``, or ``failed`` (-1, label ending "échec de l'envoi": the
+event stays as the trace of the attempt, and the next run writes a new one and tries again); these
+three are told apart by ``status=`` in the event's note (``relance-data:`` line), 100 % always
+meaning ``done``. To let a step be planned again, delete its event in Dolibarr.
 
 Dates: Dolibarr sends dates as Unix timestamps of midnight in the server's time zone (a due date of
 30 May in Paris is 29 May 22:00 UTC). A date-only field is read as the calendar day whose midnight
@@ -42,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import requests
 
@@ -50,12 +54,16 @@ from relance_erpnext.connectors.hosts import valid_host
 from relance_erpnext.connectors.journal import RecordResult
 from relance_erpnext.dunning.models import (
 	BUSINESS,
+	CANCELLED,
 	CONSUMER,
 	DONE,
+	DONE_STATUSES,
+	FAILED,
 	PLANNED,
 	REGIME_FR,
 	REGIME_QC,
 	SENT,
+	UNKNOWN,
 	ZERO,
 	Action,
 	Customer,
@@ -79,8 +87,18 @@ LABEL_PREFIX = "relance:"
 # Agenda event types: a call to make shows as a phone call, everything else as "other"
 EVENT_TYPE = "AC_OTH"
 EVENT_TYPE_PHONE = "AC_TEL"
-# Event progress (Dolibarr's "percentage") for each status relance writes
-STATUS_PERCENT = {PLANNED: 0, SENT: -1, DONE: 100}
+# Event progress (Dolibarr's "percentage") for each status relance writes: 0 "to do", -1 "not
+# applicable", 100 "done". An email that may have gone out (unknown) is a thing to check: "to do"
+STATUS_PERCENT = {PLANNED: 0, SENT: -1, DONE: 100, UNKNOWN: 0, FAILED: -1, CANCELLED: -1}
+# Statuses the progress alone cannot tell: read from the event's note ("relance-data: ... status=")
+NOTE_STATUSES = (UNKNOWN, FAILED, CANCELLED)
+# What the event's label says after its name, for a status a person must see in the agenda
+STATUS_SUFFIX = {
+	UNKNOWN: " (envoi incertain : à vérifier)",
+	FAILED: " (échec de l'envoi)",
+	CANCELLED: " (annulé)",
+}
+LABEL_MAX = 128  # Dolibarr's llx_actioncomm.label
 
 # Dolibarr invoice types: 0 standard, 1 replacement, 2 credit note, 3 deposit, 5 situation
 CREDIT_NOTE = 2
@@ -96,6 +114,8 @@ HISTORY_MODULE = ("agenda", "Agenda (modAgenda)")
 
 _STEP_RE = re.compile(r"^\s*relance:([a-z0-9][a-z0-9_-]{0,62})(?:\s+(\S+))?", re.IGNORECASE)
 _DATA_RE = re.compile(r"relance-data:([^<\r\n]*)")
+_NOTE_STATUS_RE = re.compile(r"(relance-data:[^<\r\n]*\bstatus=)[a-z]*")
+_SEND_LINE_RE = re.compile(r"^Envoi : .*(?:\r?\n|<br\s*/?>)?", re.MULTILINE)
 _VERSION_RE = re.compile(r"^\s*(\d+)\.(\d+)")
 _TAG_RE = re.compile(r"<[^>]+>")
 _HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
@@ -246,6 +266,13 @@ class DolibarrSource:
 			# An HTTP header cannot carry it (and the failure would hold the key)
 			raise DolibarrError("the Dolibarr API key must be ASCII letters, digits and signs (no accents)")
 		self._key = api_key.strip()
+		# Each character as itself or percent-encoded ("+" also as %2B or %2b)
+		self._key_re = re.compile(
+			"".join(
+				f"(?:{re.escape(ch)}|{''.join(f'%{byte:02x}' for byte in ch.encode())})" for ch in self._key
+			),
+			re.IGNORECASE,
+		)
 		self.session = session or requests.Session()
 		self.timeout = timeout
 		if page_size < 1:
@@ -257,6 +284,8 @@ class DolibarrSource:
 		self.warnings: list[str] = []
 		# Invoice ref -> Dolibarr id (rowid), filled by load_book, used by record_action
 		self.invoice_ids: dict[str, int] = {}
+		# (invoice ref, step) -> the live event relance wrote (id, label, note, owner), for set_status
+		self._live_events: dict[tuple[str, str], tuple[int, str, str, int]] = {}
 		self._user: dict | None = None
 
 	def __repr__(self) -> str:  # never the key
@@ -266,13 +295,9 @@ class DolibarrSource:
 	# HTTP
 
 	def _clean(self, text: str) -> str:
-		"""The text without the key, as written or URL-encoded (a redirection could echo it)."""
-		text = str(text)
-		if self._key:
-			forms = {self._key, quote(self._key, safe=""), quote_plus(self._key)}
-			for form in sorted(forms, key=len, reverse=True):
-				text = text.replace(form, "***")
-		return text
+		"""The text without the key, as written or URL-encoded in any way (a server, or the address
+		of a redirection, may echo it)."""
+		return self._key_re.sub("***", str(text))
 
 	def _where(self, method: str, path: str) -> str:
 		return f"Dolibarr at {self.base_url}: {method} {API_PATH}{path}"
@@ -753,6 +778,13 @@ class DolibarrSource:
 			entry = self._entry(event, refs_by_id)
 			if entry is not None:
 				history.append(entry)
+				if entry.status in DONE_STATUSES and str(event.get("id") or "").isdigit():
+					self._live_events[(entry.invoice, entry.step)] = (
+						int(event["id"]),
+						str(event.get("label") or ""),
+						str(event.get("note_private") or event.get("note") or ""),
+						int(event.get("userownerid") or 0),
+					)
 		return history
 
 	def _entry(self, event: dict, refs_by_id: dict[str, str]) -> HistoryEntry | None:
@@ -771,12 +803,17 @@ class DolibarrSource:
 			self.warnings.append(f"agenda event {event.get('id')}: no date; ignored")
 			return None
 		percent = str(event.get("percentage", event.get("percent", "0")) or "0").strip()
-		status = DONE if percent == "100" else SENT if percent == "-1" else PLANNED
 		data = dict(
 			item.split("=", 1)
 			for item in " ".join(_DATA_RE.findall(str(event.get("note_private") or ""))).split()
 			if "=" in item
 		)
+		if percent == "100":
+			status = DONE  # a person marked it done: whatever relance wrote
+		elif data.get("status") in NOTE_STATUSES:
+			status = data["status"]
+		else:
+			status = SENT if percent == "-1" else PLANNED
 		return HistoryEntry(
 			invoice=invoice,
 			step=match.group(1).lower(),
@@ -813,10 +850,12 @@ class DolibarrSource:
 		refs = sorted({line.invoice for action in actions for line in action.lines})
 		ids = {ref: self._invoice_id(ref) for ref in refs}
 		refs_by_id = {str(i): ref for ref, i in ids.items()}
+		# Every event that counts as done (planned, sent, done, unknown): a failed or cancelled one does
+		# not, and the step is written again (the failed event stays as the trace of the attempt)
 		live = {
 			(entry.invoice, entry.step)
 			for entry in self._history(refs_by_id)
-			if entry.status in STATUS_PERCENT
+			if entry.status in DONE_STATUSES
 		}
 		start = datetime.combine(as_of, time(0, 0), self.zone)
 		end = datetime.combine(as_of, time(23, 59, 59), self.zone)
@@ -826,11 +865,13 @@ class DolibarrSource:
 				if (line.invoice, line.step) in live:
 					already += 1
 					continue
+				label = f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:LABEL_MAX]
+				note = self._note(action, line, status)
 				body = {
 					"type_code": EVENT_TYPE_PHONE if action.channel == "phone" else EVENT_TYPE,
 					"code": EVENT_CODE,
-					"label": f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:128],
-					"note_private": self._note(action, line, status),
+					"label": self._label(label, status),
+					"note_private": note,
 					"datep": int(start.timestamp()),
 					"datef": int(end.timestamp()),
 					"fulldayevent": 1,
@@ -846,8 +887,54 @@ class DolibarrSource:
 						"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
 					)
 				live.add((line.invoice, line.step))
+				if status in DONE_STATUSES:
+					self._live_events[(line.invoice, line.step)] = (int(created), label, note, owner)
 				recorded += 1
 		return RecordResult(recorded, already)
+
+	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
+		"""Move the live event of an invoice and step to a new status (sent, failed, unknown...), as
+		the local journal does: its progress, its label and the note's ``status=`` and ``Envoi :`` line
+		(the detail: recipient and Message-ID, or the error). The event is one this source wrote or
+		read (``record_actions``, ``load_book``); another one is an error, never a silent no-op."""
+		if status not in STATUS_PERCENT:
+			raise DolibarrError(
+				f"status {status!r} cannot be recorded in Dolibarr (only {', '.join(STATUS_PERCENT)})"
+			)
+		known = self._live_events.get((invoice, step))
+		if known is None:
+			raise DolibarrError(
+				f"no agenda event of relance for invoice {invoice}, step {step}, among those read or written"
+				" by this run"
+			)
+		event_id, label, note, owner = known
+		for suffix in STATUS_SUFFIX.values():
+			label = label.removesuffix(suffix)
+		note = _SEND_LINE_RE.sub("", note)
+		note = _NOTE_STATUS_RE.sub(lambda m: m.group(1) + status, note)
+		detail = " ".join(str(detail).replace("<", "").replace(">", "").split())
+		if detail:
+			# Before the relance-data line, which stays last; angle brackets would be taken for HTML
+			head, sep, tail = note.rpartition("relance-data:")
+			note = f"{head}Envoi : {detail[:500]}\n{sep}{tail}" if sep else f"{note}\nEnvoi : {detail[:500]}"
+		body = {
+			"percentage": STATUS_PERCENT[status],
+			"label": self._label(label, status),
+			"note_private": note,
+			"userownerid": owner or int(self.user()["id"]),
+		}
+		updated = self.request("PUT", f"/agendaevents/{event_id}", json=body)
+		if not isinstance(updated, dict):
+			raise self._fail("PUT", f"/agendaevents/{event_id}", f"unexpected answer {str(updated)[:80]!r}")
+		if status in DONE_STATUSES:
+			self._live_events[(invoice, step)] = (event_id, label, note, owner)
+		else:
+			self._live_events.pop((invoice, step), None)
+
+	@staticmethod
+	def _label(label: str, status: str) -> str:
+		suffix = STATUS_SUFFIX.get(status, "")
+		return label[: LABEL_MAX - len(suffix)] + suffix if suffix else label[:LABEL_MAX]
 
 	def _invoice_id(self, ref: str) -> int:
 		if ref not in self.invoice_ids:
