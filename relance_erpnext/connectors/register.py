@@ -17,6 +17,10 @@ The policy on errors is simple and the same for every caller:
   ``plannable`` is True unless the error concerns the whole file (a missing column, an unreadable
   file), in which case nothing was read at all.
 
+Nothing is dropped silently: every data row ends in ``Register.invoices``, in ``Register.bad_rows``
+(with an error naming it) or, when empty, in ``Register.empty_rows`` (with a warning). A CSV row the
+reader cannot read, or a quote left open that swallows the rows after it, is an error on that row.
+
 Formulas are never evaluated: an XLSX formula cell is read from the value the spreadsheet saved
 with it, and a formula without a saved value is an error naming the cell.
 
@@ -92,7 +96,10 @@ class Register:
 	warnings: list[str] = field(default_factory=list)
 	# Non-empty data rows read (the header and empty rows are not counted)
 	rows_read: int = 0
-	# The text encoding of a CSV file ("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"); None for XLSX
+	# Empty rows between the header and the last data row, skipped (and counted in a warning)
+	empty_rows: list[int] = field(default_factory=list)
+	# The text encoding of a CSV file ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be",
+	# "cp1252", "latin-1"); None for XLSX
 	encoding: str | None = None
 	# The CSV delimiter found (";", "," or a tab); None for XLSX
 	delimiter: str | None = None
@@ -317,11 +324,25 @@ _CURRENCY_ALIASES = {
 	"dollarcanadien": "CAD",
 	"dollarscanadiens": "CAD",
 }
+# ISO 4217 codes in use (not the funds, metals and test codes): a typo such as "EUT" is an error,
+# not a currency of its own
+ISO_CURRENCIES = frozenset(
+	"""
+	AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP BYN
+	BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+	GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW
+	KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN
+	NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK
+	SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU
+	UZS VED VES VND VUV WST XAF XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+	""".split()
+)
 _SCENARIO_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 _EMAIL = re.compile(r"^[^@\s,;<>\"]+@[^@\s,;<>\"]+\.[^@\s,;<>\"]+$")
 _TIME_TAIL = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_TAIL + "$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME_TAIL + "$")
+_SYMBOL_INSIDE = re.compile(r"\d\s*(?:€|\$|EUR|CAD|USD)\s*\d", re.IGNORECASE)
 _RATE = re.compile(r"^([+-]?[\d\s\u00a0\u202f.,]*\d)\s*%?\s*(.*)$", re.S)
 
 
@@ -380,13 +401,43 @@ def parse_date(value: Any) -> date:
 		raise _Bad(f"{_quote(value)} is not a date")
 
 
-def _amount(value: Any, currency: str, *, zero_ok: bool, what: str) -> Decimal:
+def _written_currency(text: str) -> tuple[str, frozenset[str] | None] | None:
+	"""The currency an amount's text names (the symbols `parse_amount` ignores): (as written, the
+	currencies it may be; None: any but the euro)."""
+	upper = text.upper()
+	for code in ("EUR", "CAD", "USD"):
+		if code in upper:
+			return code, frozenset((code,))
+	if "€" in text:
+		return "€", frozenset(("EUR",))
+	if "$" in text:
+		return "$", None
+	return None
+
+
+def _amount(
+	value: Any, currency: str, *, zero_ok: bool, what: str, currency_given: bool | None = True
+) -> Decimal:
+	"""An amount cell. `currency_given`: the row gives its currency (False: the default is assumed;
+	None: the currency cell is wrong, so a sign written in the amount is not compared with it)."""
 	if isinstance(value, date | datetime | time):
 		raise _Bad(f"{_quote(value)} is not an amount")
+	if isinstance(value, str) and _SYMBOL_INSIDE.search(value):
+		# "12€50" is 12.50 €: parse_amount would drop the sign and read 1250
+		raise _Bad(f'{_quote(value)}: the currency sign is inside the number; write "12,50 €"')
 	try:
 		amount = parse_amount(value)
 	except ValueError:
 		raise _Bad(f"{_quote(value)} is not an amount")
+	written = _written_currency(value) if isinstance(value, str) else None
+	if written is not None and currency_given is not None:
+		symbol, allowed = written
+		if (currency not in allowed) if allowed is not None else currency == "EUR":
+			given = "" if currency_given else ", as no currency is given"
+			raise _Bad(
+				f"{_quote(value)} is written in {symbol} but the currency of the row is {currency}{given}:"
+				" fill in the currency, or write the amount without a symbol"
+			)
 	if abs(amount) >= _TOO_LARGE:
 		raise _Bad(f"{_quote(value)} is too large to be an amount")
 	if isinstance(value, float):
@@ -410,12 +461,16 @@ def _currency(value: Any) -> str:
 	if alias:
 		return alias
 	if re.fullmatch(r"[A-Za-z]{3}", text):
-		return text.upper()
+		if text.upper() in ISO_CURRENCIES:
+			return text.upper()
+		raise _Bad(f"{_quote(value)} is not a currency code in use (ISO 4217: EUR, CAD, USD, …)")
 	raise _Bad(f"{_quote(value)} is not a currency code (EUR, CAD, …)")
 
 
 def _lookup(value: Any, table: dict[str, str], accepted: str) -> str:
-	found = table.get(normalize_header(_text(value)))
+	key = normalize_header(_text(value))
+	# Only signs ("???", "*"): not a blank cell, whatever a blank cell means (a dash is one)
+	found = table.get(key) if key or _text(value) in ("-", "–", "—") else None
 	if found is None:
 		raise _Bad(f"{_quote(value)} is not known (use {accepted})")
 	return found
@@ -452,7 +507,10 @@ def _rate(value: Any, percent_cell: bool) -> ContractRate:
 	if isinstance(value, bool) or isinstance(value, date | datetime | time):
 		raise _Bad(f"{_quote(value)} is not a rate")
 	if isinstance(value, int | float):
-		rate = parse_amount(value)
+		try:
+			rate = parse_amount(value)
+		except ValueError:
+			raise _Bad(f"{_quote(value)} is not a rate")
 		if percent_cell:
 			rate = (rate * 100).normalize()
 		period = PER_YEAR
@@ -488,13 +546,35 @@ class _Row:
 	issues: dict[int, str] = field(default_factory=dict)
 	# Column indexes of cells formatted as percentages (XLSX)
 	percent: set[int] = field(default_factory=set)
+	# The row itself could not be read (an error says why): it is left out, not parsed
+	broken: bool = False
 
 
 class _FileError(Exception):
 	pass
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+	"""UTF-16 without a byte-order mark (some exports): mostly ASCII text, so one byte of each pair is
+	NUL. Read as cp1252 it would lose every character beyond Latin-1 ("€" would read "¬")."""
+	if len(data) < 4 or len(data) % 2:
+		return None
+	pairs = len(data) // 2
+	even, odd = data[0::2].count(0), data[1::2].count(0)
+	if odd >= pairs // 2 and even <= odd // 10:
+		return "utf-16-le"
+	if even >= pairs // 2 and odd <= even // 10:
+		return "utf-16-be"
+	return None
+
+
 def _decode(data: bytes) -> tuple[str, str]:
+	utf16 = _utf16_without_bom(data) if not data.startswith((b"\xff\xfe", b"\xfe\xff")) else None
+	if utf16 is not None:
+		try:
+			return data.decode(utf16), utf16
+		except UnicodeDecodeError:
+			pass
 	if data.startswith(b"\xef\xbb\xbf"):
 		try:
 			return data[3:].decode("utf-8"), "utf-8-sig"
@@ -567,22 +647,74 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 	rows: list[_Row] = []
 	errors: list[RegisterError] = []
 	reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-	number = 0
+	skipped_lines = 1 if sep_hint else 0  # for line numbers in messages
+	header: list[str] | None = None
+	number = start = 0
+
+	def unclosed(row: _Row, column: str | None, to_the_end: bool = False) -> None:
+		first = start + 1 + skipped_lines
+		end = "the end of the file" if to_the_end else f"line {reader.line_num + skipped_lines}"
+		message = (
+			f'a quote (") opened in this cell is never closed: from line {first} to {end}, the file was'
+			" read as this one row; close the quote (or remove it), then read the file again"
+		)
+		errors.append(RegisterError(name, row.number, column, message))
+		row.broken = True
+
 	while True:
+		before = reader.line_num
 		try:
 			record = next(reader)
 		except StopIteration:
 			break
 		except csv.Error as exc:
-			errors.append(
-				RegisterError(
-					name, number + 1, None, f"cannot be read as CSV ({exc}); the rest of the file is ignored"
-				)
-			)
-			break
+			# The reader goes on with the next line: this row is an error, the others are read
+			number += 1
+			errors.append(RegisterError(name, number, None, f"cannot be read as CSV ({exc})"))
+			rows.append(_Row(number, [], broken=True))
+			continue
+		start = before
 		number += 1
-		rows.append(_Row(number, record))
+		row = _Row(number, record)
+		rows.append(row)
+		if header is None:
+			if any(cell.strip() for cell in record):
+				header = record
+			continue
+		index = _swallowing_cell(record, len(header), delimiter)
+		if index is not None:
+			unclosed(row, _header_at(header, index))
+	if header is not None and rows and rows[-1].cells is not header and not rows[-1].broken:
+		# Python's reader accepts a quote left open at the end of the file: read the last row again,
+		# strictly, to tell
+		last = rows[-1]
+		tail = io.StringIO(text, newline="").readlines()[start:]
+		try:
+			for _ in csv.reader(tail, delimiter=delimiter, strict=True):
+				pass
+		except csv.Error as exc:
+			if "unexpected end of data" in str(exc):
+				unclosed(last, _header_at(header, len(last.cells) - 1), to_the_end=True)
 	return rows, errors
+
+
+def _header_at(header: list[str], index: int) -> str | None:
+	if 0 <= index < len(header) and header[index].strip():
+		return " ".join(header[index].split())
+	return None
+
+
+def _swallowing_cell(record: list[str], width: int, delimiter: str) -> int | None:
+	"""The index of a cell that holds the next rows of the file because its quote was not closed:
+	a cell over several lines whose following lines look like rows: they hold the delimiter (";" or
+	a tab: never in an address or a name), or several commas, or one when the row is short of cells.
+	A quoted address over two lines is fine."""
+	needed = 1 if len(record) < width or delimiter != "," else 3
+	for index, cell in enumerate(record):
+		parts = cell.splitlines()
+		if len(parts) > 1 and any(part.count(delimiter) >= needed for part in parts[1:]):
+			return index
+	return None
 
 
 def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[RegisterError]]:
@@ -625,9 +757,10 @@ def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[Registe
 					row.issues[index] = f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
 					value = None
 				elif is_formula and value is None:
-					text = getattr(formula, "text", formula)
+					text = _text(getattr(formula, "text", formula))
+					text = text if len(text) <= 60 else text[:59] + "…"
 					row.issues[index] = (
-						f"cell {get_column_letter(index + 1)}{number} is a formula ({_text(text)[:40]}) without "
+						f"cell {get_column_letter(index + 1)}{number} is a formula ({text}) without "
 						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)"
 					)
 				if isinstance(value, int | float) and "%" in str(getattr(cell, "number_format", "") or ""):
@@ -635,7 +768,8 @@ def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[Registe
 				row.cells.append(value)
 			rows.append(row)
 	except Exception as exc:
-		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+		where = f", while reading row {len(rows) + 1}" if rows else ""
+		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}{where})")
 	finally:
 		values_book.close()
 		formula_book.close()
@@ -703,7 +837,9 @@ def _fatal(register: Register, error: RegisterError) -> Register:
 
 def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterError]) -> None:
 	name = register.path.name
-	header_index = next((i for i, row in enumerate(rows) if not all(_empty(c) for c in row.cells)), None)
+	header_index = next(
+		(i for i, row in enumerate(rows) if not row.broken and not all(_empty(c) for c in row.cells)), None
+	)
 	if header_index is None:
 		_fatal(register, RegisterError(name, None, None, "the file is empty (no header row)"))
 		register.errors.extend(read_errors)
@@ -753,8 +889,10 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		register.warnings.append(f"{name}: column(s) not used: {', '.join(repr(h) for h in unknown)}")
 
 	data_rows = rows[header_index + 1 :]
-	last = max((i for i, row in enumerate(data_rows) if not all(_empty(c) for c in row.cells)), default=-1)
-	empty_rows = 0
+	last = max(
+		(i for i, row in enumerate(data_rows) if row.broken or not all(_empty(c) for c in row.cells)),
+		default=-1,
+	)
 	unnamed_with_data: set[int] = set()
 	parsed: list[_Parsed] = []
 	given: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)  # customer -> (row, attributes)
@@ -768,8 +906,11 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 	width = len(header_row.cells)
 
 	for row in data_rows[: last + 1]:
+		if row.broken:  # the error says why; nothing in it can be trusted
+			register.rows_read += 1
+			continue
 		if all(_empty(c) for c in row.cells):
-			empty_rows += 1
+			register.empty_rows.append(row.number)
 			continue
 		register.rows_read += 1
 		for index in unnamed:
@@ -781,12 +922,16 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 			column = headers[columns[key]] if key is not None else None
 			row_errors.append(RegisterError(name, row.number, column, message))
 
-		extra = [c for c in row.cells[width:] if not _empty(c)]
-		if extra:
+		extra = [i for i in range(width, len(row.cells)) if not _empty(row.cells[i])]
+		if extra and register.delimiter is None:
+			# A workbook's cells never shift: a value right of the headers is in a column without
+			# one, ignored with a warning as any column without a header
+			unnamed_with_data.update(extra)
+		elif extra:
 			fail(
 				None,
 				f"{len(row.cells)} cells but the header has {width} "
-				f'(an unquoted "{register.delimiter or ","}" inside a value?)',
+				f'(an unquoted "{register.delimiter}" inside a value?)',
 			)
 
 		def cell(key: str, row=row, fail=fail) -> Any:
@@ -813,9 +958,15 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 
 		number = read("invoice", _text, required=True)
 		customer = read("customer", _text, required=True)
-		currency = read("currency", _currency) or DEFAULT_CURRENCY
+		currency_given = read("currency", _currency)
+		currency = currency_given or DEFAULT_CURRENCY
+		has_currency: bool | None = currency_given is not None
+		if "currency" in columns and any(e.column == headers[columns["currency"]] for e in row_errors):
+			has_currency = None  # the currency cell is wrong (its own error): nothing to compare with
 		amount = read(
-			"amount", lambda v: _amount(v, currency, zero_ok=False, what="the amount"), required=True
+			"amount",
+			lambda v: _amount(v, currency, zero_ok=False, what="the amount", currency_given=has_currency),
+			required=True,
 		)
 		due = read("due", parse_date, required=True)
 		issued = read("issued", parse_date)
@@ -830,7 +981,13 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 				paid = Decimal(0)
 			else:
 				try:
-					paid = _amount(paid_value, currency, zero_ok=True, what="the amount paid")
+					paid = _amount(
+						paid_value,
+						currency,
+						zero_ok=True,
+						what="the amount paid",
+						currency_given=has_currency,
+					)
 				except _Bad as exc:
 					fail("paid", str(exc))
 		paid_on = read("paid_on", parse_date)
@@ -1003,8 +1160,8 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 
 	register.errors.extend(errors)
 	register.bad_rows = sorted(bad)
-	if empty_rows:
-		register.warnings.append(f"{name}: {empty_rows} empty row(s) ignored")
+	if register.empty_rows:
+		register.warnings.append(f"{name}: {len(register.empty_rows)} empty row(s) ignored")
 	if lacking_issue:
 		where = f'no "{headers[columns["issued"]]}"' if "issued" in columns else "no issue date column"
 		register.warnings.append(

@@ -152,24 +152,55 @@ def nominal_offsets(scenario: Scenario) -> list[int]:
 	return offsets
 
 
+# An offset, or a delay given in a formal notice, beyond ten years is a typo (and would overflow dates)
+MAX_DAYS = 3650
+# A fee above this is a typo, not a fee
+MAX_FEE = Decimal(1_000_000)
+TEXT_FIELDS = ("key", "label", "channel", "tone", "template", "relative_to")
+FLAG_FIELDS = ("claim_interest", "claim_indemnity", "formal_notice")
+_WHOLE = re.compile(r"^[+-]?[0-9]+$")
+
+
+def _shown(value: Any) -> str:
+	"""A value as a message shows it: its repr, cut short."""
+	try:
+		text = repr(value)
+	except ValueError:  # an integer of thousands of digits
+		return f"a {type(value).__name__} too long to show"
+	return text if len(text) <= 60 else text[:57] + "..."
+
+
 def validate_scenario(scenario: Scenario) -> Scenario:
-	"""Raise ScenarioError naming the step and field at fault; return the scenario when it is sound."""
-	name = scenario.key or "?"
-	if not scenario.key or not KEY_PATTERN.match(scenario.key):
+	"""Raise ScenarioError naming the step and field at fault; return the scenario when it is sound.
+
+	Any object may be given: a field of the wrong type is an error too, never a crash."""
+	key = getattr(scenario, "key", None)
+	name = key if isinstance(key, str) and key else "?"
+	if not isinstance(scenario, Scenario):
+		raise ScenarioError(name, None, "steps", f"not a scenario: {_shown(scenario)}")
+	if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
 		raise ScenarioError(name, None, "key", "use lower-case letters, digits, '_' or '-'")
-	if not scenario.steps:
+	if not isinstance(scenario.name, str):
+		raise ScenarioError(name, None, "name", f"expected text, got {_shown(scenario.name)}")
+	if not isinstance(scenario.steps, tuple | list) or not scenario.steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs at least one step")
 	seen: set[str] = set()
 	previous_offset = None
 	previous_key = None
 	for index, step in enumerate(scenario.steps):
-		label = step.key or f"#{index + 1}"
-		if not step.key or not KEY_PATTERN.match(step.key):
+		step_key = getattr(step, "key", None)
+		label = step_key if isinstance(step_key, str) and step_key else f"#{index + 1}"
+		if not isinstance(step, Step):
+			raise ScenarioError(name, label, "step", f"not a step: {_shown(step)}")
+		for field in TEXT_FIELDS:
+			if not isinstance(getattr(step, field), str):
+				raise ScenarioError(name, label, field, f"expected text, got {_shown(getattr(step, field))}")
+		if not KEY_PATTERN.fullmatch(step.key):
 			raise ScenarioError(name, label, "key", "use lower-case letters, digits, '_' or '-'")
 		if step.key in seen:
 			raise ScenarioError(name, label, "key", "duplicate step key")
 		seen.add(step.key)
-		if not (step.label or "").strip():
+		if not step.label.strip():
 			raise ScenarioError(name, label, "label", "a step needs a label")
 		if step.channel not in CHANNELS:
 			raise ScenarioError(
@@ -181,6 +212,13 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 			raise ScenarioError(name, label, "relative_to", "use 'due' or 'previous'")
 		if not isinstance(step.offset, int) or isinstance(step.offset, bool):
 			raise ScenarioError(name, label, "offset", "the offset is a whole number of days")
+		if abs(step.offset) > MAX_DAYS:
+			raise ScenarioError(
+				name,
+				label,
+				"offset",
+				f"{_shown(step.offset)} days is more than {MAX_DAYS} days (ten years) away",
+			)
 		if step.relative_to == FROM_PREVIOUS:
 			if index == 0:
 				raise ScenarioError(name, label, "relative_to", "the first step cannot follow a previous one")
@@ -188,12 +226,31 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 				raise ScenarioError(
 					name, label, "offset", "a step after the previous one needs at least 1 day"
 				)
-		if not (step.template or "").strip():
+		if not step.template.strip():
 			raise ScenarioError(name, label, "template", "a step needs a template")
 		if not isinstance(step.fee, Decimal) or not step.fee.is_finite() or step.fee < ZERO:
 			raise ScenarioError(name, label, "fee", "the fee is an amount of 0 or more")
-		if not isinstance(step.notice_days, int) or step.notice_days < 0:
+		if step.fee > MAX_FEE:
+			raise ScenarioError(name, label, "fee", f"{step.fee} is not a plausible fee (over {MAX_FEE})")
+		for field in FLAG_FIELDS:
+			if not isinstance(getattr(step, field), bool):
+				raise ScenarioError(
+					name, label, field, f"expected true or false, got {_shown(getattr(step, field))}"
+				)
+		notice_days = step.notice_days
+		if not isinstance(notice_days, int) or isinstance(notice_days, bool) or notice_days < 0:
 			raise ScenarioError(name, label, "notice_days", "the delay given is 0 days or more")
+		if notice_days > MAX_DAYS:
+			raise ScenarioError(
+				name,
+				label,
+				"notice_days",
+				f"{_shown(notice_days)} days is more than {MAX_DAYS} days (ten years)",
+			)
+		if not isinstance(step.notify, tuple) or not all(
+			isinstance(role, str) and role.strip() for role in step.notify
+		):
+			raise ScenarioError(name, label, "notify", f"expected role names, got {_shown(step.notify)}")
 		if step.formal_notice and step.channel in (PHONE, ESCALATION):
 			raise ScenarioError(
 				name,
@@ -224,68 +281,96 @@ def _bool(value: Any, name: str, step: str, field: str) -> bool:
 		return False
 	if isinstance(value, int) and value in (0, 1):
 		return bool(value)
-	raise ScenarioError(name, step, field, f"expected true or false, got {value!r}")
+	raise ScenarioError(name, step, field, f"expected true or false, got {_shown(value)}")
+
+
+def _whole(value: Any, name: str, step: str, field: str, what: str) -> int:
+	"""A whole number: an integer, or its digits as text ("7", "-5"); never a float, bool or "7.0"."""
+	if isinstance(value, int) and not isinstance(value, bool):
+		return value
+	if isinstance(value, str) and _WHOLE.match(value.strip()):
+		try:
+			return int(value.strip())
+		except ValueError:  # more digits than Python converts
+			pass
+	raise ScenarioError(name, step, field, f"expected a whole number{what}, got {_shown(value)}")
+
+
+def _text(raw: dict, field: str, name: str, step: str, default: str = "") -> str:
+	value = raw.get(field)
+	if value is None:
+		return default
+	if not isinstance(value, str):
+		raise ScenarioError(name, step, field, f"expected text, got {_shown(value)}")
+	return value.strip() or default
 
 
 def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario:
-	"""Build and validate a scenario from plain data (a JSON/TOML table, or a Frappe document)."""
+	"""Build and validate a scenario from plain data (a JSON/TOML table, or a Frappe document).
+
+	Raises ScenarioError, naming the scenario, the step and the field, for anything malformed."""
+	fallback = key if isinstance(key, str) and key.strip() else "?"
 	if not isinstance(data, dict):
-		raise ScenarioError(key or "?", None, "steps", "a scenario is a table with a 'steps' list")
-	key = str(data.get("key") or key or "").strip()
+		raise ScenarioError(fallback, None, "steps", "a scenario is a table with a 'steps' list")
+	if data.get("key") is not None and not isinstance(data.get("key"), str):
+		raise ScenarioError(fallback, None, "key", f"expected text, got {_shown(data.get('key'))}")
+	key = (data.get("key") or (key if isinstance(key, str) else "") or "").strip()
 	name = key or "?"
+	title = data.get("name")
+	if title is not None and not isinstance(title, str):
+		raise ScenarioError(name, None, "name", f"expected text, got {_shown(title)}")
 	raw_steps = data.get("steps")
 	if not isinstance(raw_steps, list) or not raw_steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs a non-empty 'steps' list")
 	steps = []
 	for index, raw in enumerate(raw_steps):
-		label = str(raw.get("key") or f"#{index + 1}") if isinstance(raw, dict) else f"#{index + 1}"
+		raw_key = raw.get("key") if isinstance(raw, dict) else None
+		label = raw_key.strip() if isinstance(raw_key, str) and raw_key.strip() else f"#{index + 1}"
 		if not isinstance(raw, dict):
 			raise ScenarioError(name, label, "step", "each step is a table of fields")
-		unknown = set(raw) - STEP_FIELDS
+		unknown = sorted(str(field) for field in raw if field not in STEP_FIELDS)
 		if unknown:
-			raise ScenarioError(name, label, sorted(unknown)[0], "unknown field")
+			raise ScenarioError(name, label, unknown[0], "unknown field")
 		for required in ("key", "offset", "channel", "tone"):
-			if raw.get(required) in (None, ""):
+			if raw.get(required) is None or raw.get(required) == "":
 				raise ScenarioError(name, label, required, "missing")
+		for field in TEXT_FIELDS:
+			_text(raw, field, name, label)  # the type of each text field, before anything else
+		offset = _whole(raw["offset"], name, label, "offset", " of days")
+		fee_value = raw.get("fee", "0")
 		try:
-			offset = int(raw["offset"]) if not isinstance(raw["offset"], bool) else None
-			if offset is None or str(raw["offset"]).strip().lstrip("+-").isdigit() is False:
-				raise ValueError
-		except (TypeError, ValueError):
-			raise ScenarioError(
-				name, label, "offset", f"expected a whole number of days, got {raw['offset']!r}"
-			)
-		try:
-			fee = Decimal(str(raw.get("fee", "0")).replace(",", "."))
-		except InvalidOperation:
-			raise ScenarioError(name, label, "fee", f"not an amount: {raw.get('fee')!r}")
-		try:
-			notice_days = int(raw.get("notice_days", 0) or 0)
-		except (TypeError, ValueError):
-			raise ScenarioError(
-				name, label, "notice_days", f"expected a whole number, got {raw['notice_days']!r}"
-			)
+			if isinstance(fee_value, bool):
+				raise InvalidOperation
+			fee = Decimal(str(fee_value).strip().replace(",", "."))
+		except (InvalidOperation, ValueError):
+			raise ScenarioError(name, label, "fee", f"not an amount: {_shown(fee_value)}")
+		notice_days = _whole(raw.get("notice_days") or 0, name, label, "notice_days", "")
 		notify = raw.get("notify") or ()
 		if isinstance(notify, str):
-			notify = tuple(n.strip() for n in notify.split(",") if n.strip())
+			notify = notify.split(",")
+		if not isinstance(notify, list | tuple) or not all(isinstance(role, str) for role in notify):
+			raise ScenarioError(
+				name, label, "notify", f"expected a role name or a list of them, got {_shown(notify)}"
+			)
+		step_key = _text(raw, "key", name, label)
 		steps.append(
 			Step(
-				key=str(raw["key"]).strip(),
-				label=str(raw.get("label") or raw["key"]).strip(),
+				key=step_key,
+				label=_text(raw, "label", name, label, default=step_key),
 				offset=offset,
-				channel=str(raw["channel"]).strip(),
-				tone=str(raw["tone"]).strip(),
-				template=str(raw.get("template") or "").strip(),
-				relative_to=str(raw.get("relative_to") or FROM_DUE).strip(),
+				channel=_text(raw, "channel", name, label),
+				tone=_text(raw, "tone", name, label),
+				template=_text(raw, "template", name, label),
+				relative_to=_text(raw, "relative_to", name, label, default=FROM_DUE),
 				fee=fee,
 				claim_interest=_bool(raw.get("claim_interest", False), name, label, "claim_interest"),
 				claim_indemnity=_bool(raw.get("claim_indemnity", False), name, label, "claim_indemnity"),
 				formal_notice=_bool(raw.get("formal_notice", False), name, label, "formal_notice"),
 				notice_days=notice_days,
-				notify=tuple(notify),
+				notify=tuple(role.strip() for role in notify if role.strip()),
 			)
 		)
-	return validate_scenario(Scenario(key=key, name=str(data.get("name") or key), steps=tuple(steps)))
+	return validate_scenario(Scenario(key=key, name=(title or "").strip() or key, steps=tuple(steps)))
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
