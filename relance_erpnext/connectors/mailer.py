@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import math
 import os
 import smtplib
 import ssl
@@ -27,9 +28,23 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
+from relance_erpnext.connectors.hosts import valid_host
+
 SECURITIES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain")
+# The fields of the [smtp] table (`relance check` names the unknown ones)
+SMTP_FIELDS = (
+	"host",
+	"port",
+	"security",
+	"user",
+	"password_env",
+	"password_file",
+	"from",
+	"timeout",
+	"reply_to",
+)
 
 
 class MailError(Exception):
@@ -87,15 +102,21 @@ class SmtpSettings:
 			raise MailError(f"smtp: security must be one of {', '.join(SECURITIES)}, not {self.security!r}")
 		if not self.host:
 			raise MailError("smtp: host is required")
+		if not valid_host(self.host):
+			shown = f" {self.host!r}" if "@" not in self.host else ""  # "user:password@host": not shown
+			raise MailError(
+				f"smtp: host{shown} is not a server name or address: give the name alone"
+				' (host = "smtp.example.org"), without "smtp://", user or port (port = 587)'
+			)
 		if not self.from_address or "@" not in parseaddr(self.from_address)[1]:
 			raise MailError(f"smtp: from must be an email address, not {self.from_address!r}")
-		if not 0 <= int(self.port) < 65536:
-			raise MailError(f"smtp: port {self.port} is not a port number")
-		if self.timeout <= 0:
-			raise MailError("smtp: timeout must be more than 0 seconds")
+		if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port < 65536:
+			raise MailError(f"smtp: port {self.port!r} is not a port number")
+		if not isinstance(self.timeout, int | float) or not 0 < self.timeout < math.inf:
+			raise MailError("smtp: timeout must be a number of seconds, more than 0")
 		if self.password and not self.user:
 			raise MailError("smtp: a password needs a user")
-		if self.user and self.security == "none" and not _is_loopback(self.host):
+		if self.user and self.security == "none" and not is_loopback(self.host):
 			raise MailError(
 				'smtp: a login over an unencrypted connection is refused (security = "none");'
 				' use "starttls" or "ssl", or a relay on this machine'
@@ -114,11 +135,12 @@ class SmtpSettings:
 		cls, table: Mapping, default_from: str = "", environ: Mapping[str, str] | None = None
 	) -> SmtpSettings:
 		"""Settings from the [smtp] table of the configuration; the password comes from the
-		environment variable named by `password_env` (a `password` in the file is refused)."""
+		environment variable named by `password_env`, or from the file named by `password_file`
+		(its first line; a `password` in the configuration itself is refused)."""
 		environ = os.environ if environ is None else environ
 		if not isinstance(table, Mapping):
 			raise MailError("smtp: [smtp] must be a table")
-		known = {"host", "port", "security", "user", "password_env", "from", "timeout", "reply_to"}
+		known = set(SMTP_FIELDS)
 		if "password" in table:
 			raise MailError(
 				"smtp: no password in the configuration file; put it in an environment variable"
@@ -127,7 +149,7 @@ class SmtpSettings:
 		unknown = set(table) - known
 		if unknown:
 			raise MailError(f"smtp: unknown field(s): {', '.join(sorted(unknown))}")
-		for key in ("host", "security", "user", "password_env", "from", "reply_to"):
+		for key in ("host", "security", "user", "password_env", "password_file", "from", "reply_to"):
 			if key in table and not isinstance(table[key], str):
 				raise MailError(f"smtp: {key} must be text")
 		try:
@@ -136,15 +158,22 @@ class SmtpSettings:
 		except (TypeError, ValueError):
 			raise MailError("smtp: port and timeout must be numbers")
 		password_env = table.get("password_env", "")
+		password_file = table.get("password_file", "")
 		password = ""
+		if password_env and password_file:
+			raise MailError("smtp: give password_env or password_file, not both")
 		if password_env:
 			if password_env not in environ:
 				raise MailError(f"smtp: the environment variable {password_env} (password_env) is not set")
 			password = environ[password_env]
 			if not table.get("user"):
 				raise MailError("smtp: password_env needs a user")
+		elif password_file:
+			password = read_password_file(password_file)
+			if not table.get("user"):
+				raise MailError("smtp: password_file needs a user")
 		elif table.get("user"):
-			raise MailError("smtp: a user needs password_env (the environment variable holding the password)")
+			raise MailError("smtp: a user needs password_env or password_file (where the password is kept)")
 		return cls(
 			host=table.get("host", ""),
 			port=port,
@@ -158,7 +187,21 @@ class SmtpSettings:
 		)
 
 
-def _is_loopback(host: str) -> bool:
+def read_password_file(path: str) -> str:
+	"""The password kept in a file (its first line, without the line end); never in a message."""
+	try:
+		with open(os.path.expanduser(path), encoding="utf-8") as handle:
+			password = handle.readline().rstrip("\r\n")
+	except OSError as exc:
+		raise MailError(f"smtp: password_file {path}: {exc.strerror or exc}")
+	except UnicodeDecodeError:
+		raise MailError(f"smtp: password_file {path}: not UTF-8 text")
+	if not password:
+		raise MailError(f"smtp: password_file {path}: the first line is empty")
+	return password
+
+
+def is_loopback(host: str) -> bool:
 	if host.lower() in LOOPBACK_NAMES:
 		return True
 	try:
@@ -272,13 +315,13 @@ class Mailer:
 		except TimeoutError:
 			raise self._error(
 				f"the SMTP server {self._where()} did not answer within {s.timeout:g} s", fatal=True
-			)
+			) from None
 		except ConnectionRefusedError:
 			raise self._error(
 				f"the SMTP server {self._where()} refused the connection (is it down?)", fatal=True
-			)
+			) from None
 		except (OSError, smtplib.SMTPException) as exc:
-			raise self._error(f"cannot reach the SMTP server {self._where()}: {exc}", fatal=True)
+			raise self._error(f"cannot reach the SMTP server {self._where()}: {exc}", fatal=True) from None
 		try:
 			smtp.ehlo()
 			if s.security == "starttls":
@@ -287,7 +330,7 @@ class Mailer:
 						f"the SMTP server {self._where()} does not offer STARTTLS"
 						' (set security = "ssl", or "none" for a relay on this machine)',
 						fatal=True,
-					)
+					) from None
 				smtp.starttls(context=ssl.create_default_context())
 				smtp.ehlo()
 			if s.user:
@@ -301,13 +344,25 @@ class Mailer:
 				f"the SMTP server {self._where()} refused the login of {s.user!r}: {_reply(exc)}"
 				f" (check the password in ${s.password_env or 'the password variable'})",
 				fatal=True,
-			)
+			) from None
 		except smtplib.SMTPNotSupportedError:
 			_quit(smtp)
-			raise self._error(f"the SMTP server {self._where()} does not accept a login (AUTH)", fatal=True)
+			raise self._error(
+				f"the SMTP server {self._where()} does not accept a login (AUTH)", fatal=True
+			) from None
+		except UnicodeError:
+			# smtplib sends the login as ASCII; its error would hold the password (exc.object)
+			_quit(smtp)
+			raise MailError(
+				f"cannot log in to the SMTP server {self._where()}: the user name or the password has"
+				" characters beyond ASCII (accents, €…), which the login cannot send",
+				fatal=True,
+			) from None
 		except (OSError, smtplib.SMTPException) as exc:
 			_quit(smtp)
-			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}", fatal=True)
+			raise self._error(
+				f"the SMTP server {self._where()} failed before sending: {exc}", fatal=True
+			) from None
 		self._smtp = smtp
 		return smtp
 
@@ -353,7 +408,9 @@ class Mailer:
 			code, reply = smtp.mail(sender, mail_options)
 			if code != 250:
 				self._reset()
-				raise self._error(f"the SMTP server refused the sender {sender}: {code} {_text(reply)}")
+				raise self._error(
+					f"the SMTP server refused the sender {sender}: {code} {_text(reply)}"
+				) from None
 			accepted, refused = [], []
 			for addr in recipients:
 				code, reply = smtp.rcpt(addr)
@@ -363,12 +420,12 @@ class Mailer:
 					refused.append(f"{addr} ({code} {_text(reply)})")
 			if not accepted:
 				self._reset()
-				raise self._error(f"the SMTP server refused the recipient: {'; '.join(refused)}")
+				raise self._error(f"the SMTP server refused the recipient: {'; '.join(refused)}") from None
 		except MailError:
 			raise
 		except (OSError, smtplib.SMTPException) as exc:
 			self._drop()
-			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}")
+			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}") from None
 
 		if before_data is not None:
 			try:
@@ -382,17 +439,19 @@ class Mailer:
 			code, reply = smtp.data(data)
 		except smtplib.SMTPDataError as exc:  # DATA itself refused: the message was not sent
 			self._reset()
-			raise self._error(f"the SMTP server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}")
+			raise self._error(
+				f"the SMTP server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
+			) from None
 		except (OSError, smtplib.SMTPException) as exc:
 			self._drop()
 			raise self._error(
 				f"the connection to {self._where()} broke while sending ({exc or type(exc).__name__});"
 				" the email may have gone out",
 				maybe_sent=True,
-			)
+			) from None
 		if code != 250:
 			self._reset()
-			raise self._error(f"the SMTP server refused the message: {code} {_text(reply)}")
+			raise self._error(f"the SMTP server refused the message: {code} {_text(reply)}") from None
 		return SendReceipt(
 			message_id=str(message["Message-ID"]),
 			accepted=tuple(accepted),
