@@ -41,6 +41,27 @@ REASONS: dict[str, tuple[str, str]] = {
 	"rate_missing": ("no reference rate for {detail}", "aucun taux de référence pour le {detail}"),
 }
 
+# Short titles of the reasons, for counts ("disputed: 3")
+REASON_TITLES: dict[str, tuple[str, str]] = {
+	"paid": ("paid", "payées"),
+	"cancelled": ("cancelled", "annulées"),
+	"unknown_customer": ("customer unknown", "client inconnu"),
+	"no_due_date": ("no due date", "sans date d'échéance"),
+	"on_hold": ("on hold", "suspendues"),
+	"disputed": ("disputed", "en litige"),
+	"promise_pending": ("payment promised", "paiement promis"),
+	"arrangement_active": ("payment plan kept", "échéancier respecté"),
+	"unknown_scenario": ("unknown scenario", "scénario inconnu"),
+	"not_yet_due": ("not yet due", "pas encore échues"),
+	"waiting_next_step": ("waiting for the next step", "en attente de l'étape suivante"),
+	"step_done_today": ("already followed up today", "déjà relancées aujourd'hui"),
+	"scenario_complete": ("every step done", "toutes les étapes faites"),
+	"below_minimum": ("below the minimum amount", "sous le montant minimum"),
+	"min_gap": ("customer reminded recently", "client relancé récemment"),
+	"no_contact": ("no contact for the channel", "aucun contact pour le canal"),
+	"rate_missing": ("reference rate missing", "taux de référence manquant"),
+}
+
 NOTES: dict[str, tuple[str, str]] = {
 	"steps_skipped": ("earlier steps skipped (catch-up): {detail}", "étapes sautées (rattrapage) : {detail}"),
 	"promise_broken": ("payment promise broken: escalated", "promesse de paiement non tenue : escalade"),
@@ -73,3 +94,11 @@ def describe(code: str, detail: str = "", language: str = "en") -> str:
 		return f"{code} {detail}".strip()
 	text = texts[1] if language.startswith("fr") else texts[0]
 	return text.format(detail=detail)
+
+
+def reason_title(code: str, language: str = "en") -> str:
+	"""A reason's short title, without its detail."""
+	texts = REASON_TITLES.get(code)
+	if texts is None:
+		return code
+	return texts[1] if language.startswith("fr") else texts[0]

@@ -121,3 +121,19 @@ def step_rows(scenario: core.Scenario) -> list[dict]:
 		}
 		for step in scenario.steps
 	]
+
+
+def channel_label(channel: str | None) -> str:
+	"""A channel code as people read it, translated."""
+	from frappe import _
+
+	labels = {
+		"email": _("Email"),
+		"letter": _("Letter"),
+		"registered_letter": _("Registered Letter"),
+		"phone": _("Phone Call"),
+		"escalation": _("Escalation"),
+		"meeting": _("Meeting"),
+		"note": _("Note"),
+	}
+	return labels.get(channel or "", channel or "")

@@ -73,7 +73,7 @@ def run_for_company(
 	run.errors = "\n".join(result.errors)
 	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
 	run.summary = summary_html(result)
-	emails = []
+	logs = []
 	if not dry_run:
 		update_next_action_dates(result)
 		problems: list[str] = []
@@ -82,16 +82,14 @@ def run_for_company(
 			# What could not be recorded (e.g. an edited Email Template with a mistake) shows on the run
 			run.error_count += len(problems)
 			run.errors = "\n".join(filter(None, [run.errors, *problems]))
-		if not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
-			emails = [name for name, channel in logs if channel == core.EMAIL]
-			# Letters, calls and escalations are handled here (the letters make one PDF for the run);
-			# emails go to the background queue in chunks, each chunk its own job and transaction
-			run.sent_count = send_logs([name for name, channel in logs if channel != core.EMAIL])
-			# Sending attached the run's letters as one PDF (written straight to the database)
-			run.letters_pdf = frappe.db.get_value("Relance Run", run.name, "letters_pdf")
 	run.status = "Done"
 	run.save(ignore_permissions=True)
-	enqueue_emails(run.name, emails)  # after the save: each chunk adds to the run's sent count
+	if logs and not frappe.get_cached_value("Relance Settings", None, "review_before_sending"):
+		# Letters, calls and escalations are handled here (the letters make one PDF for the run);
+		# emails go to the background queue in chunks, each chunk its own job and transaction. Both
+		# add to the run's sent count in the database (the run is saved already)
+		send_logs([name for name, channel in logs if channel != core.EMAIL])
+		enqueue_emails(run.name, [name for name, channel in logs if channel == core.EMAIL])
 	return run.name
 
 
@@ -111,11 +109,16 @@ def enqueue_emails(run_name: str, names: list[str]) -> None:
 
 
 def send_chunk(run_name: str, names: list[str]) -> None:
-	sent = send_logs(names)
-	if sent:
-		run = frappe.qb.DocType("Relance Run")
-		# An increment in SQL: chunks of one run may finish at the same time
-		frappe.qb.update(run).set(run.sent_count, run.sent_count + sent).where(run.name == run_name).run()
+	send_logs(names)
+
+
+def count_sent(sent_by_run: dict[str, int]) -> None:
+	"""Add to each run's sent count, as an increment in SQL: chunks of one run, or a person
+	approving its letters, may send at the same time."""
+	run = frappe.qb.DocType("Relance Run")
+	for name, sent in sent_by_run.items():
+		if name and sent:
+			frappe.qb.update(run).set(run.sent_count, run.sent_count + sent).where(run.name == name).run()
 
 
 def update_next_action_dates(result) -> None:
@@ -271,6 +274,7 @@ def send_logs(names: list[str]) -> int:
 	invoices = sorted({row.sales_invoice for log in logs for row in log.invoices})
 	outstanding = repository.reread_outstanding(invoices)
 	sent = 0
+	sent_by_run: dict[str, int] = {}
 	letters = []
 	for log in logs:
 		if log.status != "Planned":
@@ -288,13 +292,16 @@ def send_logs(names: list[str]) -> int:
 		try:
 			deliver(log)
 			log.save(ignore_permissions=True)
-			sent += log.status == "Sent"
+			if log.status == "Sent":
+				sent += 1
+				sent_by_run[log.run or ""] = sent_by_run.get(log.run or "", 0) + 1
 			if log.channel in core.POSTAL_CHANNELS:
 				letters.append(log)
 		except Exception as exc:
 			frappe.db.rollback(save_point=savepoint)
 			frappe.db.set_value("Follow-up Log", log.name, {"status": "Failed", "error": str(exc)[:500]})
 			frappe.log_error(title=_("Sending follow-up {0} failed").format(log.name))
+	count_sent(sent_by_run)
 	attach_print_batches(letters)
 	return sent
 
@@ -397,22 +404,32 @@ def assignees(log) -> list[str]:
 
 
 def summary_html(result) -> str:
+	"""What the run planned and why the rest waits, in the language of whoever runs it."""
+	from relance_erpnext.dunning.reasons import reason_title
+	from relance_erpnext.services.mapping import channel_label
+
+	language = "fr" if (frappe.local.lang or "").startswith("fr") else "en"
+	esc = frappe.utils.escape_html
 	rows = "".join(
-		f"<tr><td>{frappe.utils.escape_html(a.customer_name)}</td><td>{frappe.utils.escape_html(a.step_label)}</td>"
-		f"<td>{a.channel}</td><td>{len(a.lines)}</td><td style='text-align:right'>{a.total} {a.currency}</td></tr>"
+		f"<tr><td>{esc(a.customer_name)}</td><td>{esc(a.step_label)}</td><td>{esc(channel_label(a.channel))}</td>"
+		f"<td style='text-align:right'>{len(a.lines)}</td>"
+		f"<td style='text-align:right'>{frappe.utils.fmt_money(float(a.total), currency=a.currency)}</td></tr>"
 		for a in result.actions
 	)
 	reasons: dict[str, int] = {}
 	for skip in result.skipped:
 		reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
 	skipped = "".join(
-		f"<li>{frappe.utils.escape_html(_(describe(code, '…', 'en')))}: {count}</li>"
-		for code, count in sorted(reasons.items())
+		f"<li>{esc(reason_title(code, language))} : {count}</li>"
+		if language == "fr"
+		else f"<li>{esc(reason_title(code, language))}: {count}</li>"
+		for code, count in sorted(reasons.items(), key=lambda item: -item[1])
 	)
-	errors = "".join(f"<li>{frappe.utils.escape_html(e)}</li>" for e in result.errors)
+	errors = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
 	return (
-		f"<table class='table table-bordered'><tr><th>{_('Customer')}</th><th>{_('Step')}</th><th>{_('Channel')}</th>"
-		f"<th>{_('Invoices')}</th><th>{_('Total')}</th></tr>{rows}</table>"
+		f"<table class='table table-bordered'><tr><th>{_('Customer')}</th><th>{_('Step')}</th>"
+		f"<th>{_('Channel')}</th><th style='text-align:right'>{_('Invoices')}</th>"
+		f"<th style='text-align:right'>{_('Total')}</th></tr>{rows}</table>"
 		f"<p><b>{_('Not followed up today')}</b></p><ul>{skipped}</ul>"
 		+ (f"<p><b>{_('Errors')}</b></p><ul>{errors}</ul>" if errors else "")
 	)

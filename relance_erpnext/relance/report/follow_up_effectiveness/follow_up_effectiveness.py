@@ -27,21 +27,10 @@ from frappe import _
 from frappe.query_builder.functions import Max, Sum
 from frappe.utils import flt, getdate
 
+from relance_erpnext.services.mapping import channel_label
+
 SENT_STATUSES = ("Sent", "Done")
 NEVER = date.max
-
-
-def channel_label(channel: str | None) -> str:
-	labels = {
-		"email": _("Email"),
-		"letter": _("Letter"),
-		"registered_letter": _("Registered Letter"),
-		"phone": _("Phone Call"),
-		"escalation": _("Escalation"),
-		"meeting": _("Meeting"),
-		"note": _("Note"),
-	}
-	return labels.get(channel or "", channel or "")
 
 
 def execute(filters=None):
