@@ -38,6 +38,12 @@ class Book:
 	promises: list[core.Promise] = field(default_factory=list)
 	arrangements: list[core.Arrangement] = field(default_factory=list)
 	contact_emails: dict[str, str] = field(default_factory=dict)  # invoice -> contact email on the invoice
+	default_scenario: str = ""  # the company's, from Relance Settings (set by the runner)
+
+	def scenario_of(self, invoice: core.Invoice) -> str:
+		"""The scenario an invoice follows: its own, else its customer's, else the company's."""
+		customer = self.customers.get(invoice.customer)
+		return invoice.scenario or (customer.scenario if customer else None) or self.default_scenario
 
 
 def _open_invoice_filter(si, company: str):

@@ -38,6 +38,7 @@ def make_plan(company: str, as_of: date):
 	settings = plan_settings(company, scenarios)
 	rates = repository.load_rates()
 	book = repository.load_book(company)
+	book.default_scenario = settings.default_scenario
 	result = plan(
 		as_of,
 		book.customers,

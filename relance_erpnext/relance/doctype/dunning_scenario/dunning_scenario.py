@@ -23,13 +23,24 @@ class DunningScenario(Document):
 
 
 @frappe.whitelist()
-def preview(company: str, as_of: str | None = None) -> dict:
-	"""What would go out today for this company, and why the rest is skipped (changes nothing)."""
+def preview(company: str, as_of: str | None = None, scenario: str | None = None) -> dict:
+	"""What would go out on `as_of` for this company (only this scenario's invoices when given), and
+	why the rest waits: a summary to show, and the plan itself (JSON plan format). Changes nothing."""
+	import dataclasses
+
 	from frappe.utils import getdate, today
 
 	from relance_erpnext.dunning import plan_to_dict
-	from relance_erpnext.services.runner import make_plan
+	from relance_erpnext.services.runner import make_plan, summary_html
 
 	frappe.has_permission("Follow-up Log", "read", throw=True)
-	_, result = make_plan(company, getdate(as_of or today()))
-	return plan_to_dict(result)
+	frappe.has_permission("Company", "read", company, throw=True)
+	book, result = make_plan(company, getdate(as_of or today()))
+	if scenario:
+		ours = {inv.id for inv in book.invoices if book.scenario_of(inv) == scenario}
+		result = dataclasses.replace(
+			result,
+			actions=tuple(a for a in result.actions if a.scenario == scenario),
+			skipped=tuple(s for s in result.skipped if s.invoice in ours),
+		)
+	return {"summary": summary_html(result), "plan": plan_to_dict(result)}

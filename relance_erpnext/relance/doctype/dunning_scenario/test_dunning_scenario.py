@@ -58,3 +58,33 @@ class TestDunningScenario(FrappeTestCase):
 			}
 		).insert()
 		self.assertEqual(doc.name, "test-court")
+
+
+class TestPreview(FrappeTestCase):
+	def test_scenario_preview_shows_its_own_invoices_and_changes_nothing(self):
+		from relance_erpnext.relance.doctype.dunning_scenario.dunning_scenario import preview
+		from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company, make_customer, make_invoice
+
+		make_company()
+		standard = make_invoice(make_customer("_Relance Aperçu Standard", email="s@client.example"), 700, 7)
+		doubtful = make_customer("_Relance Aperçu Douteux", email="d@client.example")
+		frappe.db.set_value("Customer", doubtful, "relance_scenario", "clients_douteux")
+		risky = make_invoice(doubtful, 900, 7)
+		logs = frappe.db.count("Follow-up Log")
+
+		shown = preview(COMPANY, str(AS_OF), "clients_douteux")
+		invoices = {line["invoice"] for action in shown["plan"]["actions"] for line in action["invoices"]}
+		skipped = {skip["invoice"] for skip in shown["plan"]["skipped"]}
+		self.assertIn(risky.name, invoices)
+		self.assertNotIn(standard.name, invoices | skipped)
+		self.assertIn("_Relance Aperçu Douteux", shown["summary"])
+		self.assertEqual(frappe.db.count("Follow-up Log"), logs)
+
+	def test_run_form_preview_is_done_at_once(self):
+		from relance_erpnext.relance.doctype.relance_run.relance_run import start
+		from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company
+
+		make_company()
+		run = frappe.get_doc("Relance Run", start(COMPANY, str(AS_OF), dry_run=1))
+		self.assertEqual((run.status, run.dry_run), ("Done", 1))
+		self.assertTrue(run.plan_json)

@@ -47,8 +47,8 @@ function start(frm, dry_run) {
 		})
 		.then((r) => {
 			frappe.show_alert({
-				message: dry_run ? __("Preview queued") : __("Run queued"),
-				indicator: "blue",
+				message: dry_run ? __("Preview ready") : __("Run queued"),
+				indicator: dry_run ? "green" : "blue",
 			});
 			frappe.set_route("Form", "Relance Run", r.message);
 		});

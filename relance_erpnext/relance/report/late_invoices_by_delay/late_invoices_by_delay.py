@@ -40,10 +40,7 @@ class LateInvoicesByDelay:
 		step_labels = self.step_labels()
 		reasons = {s.invoice: describe(s.reason, s.detail, self.language) for s in result.skipped}
 		last = self.last_actions([inv.id for inv in book.invoices])
-		scenario_of = {
-			inv.id: inv.scenario or getattr(book.customers.get(inv.customer), "scenario", None) or ""
-			for inv in book.invoices
-		}
+		scenario_of = {inv.id: book.scenario_of(inv) for inv in book.invoices}
 		rows = []
 		for item in overview.late:
 			rows.append(
@@ -100,7 +97,7 @@ class LateInvoicesByDelay:
 		if self.filters.customer and row["customer"] != self.filters.customer:
 			return False
 		scenario = scenario_of.get(row["sales_invoice"], "")
-		if self.filters.scenario and scenario and scenario != self.filters.scenario:
+		if self.filters.scenario and scenario != self.filters.scenario:
 			return False
 		if self.filters.level and last.get(row["sales_invoice"], ("", None))[0] != self.filters.level:
 			return False
