@@ -427,10 +427,28 @@ def summary_html(result) -> str:
 		for code, count in sorted(reasons.items(), key=lambda item: -item[1])
 	)
 	errors = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
+	# Translated outside the f-strings: Frappe's extractor does not read inside them
+	customer, step, channel, invoices, total = (
+		_("Customer"),
+		_("Step"),
+		_("Channel"),
+		_("Invoices"),
+		_("Total"),
+	)
+	nothing, waiting, errors_title = (
+		_("Nothing to send on this day."),
+		_("Not followed up today"),
+		_("Errors"),
+	)
+	actions = (
+		f"<table class='table table-bordered'><tr><th>{customer}</th><th>{step}</th><th>{channel}</th>"
+		f"<th style='text-align:right'>{invoices}</th><th style='text-align:right'>{total}</th></tr>"
+		f"{rows}</table>"
+		if rows
+		else f"<p>{nothing}</p>"
+	)
 	return (
-		f"<table class='table table-bordered'><tr><th>{_('Customer')}</th><th>{_('Step')}</th>"
-		f"<th>{_('Channel')}</th><th style='text-align:right'>{_('Invoices')}</th>"
-		f"<th style='text-align:right'>{_('Total')}</th></tr>{rows}</table>"
-		f"<p><b>{_('Not followed up today')}</b></p><ul>{skipped}</ul>"
-		+ (f"<p><b>{_('Errors')}</b></p><ul>{errors}</ul>" if errors else "")
+		actions
+		+ f"<p><b>{waiting}</b></p><ul>{skipped}</ul>"
+		+ (f"<p><b>{errors_title}</b></p><ul>{errors}</ul>" if errors else "")
 	)
