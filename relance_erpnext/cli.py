@@ -36,6 +36,7 @@ EXIT_OK = 0
 EXIT_INPUT = 3  # the register, scenarios, config or journal cannot be used
 EXIT_NOT_SENT = 4  # run --send: some emails failed or may not have gone out (see the journal)
 PRINT_FILE = "a_imprimer.html"  # run --send: every postal letter of the day, one per page
+PRINT_PDF = "a_imprimer.pdf"  # the same as one PDF, when WeasyPrint can render here
 DOLIBARR_KEY_ENV = "DOLIBARR_API_KEY"  # default name of the variable holding the Dolibarr API key
 DOLIBARR_PAGE_SIZE = 100  # items per request to Dolibarr's REST API
 
@@ -204,8 +205,95 @@ class DolibarrJournal:
 				" check its agenda event before the next run"
 			)
 
+	def attach_letters(self, items, day: date, pdf: PdfRenderer) -> tuple[int, list[tuple[str, str]]]:
+		"""The letter of each postal step this run recorded, added to the documents of its invoices
+		(PDF, else the HTML page). (files attached, [(invoice, error)]): a failure is not raised, the
+		agenda event is written already and stays."""
+		from relance_erpnext.connectors.dolibarr import DolibarrError
+		from relance_erpnext.connectors.mailer import letter_attachment
+
+		attached, failures = 0, []
+		for letter, action in items:
+			# A step recorded by an earlier run had its letter attached then
+			invoices = [
+				line.invoice for line in action.lines if (line.invoice, line.step) in self.source.written
+			]
+			if not invoices:
+				continue
+			file = letter_attachment(letter, f"relance-{day.isoformat()}-{action.step}", pdf.get())
+			for invoice in invoices:
+				try:
+					self.source.attach_to_invoice(invoice, file.filename, file.content)
+				except DolibarrError as exc:
+					failures.append((invoice, str(exc)))
+				else:
+					attached += 1
+		return attached, failures
+
 	def close(self) -> None:
 		self.source.session.close()
+
+
+class PdfRenderer:
+	"""WeasyPrint when it can render here (mailer.pdf_renderer), looked for on first need; when it
+	cannot, one warning for the whole run says that the letters are HTML only."""
+
+	def __init__(self, fr: bool, send: bool = False, dolibarr: bool = False):
+		self.fr = fr
+		self.send = send  # a_imprimer.pdf is wanted
+		self.dolibarr = dolibarr  # letters are attached to the invoices in Dolibarr
+		self._looked = False
+		self._render = None
+
+	def get(self):
+		if not self._looked:
+			from relance_erpnext.connectors.mailer import pdf_renderer
+
+			self._looked = True
+			self._render = pdf_renderer()
+			if self._render is None:
+				print(self._missing(), file=sys.stderr)
+		return self._render
+
+	def _missing(self) -> str:
+		fr = self.fr
+		what = []
+		if self.send:
+			what.append(
+				f"seul {PRINT_FILE} est écrit, sans {PRINT_PDF}"
+				if fr
+				else f"only {PRINT_FILE} is written, no {PRINT_PDF}"
+			)
+		if self.dolibarr:
+			what.append(
+				"lettres jointes aux factures de Dolibarr en HTML"
+				if fr
+				else "letters attached to the Dolibarr invoices as HTML"
+			)
+		return (
+			"warning: pas de PDF : WeasyPrint n'est pas installé, ou les bibliothèques système qu'il demande"
+			f" (Pango) manquent ; courriers en HTML seulement ({' ; '.join(what)})."
+			" Pour le PDF : pip install 'relance_erpnext[pdf]'"
+			if fr
+			else "warning: no PDF: WeasyPrint is not installed, or the system libraries it needs (Pango) are"
+			f" missing; letters in HTML only ({'; '.join(what)}). For PDF: pip install 'relance_erpnext[pdf]'"
+		)
+
+	def render(self, html: str) -> bytes | None:
+		"""The PDF, or None (no renderer, or it failed: said on standard error)."""
+		render = self.get()
+		if render is None:
+			return None
+		try:
+			return render(html)
+		except Exception as exc:  # a renderer that fails must not stop the run: the HTML is written
+			print(
+				f"warning: {PRINT_PDF} : rendu PDF impossible ({exc}) ; seul {PRINT_FILE} est écrit"
+				if self.fr
+				else f"warning: {PRINT_PDF}: the PDF could not be rendered ({exc}); only {PRINT_FILE} is written",
+				file=sys.stderr,
+			)
+			return None
 
 
 def read_dolibarr(args, config: dict | None = None):
@@ -443,6 +531,17 @@ def merge_letters(pages: list[str]) -> str:
 	return f"{head}<body>\n{separator.join(bodies)}\n</body>\n</html>\n"
 
 
+def postal_letters(letters, actions) -> list[tuple[object, object]]:
+	"""(letter, action) of every letter and registered letter of the plan, in its order."""
+	from relance_erpnext.dunning.models import POSTAL_CHANNELS
+
+	return [
+		(letter, action)
+		for (_, letter), action in zip(letters, actions, strict=True)
+		if action.channel in POSTAL_CHANNELS
+	]
+
+
 class SendReport:
 	def __init__(self):
 		self.sent = self.failed = self.unknown = self.not_ours = 0
@@ -524,6 +623,8 @@ def cmd_run(args, config) -> int:
 	fr = args.lang.startswith("fr")
 	report = None
 	attachment_kind = ""
+	pdf = PdfRenderer(fr, send=args.send, dolibarr=dolibarr)
+	attached, attach_failures = 0, []  # letters added to the invoices' documents (--source dolibarr)
 	register, result, journal = make_plan(args, config, create_journal=True)
 	try:
 		letters = render_letters(result, register, sender)
@@ -537,23 +638,45 @@ def cmd_run(args, config) -> int:
 			print_table(result, args.lang, out=summary)
 			(out / "summary.txt").write_text(summary.getvalue(), encoding="utf-8")
 			if args.send:
-				from relance_erpnext.dunning.models import POSTAL_CHANNELS
-
-				postal = [
-					letter.html
-					for (_, letter), action in zip(letters, result.actions, strict=True)
-					if action.channel in POSTAL_CHANNELS
-				]
+				postal = [letter.html for letter, _ in postal_letters(letters, result.actions)]
+				merged = merge_letters(postal) if postal else ""
 				if postal:
-					(out / PRINT_FILE).write_text(merge_letters(postal), encoding="utf-8")
+					(out / PRINT_FILE).write_text(merged, encoding="utf-8")
 				else:
 					(out / PRINT_FILE).unlink(missing_ok=True)  # an earlier day's letters are not today's
+				printable = pdf.render(merged) if postal else None
+				if printable is not None:
+					(out / PRINT_PDF).write_bytes(printable)
+				else:
+					# Never an earlier day's PDF beside today's HTML
+					(out / PRINT_PDF).unlink(missing_ok=True)
 		except OSError as exc:
 			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
+
+		def attach_letters() -> None:
+			# Right after the events: a letter that cannot be attached never costs its step's event,
+			# and a failure of the emails below never costs the letters (nor their warnings)
+			nonlocal attached, attach_failures
+			if not dolibarr:
+				return
+			attached, attach_failures = journal.attach_letters(
+				postal_letters(letters, result.actions), result.as_of, pdf
+			)
+			for invoice, error in attach_failures:
+				print(
+					f"warning: facture {invoice} : courrier non joint à ses documents dans Dolibarr, à joindre"
+					f" à la main (l'événement d'agenda est bien enregistré) : {error}"
+					if fr
+					else f"warning: invoice {invoice}: letter not attached to its documents in Dolibarr, attach"
+					f" it by hand (the agenda event is recorded): {error}",
+					file=sys.stderr,
+				)
+
 		# Recorded only once the letters are on disk: a failure above leaves the journal as it was
 		try:
 			if not args.send:
 				recorded = journal.record_actions(result.actions, result.as_of, status="planned")
+				attach_letters()
 			else:
 				from relance_erpnext.connectors.journal import RecordResult
 				from relance_erpnext.connectors.mailer import Mailer
@@ -562,6 +685,7 @@ def cmd_run(args, config) -> int:
 				# Letters, registered letters, calls and escalations stay "planned" (done by a person)
 				others = [action for action in result.actions if action.channel != EMAIL]
 				kept = journal.record_actions(others, result.as_of, status="planned")
+				attach_letters()
 				emails = [
 					(stem, letter, action)
 					for (stem, letter), action in zip(letters, result.actions, strict=True)
@@ -583,6 +707,14 @@ def cmd_run(args, config) -> int:
 			else "\n{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there"
 		).format(n=len(written), out=args.out, r=recorded.recorded, a=recorded.already)
 	)
+	if attached or attach_failures:
+		print(
+			(
+				"Dolibarr : {n} courrier(s) joint(s) aux documents des factures, {f} en échec"
+				if fr
+				else "Dolibarr: {n} letter(s) attached to the invoices' documents, {f} failed"
+			).format(n=attached, f=len(attach_failures))
+		)
 	if report is None:
 		return EXIT_OK
 	lines = [
@@ -604,11 +736,8 @@ def cmd_run(args, config) -> int:
 			else f"  {report.not_ours} email(s) left to another run working at the same time"
 		)
 	if (out / PRINT_FILE).exists():
-		lines.append(
-			f"  Courriers à imprimer : {out / PRINT_FILE}"
-			if fr
-			else f"  Letters to print: {out / PRINT_FILE}"
-		)
+		printable = out / (PRINT_PDF if (out / PRINT_PDF).exists() else PRINT_FILE)
+		lines.append(f"  Courriers à imprimer : {printable}" if fr else f"  Letters to print: {printable}")
 	text = "\n".join(lines)
 	print("\n" + text)
 	try:

@@ -3,23 +3,67 @@
 
 from __future__ import annotations
 
+import base64
+import builtins
+import io
 import json
 import os
 import shutil
 import sqlite3
 import tempfile
 import unittest
+from contextlib import redirect_stdout
 from pathlib import Path
 from unittest import mock
 
 from relance_erpnext import cli
+from relance_erpnext.connectors import mailer
 from relance_erpnext.connectors.journal import Journal
 
 from .test_cli import AS_OF, SAMPLE, SAMPLE_CONFIG, TempDir, run_cli, run_process
-from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase
+from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase, recorded_upload
 from .test_mailer import PASSWORD, PASSWORD_ENV, Inbox, SmtpServer, free_port
 
 COMPANY = SAMPLE_CONFIG.read_text(encoding="utf-8").split("[settings]")[0]
+POSTAL = ("letter", "registered_letter")
+NO_PDF = "pas de PDF"  # the start of the warning printed when WeasyPrint cannot render
+
+
+def attached_as() -> tuple[str, str]:
+	"""(kind, suffix) of the letter attached to an email here: PDF when WeasyPrint renders, else HTML."""
+	return ("PDF", ".pdf") if mailer.pdf_renderer() is not None else ("HTML", ".html")
+
+
+def needs_weasyprint(test: unittest.TestCase) -> None:
+	"""Skip, saying why, where WeasyPrint cannot render (never a silent pass without it)."""
+	if mailer.pdf_renderer() is None:
+		test.skipTest("WeasyPrint cannot render here (not installed, or no Pango): pip install -e '.[test]'")
+
+
+def pdf_pages(test: unittest.TestCase, data: bytes) -> list[str]:
+	"""The text of each page of a PDF (pypdf, from the test extra)."""
+	try:
+		import pypdf
+	except ImportError:
+		test.skipTest("pypdf is not installed (it comes with the test extra: pip install -e '.[test]')")
+	test.assertTrue(data.startswith(b"%PDF-"), data[:20])
+	return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+def weasyprint_without_pango():
+	"""builtins.__import__ as it goes when WeasyPrint is installed but Pango is not: WeasyPrint prints
+	its notice on standard output, then its import fails with OSError."""
+	real_import = builtins.__import__
+
+	def fake(name, *args, **kwargs):
+		if name == "weasyprint" or name.startswith("weasyprint."):
+			print("WeasyPrint could not import some external libraries.")
+			raise OSError(
+				"cannot load library 'libpango-1.0-0': libpango-1.0-0: cannot open shared object file"
+			)
+		return real_import(name, *args, **kwargs)
+
+	return mock.patch.object(builtins, "__import__", fake)
 
 
 def journal_status(path: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
@@ -96,7 +140,7 @@ class SendTest(TempDir):
 				for line in action["invoices"]:
 					self.assertIn(line["invoice"], message.get_body(("html",)).get_content())
 				[attachment] = message.iter_attachments()
-				self.assertEqual(attachment.get_filename(), letter.with_suffix(".html").name)
+				self.assertEqual(attachment.get_filename(), letter.with_suffix(attached_as()[1]).name)
 			# The journal: emails sent (with the Message-ID as proof), everything else planned
 			statuses = journal_status(self.journal)
 			for action in plan["actions"]:
@@ -108,7 +152,7 @@ class SendTest(TempDir):
 					else:
 						self.assertEqual(status, "planned", line)
 			self.assertIn(f"{len(emails)} courriel(s) envoyé(s), 0 en échec", out)
-			self.assertIn("lettre jointe en HTML", out)
+			self.assertIn(f"lettre jointe en {attached_as()[0]}", out)
 			# The postal letters, all in one file to print, one per page
 			postal = [a for a in plan["actions"] if a["channel"] in ("letter", "registered_letter")]
 			printable = (self.out / "a_imprimer.html").read_text(encoding="utf-8")
@@ -180,8 +224,8 @@ class SendTest(TempDir):
 		self.assertIn(f"{len(emails)} en échec", out)
 		# The password appears nowhere: output, files written, journal
 		self.assertNotIn(PASSWORD, out + err)
-		for path in self.out.iterdir():
-			self.assertNotIn(PASSWORD, path.read_text(encoding="utf-8"), path)
+		for path in self.out.iterdir():  # a_imprimer.pdf too: read as bytes
+			self.assertNotIn(PASSWORD.encode(), path.read_bytes(), path)
 		self.assertNotIn(PASSWORD, self.journal.read_bytes().decode("utf-8", "replace"))
 
 		# As a real process too (what a cron job runs)
@@ -267,6 +311,51 @@ class SendTest(TempDir):
 			self.assertEqual(len(sent_to), len(set(map(tuple, sent_to))), "an email went out twice")
 			self.assertEqual(latest(self.journal)[(invoice, step)], "unknown")
 
+	def test_the_postal_letters_in_one_pdf_to_print(self):
+		needs_weasyprint(self)
+		with SmtpServer() as server:
+			code, out, err = self.run_send(self.config(server.port))
+		self.assertEqual(code, 0, err)
+		actions = self.plan()["actions"]
+		postal = [a for a in actions if a["channel"] in POSTAL]
+		self.assertGreaterEqual(len(postal), 2)
+		pages = pdf_pages(self, (self.out / cli.PRINT_PDF).read_bytes())
+		self.assertGreaterEqual(len(pages), len(postal))
+		# Every letter there, in the plan's order, each from a page of its own
+		text = "\n".join(pages)
+		first_pages = []
+		for action in postal:
+			for line in action["invoices"]:
+				self.assertIn(line["invoice"], text)
+			ref = action["invoices"][0]["invoice"]
+			first_pages.append(next(number for number, page in enumerate(pages) if ref in page))
+		self.assertEqual(first_pages, sorted(set(first_pages)))
+		self.assertEqual(first_pages[0], 0)
+		for action in actions:
+			if action["channel"] not in POSTAL:
+				self.assertNotIn(action["invoices"][0]["invoice"], text)
+		self.assertIn(f"Courriers à imprimer : {self.out / cli.PRINT_PDF}", out)
+		self.assertTrue((self.out / cli.PRINT_FILE).exists())  # the HTML as well
+		self.assertNotIn(NO_PDF, err)
+
+	def test_without_pango_only_the_html_to_print_and_one_warning(self):
+		# An earlier day's PDF must not stay beside today's letters
+		(self.dir / "lettres").mkdir()
+		(self.dir / "lettres" / cli.PRINT_PDF).write_bytes(b"%PDF-1.7 an earlier day's letters")
+		with SmtpServer() as server, weasyprint_without_pango():
+			code, out, err = self.run_send(self.config(server.port))
+		self.assertEqual(code, 0, err)
+		postal = [a for a in self.plan()["actions"] if a["channel"] in POSTAL]
+		self.assertTrue(postal)
+		self.assertTrue((self.out / cli.PRINT_FILE).exists())
+		self.assertFalse((self.out / cli.PRINT_PDF).exists())
+		self.assertEqual(err.count(NO_PDF), 1, err)
+		self.assertIn("a_imprimer.html", err.split(NO_PDF)[1].splitlines()[0])
+		self.assertIn("lettre jointe en HTML", out)
+		self.assertIn(f"Courriers à imprimer : {self.out / cli.PRINT_FILE}", out)
+		# WeasyPrint's own notice does not end up in the command's output
+		self.assertNotIn("WeasyPrint could not import", out)
+
 	def test_send_needs_an_smtp_table_and_a_set_password_variable(self):
 		code, _, err = self.run_send(SAMPLE_CONFIG)
 		self.assertEqual(code, 3)
@@ -292,6 +381,16 @@ class SendTest(TempDir):
 			self.assertEqual(set(latest(self.journal).values()), {"planned"})
 			with Journal(self.journal) as journal:
 				self.assertNotIn("sent", journal.counts())
+
+
+class PdfRendererTest(unittest.TestCase):
+	def test_not_installed_and_no_pango_alike_mean_no_renderer(self):
+		with mock.patch.dict("sys.modules", {"weasyprint": None}):  # not installed: ImportError
+			self.assertIsNone(mailer.pdf_renderer())
+		shown = io.StringIO()
+		with weasyprint_without_pango(), redirect_stdout(shown):  # installed, Pango missing: OSError
+			self.assertIsNone(mailer.pdf_renderer())
+		self.assertEqual(shown.getvalue(), "")
 
 
 class DolibarrRunTest(DolibarrTestCase):
@@ -329,6 +428,12 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), len(EXPECTED_ACTIONS))
 		self.assertEqual(len(list(out_dir.glob("*.html"))), len(EXPECTED_ACTIONS))
 		self.assertIn(f"journal : {len(EXPECTED_ACTIONS)} étape(s) enregistrée(s)", out)
+		# The two registered letters, each attached to its invoice's documents
+		self.assertEqual(
+			sorted(r["json"]["ref"] for r in self.requests_to("/documents/upload", "POST")),
+			["FA2602-0001", "FA2604-0003"],
+		)
+		self.assertNotIn("warning: facture", err)
 		self.assertNotIn(KEY, out + err)
 
 		# Dolibarr now holds the events: the next run plans and writes nothing
@@ -337,6 +442,80 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.assertEqual(code, 0, err)
 		self.assertEqual(json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))["actions"], [])
 		self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
+
+	def uploads(self) -> list[dict]:
+		return [r["json"] for r in self.requests_to("/documents/upload", "POST")]
+
+	def test_run_attaches_each_registered_letter_to_its_invoice_as_pdf(self):
+		needs_weasyprint(self)
+		self.server.reset("letters")
+		code, out, err = self.cli("run", "--out", self.tmp / "lettres", "--config", self.config)
+		self.assertEqual(code, 0, err)
+		uploads = self.uploads()
+		# The two registered letters of the day (mises en demeure), each to its own invoice
+		self.assertEqual(sorted(u["ref"] for u in uploads), ["FA2602-0001", "FA2604-0003"])
+		for upload in uploads:
+			self.assertEqual(
+				{k: v for k, v in upload.items() if k != "filecontent"},
+				{k: v for k, v in recorded_upload(upload["ref"], "letters").items() if k != "filecontent"},
+			)
+			self.assertEqual(upload["filename"], "relance-2026-06-15-mise_en_demeure.pdf")
+			pages = pdf_pages(self, base64.b64decode(upload["filecontent"]))
+			self.assertIn(upload["ref"], pages[0])
+			self.assertIn("LETTRE RECOMMANDÉE", pages[0])
+		# Every event first: an upload never comes before its step is recorded
+		posts = [r["path"].rsplit("/", 1)[1] for r in self.server.requests if r["method"] == "POST"]
+		self.assertEqual(posts, ["agendaevents"] * 11 + ["upload"] * 2)
+		self.assertIn("Dolibarr : 2 courrier(s) joint(s) aux documents des factures, 0 en échec", out)
+		self.assertNotIn("warning: facture", err)
+		self.assertNotIn(KEY, out + err)
+
+		# The same day again: the events are in Dolibarr, nothing is planned, written or uploaded
+		self.server.reset("letters_again")
+		code, out, err = self.cli("run", "--out", self.tmp / "again", "--config", self.config)
+		self.assertEqual(code, 0, err)
+		self.assertEqual([r for r in self.server.requests if r["method"] != "GET"], [])
+		self.assertNotIn("joint", out)
+
+	def test_without_a_pdf_renderer_the_html_letter_is_attached(self):
+		self.server.reset("letters_html")
+		out_dir = self.tmp / "lettres"
+		with mock.patch.object(mailer, "pdf_renderer", lambda: None):
+			code, out, err = self.cli("run", "--out", out_dir, "--config", self.config)
+		self.assertEqual(code, 0, err)
+		uploads = self.uploads()
+		self.assertEqual(len(uploads), 2)
+		for upload in uploads:
+			[letter] = [
+				path
+				for path in out_dir.glob("*_mise_en_demeure.html")
+				if upload["ref"] in path.read_text("utf-8")
+			]
+			self.assertEqual(base64.b64decode(upload["filecontent"]), letter.read_bytes())
+			# Byte for byte what the real Dolibarr was sent when the answers were recorded
+			self.assertEqual(upload, recorded_upload(upload["ref"], "letters_html"))
+		self.assertEqual(err.count(NO_PDF), 1, err)
+		self.assertIn("Dolibarr : 2 courrier(s) joint(s)", out)
+
+	def test_a_refused_upload_is_a_warning_naming_the_invoice_and_the_events_stay(self):
+		self.server.reset("letters_refused")
+		# A stand-in renderer: the refusals were recorded for the PDF's name, with or without WeasyPrint here
+		with mock.patch.object(mailer, "pdf_renderer", lambda: lambda html: b"%PDF-1.7 stand-in"):
+			code, out, err = self.cli("run", "--out", self.tmp / "lettres", "--config", self.config)
+		self.assertEqual(code, 0, err)
+		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
+		self.assertEqual(len(self.uploads()), 2)
+		self.assertEqual([r for r in self.server.requests if r["method"] in ("PUT", "DELETE")], [])
+		for ref in ("FA2604-0003", "FA2602-0001"):
+			[line] = [line for line in err.splitlines() if f"facture {ref} :" in line]
+			self.assertTrue(line.startswith("warning: "), line)
+			self.assertIn("courrier non joint à ses documents dans Dolibarr", line)
+			self.assertIn("l'événement d'agenda est bien enregistré", line)
+			self.assertIn("HTTP 501", line)
+			self.assertIn("forbidden by config API_ENDPOINT_RULES", line)
+		self.assertIn("Dolibarr : 0 courrier(s) joint(s) aux documents des factures, 2 en échec", out)
+		self.assertIn("journal : 11 étape(s) enregistrée(s)", out)
+		self.assertNotIn(KEY, out + err)
 
 	def test_dolibarr_refusals(self):
 		code, _, err = self.cli("plan", key=None)
@@ -403,7 +582,9 @@ class DolibarrRunTest(DolibarrTestCase):
 				self.assertIn(line["invoice"], message["Subject"])
 				[attachment] = message.iter_attachments()
 				# Named after the customer, not after its Dolibarr id
-				self.assertRegex(attachment.get_filename(), r"^\d{3}_[a-z-]+_" + action["step"] + r"\.html$")
+				self.assertRegex(
+					attachment.get_filename(), r"^\d{3}_[a-z-]+_" + action["step"] + attached_as()[1] + "$"
+				)
 			# 11 events written (one per invoice and step); each email's moved to unknown, then sent
 			self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
 			puts = self.puts()

@@ -8,6 +8,7 @@ was never recorded gets a 599 answer, so a test cannot pass on something Dolibar
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import threading
@@ -374,7 +375,7 @@ class RecordTest(DolibarrTestCase):
 		recorded_bodies = {
 			r["json_match"]["fk_element"]: r["request_json"]
 			for r in ROUTES["routes"]
-			if r["method"] == "POST"
+			if r["method"] == "POST" and r["path"].endswith("/agendaevents")
 		}
 		for post in posts:
 			self.assertEqual(post["json"], recorded_bodies[post["json"]["fk_element"]])
@@ -543,6 +544,92 @@ class SendStatusTest(DolibarrTestCase):
 		self.assertEqual(src._entry(failed, refs).status, FAILED)
 		# Marked done by a person in Dolibarr (100 %): done, whatever relance wrote
 		self.assertEqual(src._entry({**failed, "percentage": "100"}, refs).status, DONE)
+
+
+def recorded_upload(ref: str, phase: str) -> dict:
+	"""The body relance sent to POST /documents/upload for an invoice, as recorded in a capture phase."""
+	return next(
+		r["request_json"]
+		for r in ROUTES["routes"]
+		if r["path"].endswith("/documents/upload")
+		and r["json_match"]["ref"] == ref
+		and phase in r["recorded_in"]
+	)
+
+
+class AttachLetterTest(DolibarrTestCase):
+	"""A letter added to an invoice's documents (POST /documents/upload), as the real Dolibarr took it.
+
+	States "letters" (PDF), "letters_html" (no PDF renderer) and "letters_refused" (the documents API
+	left out of API_ENDPOINT_RULES) were recorded while `relance run --source dolibarr` ran."""
+
+	def test_upload_by_invoice_ref(self):
+		self.server.reset("letters_html")
+		sent = recorded_upload("FA2604-0003", "letters_html")
+		content = base64.b64decode(sent["filecontent"])
+		src = self.source()
+		name = src.attach_to_invoice("FA2604-0003", "relance-2026-06-15-mise_en_demeure.html", content)
+		self.assertEqual(name, "relance-2026-06-15-mise_en_demeure.html")
+		[post] = self.requests_to("/documents/upload", "POST")
+		# The parameters of Dolibarr 20's Documents::post(): the invoice by its ref, the content in base64,
+		# and never over a file already there
+		self.assertEqual(
+			{k: v for k, v in post["json"].items() if k != "filecontent"},
+			{
+				"filename": "relance-2026-06-15-mise_en_demeure.html",
+				"modulepart": "facture",
+				"ref": "FA2604-0003",
+				"fileencoding": "base64",
+				"overwriteifexists": 0,
+			},
+		)
+		self.assertEqual(base64.b64decode(post["json"]["filecontent"]), content)
+		self.assertEqual(post["json"], sent)
+		self.assertEqual(post["key"], KEY)
+
+	def test_a_refused_upload_is_an_error_naming_the_call(self):
+		self.server.reset("letters_refused")
+		self.assertError(
+			lambda: self.source().attach_to_invoice(
+				"FA2604-0003", "relance-2026-06-15-mise_en_demeure.pdf", b"%PDF"
+			),
+			"POST /api/index.php/documents/upload",
+			"HTTP 501",
+			"forbidden by config API_ENDPOINT_RULES",
+			status=501,
+		)
+
+	def test_only_the_events_written_by_this_source_are_new(self):
+		src = self.source()
+		customers, invoices, history = src.load_book(AS_OF)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		self.assertEqual(src.written, set())
+		src.record_actions(result.actions, AS_OF)
+		self.assertEqual(src.written, {(a.invoices[0], a.step) for a in result.actions})
+		# Recorded by an earlier run: nothing written, nothing new (no letter to attach)
+		self.server.reset("recorded")
+		again = self.source()
+		again.load_book(AS_OF)
+		self.assertEqual(again.record_actions(result.actions, AS_OF).recorded, 0)
+		self.assertEqual(again.written, set())
+
+	def test_what_dolibarr_listed_after_the_uploads(self):
+		# GET /documents on the real Dolibarr after the run: the letter is among the invoice's documents,
+		# linked to it, of the size sent
+		for ref, invoice_id in (("FA2604-0003", 3), ("FA2602-0001", 1)):
+			[listed] = _raw(f"get_documents_{ref}_200_letters.json")
+			sent = recorded_upload(ref, "letters")
+			self.assertEqual(listed["name"], sent["filename"])
+			self.assertEqual(listed["name"], "relance-2026-06-15-mise_en_demeure.pdf")
+			self.assertEqual(listed["size"], len(base64.b64decode(sent["filecontent"])))
+			self.assertEqual(
+				(listed["src_object_type"], listed["src_object_id"]), ("facture", str(invoice_id))
+			)
+			self.assertEqual(listed["level1name"], ref)
+		# An HTML page is kept by Dolibarr under another name (".noexe": its guard against pages served
+		# from the documents folder), unlinked from the invoice's file index: the PDF is what to install
+		[listed] = _raw("get_documents_FA2604-0003_200_letters_html.json")
+		self.assertEqual(listed["name"], "relance-2026-06-15-mise_en_demeure.html.noexe")
 
 
 class CheckTest(DolibarrTestCase):

@@ -2,7 +2,8 @@
 
 ``DolibarrSource.load_book(as_of)`` reads the open customer invoices, their payments, the third
 parties and their contacts, and the follow-up history, into core objects; ``record_action`` writes
-each step done back into Dolibarr as an agenda event. Nothing else in Dolibarr is ever changed.
+each step done back into Dolibarr as an agenda event, and ``attach_to_invoice`` adds a letter to an
+invoice's documents (``POST /documents/upload``). Nothing else in Dolibarr is ever changed.
 
 What is read, and how (every list is paginated; nothing is read one row at a time except the
 payments of partly paid invoices, which Dolibarr only lists per invoice):
@@ -38,6 +39,7 @@ Errors are ``DolibarrError``: the message names the Dolibarr URL and the API pat
 
 from __future__ import annotations
 
+import base64
 import html
 import json as _json
 import re
@@ -286,6 +288,9 @@ class DolibarrSource:
 		self.invoice_ids: dict[str, int] = {}
 		# (invoice ref, step) -> the live event relance wrote (id, label, note, owner), for set_status
 		self._live_events: dict[tuple[str, str], tuple[int, str, str, int]] = {}
+		# (invoice ref, step) of every event this source wrote: only their letters are attached (a step
+		# recorded by an earlier run had its letter attached then)
+		self.written: set[tuple[str, str]] = set()
 		self._user: dict | None = None
 
 	def __repr__(self) -> str:  # never the key
@@ -887,6 +892,7 @@ class DolibarrSource:
 						"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
 					)
 				live.add((line.invoice, line.step))
+				self.written.add((line.invoice, line.step))
 				if status in DONE_STATUSES:
 					self._live_events[(line.invoice, line.step)] = (int(created), label, note, owner)
 				recorded += 1
@@ -930,6 +936,26 @@ class DolibarrSource:
 			self._live_events[(invoice, step)] = (event_id, label, note, owner)
 		else:
 			self._live_events.pop((invoice, step), None)
+
+	def attach_to_invoice(self, invoice: str, filename: str, content: bytes) -> str:
+		"""Add a file (the letter of a step) to the documents of an invoice, found by its ref.
+
+		``POST /documents/upload`` (Dolibarr 20: htdocs/api/class/api_documents.class.php), modulepart
+		``facture``. A file of that name already there is kept (``overwriteifexists`` 0, Dolibarr then
+		answers 400): a letter attached may be the proof of what was sent. Returns the name Dolibarr
+		gave the file; DolibarrError when it refused."""
+		body = {
+			"filename": filename,
+			"modulepart": "facture",
+			"ref": invoice,
+			"filecontent": base64.b64encode(content).decode("ascii"),
+			"fileencoding": "base64",
+			"overwriteifexists": 0,
+		}
+		name = self.request("POST", "/documents/upload", json=body)
+		if not isinstance(name, str) or not name.strip():
+			raise self._fail("POST", "/documents/upload", f"expected the file's name, got {str(name)[:80]!r}")
+		return name
 
 	@staticmethod
 	def _label(label: str, status: str) -> str:

@@ -18,6 +18,8 @@ there, so that a crash between DATA and recording "sent" never leads to a silent
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import ipaddress
 import math
 import os
@@ -216,10 +218,14 @@ def split_addresses(text: str) -> list[str]:
 
 
 def pdf_renderer() -> Callable[[str], bytes] | None:
-	"""HTML → PDF with WeasyPrint when it is installed (it is not a dependency), else None."""
+	"""HTML → PDF with WeasyPrint when it can render here (it is an optional dependency, the extra
+	``pdf``), else None: not installed (ImportError) and its system libraries missing (OSError at
+	import, e.g. no Pango) are the same to the caller, who says so in its own words."""
 	try:
-		from weasyprint import HTML  # type: ignore[import-not-found]
-	except Exception:  # not installed, or its system libraries are missing
+		# Without Pango, WeasyPrint prints its own notice on standard output, into the command's
+		with contextlib.redirect_stdout(io.StringIO()):
+			from weasyprint import HTML  # type: ignore[import-not-found]
+	except Exception:  # ImportError, OSError (a library missing), or any other broken install
 		return None
 	return lambda html: HTML(string=html).write_pdf()
 
