@@ -310,6 +310,11 @@ def send_logs(names: list[str]) -> int:
 LETTER_PRINT_FORMAT = "Lettre de relance"
 
 
+def letter_file_name(log) -> str:
+	"""E.g. "relance-2026-06-15-rappel_courtois": the day and the step, for the customer's files."""
+	return f"relance-{log.log_date}-{log.step or log.channel}"
+
+
 def attach_print_batches(letters: list) -> None:
 	"""Every letter sent together goes into one PDF to print, attached to its run (or, for letters
 	approved outside a run, to the first letter). A failure here never undoes the sending: the
@@ -368,9 +373,19 @@ def deliver(log) -> None:
 			message=log.message,
 			reference_doctype="Follow-up Log",
 			reference_name=log.name,
+			# The letter itself as a PDF to keep or forward, then a copy of each invoice it names
 			attachments=[
-				{"print_format_attachment": 1, "doctype": "Sales Invoice", "name": row.sales_invoice}
-				for row in log.invoices
+				{
+					"print_format_attachment": 1,
+					"doctype": "Follow-up Log",
+					"name": log.name,
+					"print_format": LETTER_PRINT_FORMAT,
+					"file_name": letter_file_name(log),
+				},
+				*(
+					{"print_format_attachment": 1, "doctype": "Sales Invoice", "name": row.sales_invoice}
+					for row in log.invoices
+				),
 			],
 		)
 		log.status = "Sent"

@@ -80,6 +80,19 @@ class TestDailyRun(FrappeTestCase):
 		self.assertEqual(send_logs([logs[0].name]), 1)
 		self.assertEqual(frappe.db.get_value("Follow-up Log", logs[0].name, "status"), "Sent")
 		self.assertEqual(frappe.db.count("Email Queue"), queued + 1)
+		# The letter as a PDF, then the invoice, attached to the email
+		queue = frappe.get_last_doc(
+			"Email Queue", filters={"reference_doctype": "Follow-up Log", "reference_name": logs[0].name}
+		)
+		attachments = json.loads(queue.attachments)
+		self.assertEqual(
+			[(a["doctype"], a["name"], a.get("print_format")) for a in attachments],
+			[("Follow-up Log", logs[0].name, "Lettre de relance"), ("Sales Invoice", invoice.name, None)],
+		)
+		letter = {k: v for k, v in attachments[0].items() if k != "print_format_attachment"}
+		pdf = frappe.attach_print(**letter)
+		self.assertTrue(pdf["fname"].startswith("relance-2026-06-15-rappel_courtois"), pdf["fname"])
+		self.assertTrue(pdf["fcontent"].startswith(b"%PDF"))
 		self.assertEqual(
 			frappe.db.get_value("Sales Invoice", invoice.name, "relance_level"), "Rappel courtois"
 		)
