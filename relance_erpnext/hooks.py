@@ -59,6 +59,8 @@ doc_events = {
 		"on_cancel": "relance_erpnext.overrides.payments.on_payment_cancel",
 	},
 	"Sales Invoice": {
+		# Late-payment penalties stay outside VAT, whatever ERPNext's tax defaults add on save
+		"validate": "relance_erpnext.services.penalties.keep_outside_vat",
 		# A credit note pays the invoice it returns against
 		"on_submit": "relance_erpnext.overrides.payments.on_payment_submit",
 		"on_cancel": [

@@ -129,13 +129,7 @@ def build_penalty_invoice(doc, line: ActionLine, day: date, settings, ignore_per
 			},
 		)
 	penalty.set_missing_values()
-	# Outside VAT: no tax template, no tax rows, whatever the customer's or company's defaults
-	penalty.taxes_and_charges = None
-	penalty.set("taxes", [])
-	for item in penalty.items:
-		item.item_tax_template = None
-		item.item_tax_rate = "{}"
-	penalty.insert(ignore_permissions=ignore_permissions)
+	penalty.insert(ignore_permissions=ignore_permissions)  # keep_outside_vat runs on validate
 	log_penalty_invoice(doc, penalty, line, day)
 	return penalty
 
@@ -191,3 +185,20 @@ def bill_penalties_after_payment(invoices: list[str], day: date) -> None:
 		except Exception:
 			frappe.db.rollback(save_point=savepoint)
 			frappe.log_error(title=_("Penalty invoice for {0} could not be made").format(name))
+
+
+def keep_outside_vat(doc, method=None):
+	"""Sales Invoice validate hook: a penalty invoice carries no tax template and no tax rows.
+
+	ERPNext fills them on every save from the customer's tax rule or the company's default (and adds
+	the rows when Accounts Settings say so), after this app built the invoice without them."""
+	if not doc.get("relance_penalty_for"):
+		return
+	if not (doc.get("taxes") or doc.get("taxes_and_charges") or any(i.item_tax_template for i in doc.items)):
+		return
+	doc.taxes_and_charges = None
+	doc.set("taxes", [])
+	for item in doc.items:
+		item.item_tax_template = None
+		item.item_tax_rate = "{}"
+	doc.calculate_taxes_and_totals()

@@ -10,6 +10,7 @@ from relance_erpnext.services.penalties import make_penalty_invoice
 from relance_erpnext.tests.utils import (
 	ABBR,
 	AS_OF,
+	COMPANY,
 	make_company,
 	make_customer,
 	make_invoice,
@@ -112,3 +113,93 @@ class TestPenaltyInvoice(FrappeTestCase):
 		doc.penalty_item = None
 		with self.assertRaises(frappe.ValidationError):
 			doc.save(ignore_permissions=True)
+
+	def test_no_vat_even_where_erpnext_would_apply_it(self):
+		template = make_default_vat_template()
+		rule = frappe.get_doc(
+			{
+				"doctype": "Tax Rule",
+				"tax_type": "Sales",
+				"customer": self.customer,
+				"company": COMPANY,
+				"sales_tax_template": template,
+			}
+		).insert(ignore_permissions=True)
+		self.addCleanup(rule.delete, ignore_permissions=True)
+		# ERPNext itself puts the VAT on an invoice for this customer made the same way...
+		ordinary = frappe.new_doc("Sales Invoice")
+		ordinary.update(
+			{
+				"company": COMPANY,
+				"customer": self.customer,
+				"items": [{"item_code": make_penalty_item(), "qty": 1, "rate": 10}],
+			}
+		)
+		ordinary.set_missing_values()
+		self.assertEqual(ordinary.taxes_and_charges, template)
+		# ...but never on the penalties
+		invoice = make_invoice(self.customer, 1000, days_late=10)
+		pay(invoice.name, day=AS_OF)
+		penalty = frappe.get_doc("Sales Invoice", penalty_invoices(invoice.name)[0])
+		self.assertEqual((penalty.taxes_and_charges, penalty.taxes), (None, []))
+		self.assertEqual(flt(penalty.total_taxes_and_charges), 0)
+		self.assertEqual(flt(penalty.grand_total), flt(sum(item.amount for item in penalty.items)))
+		# Even with ERPNext set to add the template's rows on save, and after someone adds VAT by hand
+		settings = frappe.get_doc("Accounts Settings")
+		self.addCleanup(
+			frappe.db.set_single_value,
+			"Accounts Settings",
+			"add_taxes_from_taxes_and_charges_template",
+			settings.add_taxes_from_taxes_and_charges_template,
+		)
+		frappe.db.set_single_value("Accounts Settings", "add_taxes_from_taxes_and_charges_template", 1)
+		penalty.taxes_and_charges = template
+		penalty.save(ignore_permissions=True)
+		penalty.submit()
+		self.assertEqual((penalty.taxes_and_charges, penalty.taxes), (None, []))
+		self.assertEqual(flt(penalty.grand_total), flt(sum(item.amount for item in penalty.items)))
+
+
+def make_default_vat_template() -> str:
+	"""TVA 20 % as the test company's default sales tax template (created once)."""
+	name = frappe.db.get_value(
+		"Sales Taxes and Charges Template", {"company": COMPANY, "title": "_Relance TVA"}
+	)
+	if name:
+		return name
+	account = frappe.db.get_value("Account", {"account_name": "_Relance TVA collectée", "company": COMPANY})
+	if not account:
+		account = (
+			frappe.get_doc(
+				{
+					"doctype": "Account",
+					"account_name": "_Relance TVA collectée",
+					"company": COMPANY,
+					"parent_account": f"Duties and Taxes - {ABBR}",
+					"account_type": "Tax",
+					"tax_rate": 20,
+				}
+			)
+			.insert(ignore_permissions=True)
+			.name
+		)
+	return (
+		frappe.get_doc(
+			{
+				"doctype": "Sales Taxes and Charges Template",
+				"title": "_Relance TVA",
+				"company": COMPANY,
+				"is_default": 1,
+				"taxes": [
+					{
+						"charge_type": "On Net Total",
+						"account_head": account,
+						"rate": 20,
+						"description": "TVA 20 %",
+					}
+				],
+			}
+		)
+		.insert(ignore_permissions=True)
+		.name
+	)
