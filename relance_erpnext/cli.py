@@ -230,6 +230,38 @@ class DolibarrJournal:
 					attached += 1
 		return attached, failures
 
+	def invoice_pdfs(self, actions, customers) -> tuple[dict, list[tuple[str, str]], int]:
+		"""The PDF of every invoice of these (email) actions, read once each before anything is sent
+		(never again for another email, nor for a retry): ({invoice: Attachment}, [(invoice, error)],
+		how many Dolibarr built because it had none). A failure is not raised: the email goes without."""
+		from relance_erpnext.connectors.dolibarr import LANGCODES, DolibarrError
+		from relance_erpnext.connectors.mailer import Attachment
+
+		files, failures, built = {}, [], 0
+		unreachable = None  # no answer at all: the next invoices are not asked (each would wait as long)
+		wanted = {}
+		for action in actions:
+			customer = customers.get(action.customer)
+			lang = self.source.langcodes.get(action.customer) or LANGCODES.get(
+				getattr(customer, "language", ""), ""
+			)
+			for line in action.lines:
+				wanted.setdefault(line.invoice, lang)
+		for invoice, lang in wanted.items():
+			if unreachable is not None:
+				failures.append((invoice, unreachable))
+				continue
+			try:
+				filename, content, made = self.source.invoice_pdf(invoice, lang)
+			except DolibarrError as exc:
+				failures.append((invoice, str(exc)))
+				if exc.status is None:
+					unreachable = str(exc)
+				continue
+			files[invoice] = Attachment(filename, content, "application/pdf")
+			built += made
+		return files, failures, built
+
 	def close(self) -> None:
 		self.source.session.close()
 
@@ -546,11 +578,15 @@ class SendReport:
 	def __init__(self):
 		self.sent = self.failed = self.unknown = self.not_ours = 0
 		self.recorded = self.already = 0
+		self.invoice_pdfs = 0  # invoice PDFs attached to the emails sent (--source dolibarr)
 		self.lines: list[str] = []  # one line per email that did not go out cleanly
 
 
-def send_emails(items, journal, mailer, customers, day: date, fr: bool) -> SendReport:
-	"""Send the email actions, one journal entry per invoice line (see the README):
+def send_emails(
+	items, journal, mailer, customers, day: date, fr: bool, invoice_files: dict | None = None
+) -> SendReport:
+	"""Send the email actions, one journal entry per invoice line (see the README). `invoice_files`
+	({invoice: Attachment}, read beforehand): each email also carries its invoices' PDFs, each once.
 
 	planned (recorded here, before anything is sent) → unknown (just before DATA) → sent (the server
 	accepted the message) or failed (refused, or the server is unusable: the next run retries).
@@ -582,15 +618,21 @@ def send_emails(items, journal, mailer, customers, day: date, fr: bool) -> SendR
 			report.not_ours += 1
 			continue
 		who = f"{action.customer_name} ({action.step})"
+		# The journal keeps the English text (str); the person running the command reads its language
+		lang = "fr" if fr else "en"
 		if fatal is not None:
 			mark(FAILED, f"not tried: {fatal}")
 			report.failed += 1
-			report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal})")
+			report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal.describe(lang)})")
 			continue
+		# An invoice listed on several lines of the action (instalments) is attached once
+		invoices = dict.fromkeys(line.invoice for line in action.lines)
+		attachments = [invoice_files[ref] for ref in invoices if ref in (invoice_files or {})]
 		try:
 			receipt = mailer.send(
 				letter,
 				customers[action.customer].email,
+				attachments,
 				stem=stem,
 				before_data=lambda: mark(UNKNOWN, "being sent: if this stays, check whether it went out"),
 			)
@@ -598,17 +640,36 @@ def send_emails(items, journal, mailer, customers, day: date, fr: bool) -> SendR
 			if exc.maybe_sent:
 				mark(UNKNOWN, str(exc))
 				report.unknown += 1
-				report.lines.append(f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc}")
+				report.lines.append(
+					f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc.describe(lang)}"
+				)
 			else:
 				mark(FAILED, str(exc))
 				report.failed += 1
-				report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc}")
+				report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc.describe(lang)}")
 			if exc.fatal:
 				fatal = exc
 			continue
 		mark(SENT, receipt.describe())
 		report.sent += 1
+		report.invoice_pdfs += len(attachments)
 	return report
+
+
+def read_invoice_pdfs(journal, emails, customers, fr: bool) -> tuple[dict, int]:
+	"""The PDFs Dolibarr has (or builds) for the invoices of the day's emails, all read before the first
+	email, and how many it built; one warning per invoice without one (its email goes all the same)."""
+	files, failures, built = journal.invoice_pdfs([action for _, _, action in emails], customers)
+	for invoice, error in failures:
+		print(
+			f"warning: facture {invoice} : son PDF n'a pu être ni lu ni généré dans Dolibarr ; le courriel"
+			f" part sans lui : {error}"
+			if fr
+			else f"warning: invoice {invoice}: its PDF could be neither read nor built in Dolibarr; the email"
+			f" goes without it: {error}",
+			file=sys.stderr,
+		)
+	return files, built
 
 
 def cmd_run(args, config) -> int:
@@ -625,6 +686,7 @@ def cmd_run(args, config) -> int:
 	attachment_kind = ""
 	pdf = PdfRenderer(fr, send=args.send, dolibarr=dolibarr)
 	attached, attach_failures = 0, []  # letters added to the invoices' documents (--source dolibarr)
+	invoice_files, pdfs_built = None, 0  # the invoices' PDFs for the emails (--source dolibarr)
 	register, result, journal = make_plan(args, config, create_journal=True)
 	try:
 		letters = render_letters(result, register, sender)
@@ -691,9 +753,13 @@ def cmd_run(args, config) -> int:
 					for (stem, letter), action in zip(letters, result.actions, strict=True)
 					if action.channel == EMAIL
 				]
+				if dolibarr and emails:
+					invoice_files, pdfs_built = read_invoice_pdfs(journal, emails, register.customers, fr)
 				with Mailer(smtp) as mailer:
 					attachment_kind = mailer.attachment_kind
-					report = send_emails(emails, journal, mailer, register.customers, result.as_of, fr)
+					report = send_emails(
+						emails, journal, mailer, register.customers, result.as_of, fr, invoice_files
+					)
 				recorded = RecordResult(kept.recorded + report.recorded, kept.already + report.already)
 		except sqlite3.Error as exc:
 			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
@@ -726,6 +792,15 @@ def cmd_run(args, config) -> int:
 			" {u} uncertain (never sent again without you); letter attached as {kind}"
 		).format(
 			server=smtp, s=report.sent, f=report.failed, u=report.unknown, kind=attachment_kind or "HTML"
+		)
+		+ (
+			(
+				f" ; {report.invoice_pdfs} facture(s) en PDF jointe(s) ({pdfs_built} générée(s) par Dolibarr)"
+				if fr
+				else f"; {report.invoice_pdfs} invoice PDF(s) attached ({pdfs_built} built by Dolibarr)"
+			)
+			if dolibarr
+			else ""
 		),
 		*(f"  {line}" for line in report.lines),
 	]

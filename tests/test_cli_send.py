@@ -13,6 +13,7 @@ import sqlite3
 import tempfile
 import unittest
 from contextlib import redirect_stdout
+from datetime import date
 from pathlib import Path
 from unittest import mock
 
@@ -21,9 +22,10 @@ from relance_erpnext.connectors import mailer
 from relance_erpnext.connectors.journal import Journal
 
 from .test_cli import AS_OF, SAMPLE, SAMPLE_CONFIG, TempDir, run_cli, run_process
-from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase, recorded_upload
+from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase, recorded_answer, recorded_upload
 from .test_mailer import PASSWORD, PASSWORD_ENV, Inbox, SmtpServer, free_port
 
+AS_OF_DATE = date.fromisoformat(AS_OF)
 COMPANY = SAMPLE_CONFIG.read_text(encoding="utf-8").split("[settings]")[0]
 POSTAL = ("letter", "registered_letter")
 NO_PDF = "pas de PDF"  # the start of the warning printed when WeasyPrint cannot render
@@ -214,7 +216,7 @@ class SendTest(TempDir):
 			code, out, err = self.run_send(config)
 		self.assertEqual(code, 4, err)
 		self.assertIn(f"127.0.0.1:{port}", err)
-		self.assertIn("refused the connection", err)
+		self.assertIn("a refusé la connexion (est-il arrêté ?)", err)
 		emails = self.email_actions(self.plan())
 		email_steps = {(line["invoice"], line["step"]) for a in emails for line in a["invoices"]}
 		states = latest(self.journal)
@@ -258,9 +260,43 @@ class SendTest(TempDir):
 				code, out, err = self.run_send(config)
 			self.assertEqual(code, 4)
 			self.assertEqual(server.messages, [])
-		self.assertIn("refused the login of 'relance'", err)
+		self.assertIn("a refusé l'identification de 'relance'", err)
 		self.assertNotIn("not-" + PASSWORD, out + err)
 		self.assertNotIn("sent", latest(self.journal).values())
+
+	def test_error_lines_in_the_language_of_lang_the_journal_in_english(self):
+		port = free_port()  # nothing listens there
+		config = self.config(port, user="relance", password_env=PASSWORD_ENV)
+		lines = {}
+		for lang in ("fr", "en"):
+			with mock.patch.dict(os.environ, {PASSWORD_ENV: PASSWORD}):
+				code, out, err = self.run_send(config, "--lang", lang)
+			self.assertEqual(code, 4, err)
+			self.assertNotIn(PASSWORD, out + err)
+			lines[lang] = [line for line in err.splitlines() if line.startswith("error: ")]
+			self.assertEqual(len(lines[lang]), len(self.email_actions(self.plan())))
+			self.journal.unlink()  # the next language tries the same emails again
+		where = f"127.0.0.1:{port}"
+		first, *others = lines["fr"]
+		self.assertRegex(
+			first, rf"\): échec: le serveur SMTP {where} a refusé la connexion \(est-il arrêté \?\)$"
+		)
+		for line in others:
+			self.assertRegex(line, rf"\): pas essayé \(le serveur SMTP {where} a refusé la connexion")
+		self.assertNotIn("refused", "\n".join(lines["fr"]))
+		first, *others = lines["en"]
+		self.assertRegex(
+			first, rf"\): failed: the SMTP server {where} refused the connection \(is it down\?\)$"
+		)
+		for line in others:
+			self.assertRegex(line, rf"\): not tried \(the SMTP server {where} refused the connection")
+		self.assertNotIn("serveur", "\n".join(lines["en"]))
+		# The journal keeps the English text, whatever the language of the messages
+		with mock.patch.dict(os.environ, {PASSWORD_ENV: PASSWORD}):
+			self.run_send(config)
+		details = [detail for entries in journal_status(self.journal).values() for _, detail in entries]
+		self.assertTrue(any("refused the connection (is it down?)" in d for d in details), details)
+		self.assertFalse(any("refusé" in d for d in details), details)
 
 	def test_connection_lost_during_data_is_unknown_and_never_resent(self):
 		with SmtpServer(DropAfterData()) as server:
@@ -274,7 +310,7 @@ class SendTest(TempDir):
 			self.assertEqual({states[key] for key in email_steps}, {"unknown"})
 			self.assertNotIn("sent", states.values())
 			self.assertNotIn("failed", states.values())
-			self.assertIn("may have gone out", err)
+			self.assertIn("le courriel est peut-être parti", err)
 			self.assertIn(f"{len(emails)} incertain(s)", out)
 		# The next run sends none of them again: a person checks and decides
 		with SmtpServer() as server:
@@ -381,6 +417,52 @@ class SendTest(TempDir):
 			self.assertEqual(set(latest(self.journal).values()), {"planned"})
 			with Journal(self.journal) as journal:
 				self.assertNotIn("sent", journal.counts())
+
+	def test_an_invoice_on_two_lines_of_an_email_is_attached_once(self):
+		from dataclasses import replace
+
+		from relance_erpnext.connectors.mailer import Attachment, Mailer, SmtpSettings
+
+		register = cli.read_book(Path(SAMPLE), False)
+		result = cli.plan(
+			AS_OF_DATE,
+			register.customers,
+			register.invoices,
+			[],
+			cli.BUILTIN_SCENARIOS,
+			cli.load_rates(None),
+			cli.PlanSettings(),
+		)
+		action = next(a for a in result.actions if a.channel == "email")
+		line = action.lines[0]
+		# The same invoice twice in one email (two steps of it): its PDF goes once
+		action = replace(action, lines=(line, replace(line, step=line.step + "_bis")))
+		[(stem, letter)] = cli.render_letters(
+			replace(result, actions=(action,)),
+			register,
+			cli.sender_from({"company": {"name": "Atelier Lumière SAS", "email": "compta@atelier.example"}}),
+		)
+		files = {line.invoice: Attachment(f"{line.invoice}.pdf", b"%PDF-1.7 stand-in", "application/pdf")}
+		with SmtpServer() as server, Journal(self.dir / "j.sqlite") as journal:
+			settings = SmtpSettings(
+				host="127.0.0.1", port=server.port, security="none", from_address="a@b.example"
+			)
+			with Mailer(settings, pdf=None) as mailer:
+				report = cli.send_emails(
+					[(stem, letter, action)], journal, mailer, register.customers, AS_OF_DATE, True, files
+				)
+			self.assertEqual((report.sent, report.invoice_pdfs), (1, 1))
+			[(_, _, message)] = server.messages
+			names = [part.get_filename() for part in message.iter_attachments()]
+			self.assertEqual(names, [f"{stem}.html", f"{line.invoice}.pdf"])
+
+	def test_the_register_attaches_no_invoice_pdf(self):
+		with SmtpServer() as server:
+			code, out, err = self.run_send(self.config(server.port))
+			self.assertEqual(code, 0, err)
+			for _, _, message in server.messages:
+				self.assertEqual(len(list(message.iter_attachments())), 1)
+		self.assertNotIn("facture(s) en PDF", out)
 
 
 class PdfRendererTest(unittest.TestCase):
@@ -492,8 +574,18 @@ class DolibarrRunTest(DolibarrTestCase):
 				if upload["ref"] in path.read_text("utf-8")
 			]
 			self.assertEqual(base64.b64decode(upload["filecontent"]), letter.read_bytes())
-			# Byte for byte what the real Dolibarr was sent when the answers were recorded
-			self.assertEqual(upload, recorded_upload(upload["ref"], "letters_html"))
+			# What the real Dolibarr was sent when the answers were recorded, byte for byte but the account,
+			# since then the customer code rather than the row id
+			recorded = recorded_upload(upload["ref"], "letters_html")
+			self.assertEqual({**upload, "filecontent": ""}, {**recorded, "filecontent": ""})
+			cid = {"FA2604-0003": "1", "FA2602-0001": "6"}[upload["ref"]]
+			then = base64.b64decode(recorded["filecontent"]).decode("utf-8")
+			account = "Votre compte client\u00a0: "
+			self.assertIn(f"{account}{cid}</p>", then)
+			self.assertEqual(
+				then.replace(f"{account}{cid}</p>", f"{account}CU2611-{int(cid):05d}</p>"),
+				letter.read_text("utf-8"),
+			)
 		self.assertEqual(err.count(NO_PDF), 1, err)
 		self.assertIn("Dolibarr : 2 courrier(s) joint(s)", out)
 
@@ -545,10 +637,10 @@ class DolibarrRunTest(DolibarrTestCase):
 		return path
 
 	def puts(self) -> dict[str, list[dict]]:
-		"""{event id: [PUT bodies, in order]}"""
+		"""{agenda event id: [PUT bodies, in order]}"""
 		found: dict[str, list[dict]] = {}
 		for r in self.server.requests:
-			if r["method"] == "PUT":
+			if r["method"] == "PUT" and "/agendaevents/" in r["path"]:
 				found.setdefault(r["path"].rsplit("/", 1)[1], []).append(r["json"])
 		return found
 
@@ -580,11 +672,14 @@ class DolibarrRunTest(DolibarrTestCase):
 				[line] = action["invoices"]
 				message = got[(expected[line["invoice"]],)]
 				self.assertIn(line["invoice"], message["Subject"])
-				[attachment] = message.iter_attachments()
+				attachment, invoice_pdf = message.iter_attachments()
 				# Named after the customer, not after its Dolibarr id
 				self.assertRegex(
 					attachment.get_filename(), r"^\d{3}_[a-z-]+_" + action["step"] + attached_as()[1] + "$"
 				)
+				# Then the invoice's own PDF, as Dolibarr has it (read, or built: see test_invoice_pdfs)
+				self.assertEqual(invoice_pdf.get_filename(), f"{line['invoice']}.pdf")
+				self.assertTrue(invoice_pdf.get_content().startswith(b"%PDF-"))
 			# 11 events written (one per invoice and step); each email's moved to unknown, then sent
 			self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
 			puts = self.puts()
@@ -613,6 +708,121 @@ class DolibarrRunTest(DolibarrTestCase):
 			self.assertEqual(self.puts(), {})
 			self.assertIn("0 courriel(s) envoyé(s)", out)
 
+	# The email actions of 15 June 2026: invoice -> (address, customer code)
+	EMAILS = {
+		"FA2605-0009": ("accounts@northwind.example", "CU2611-00011"),
+		"FA2605-0013": ("paul.dubois@dubois-conseil.fr", "CU2611-00012"),
+		"FA2605-0008": ("garage.dupont@example.fr", "CU2611-00002"),
+		"FA2605-0010": ("comptabilite@transports-moreau.fr", "CU2611-00003"),
+		"FA2605-0011": ("sci.girard@example.fr", "CU2611-00008"),
+		"FA2605-0007": ("jean.lambert@example.fr", "CU2611-00009"),
+	}
+	HAD_PDF = ("FA2605-0008", "FA2605-0010")  # in Dolibarr's documents already; the 4 others were built
+
+	def send_in(self, state: str, *extra):
+		"""`run --send` against the answers of `state`: (code, out, err, {invoice: message})."""
+		self.server.reset(state)
+		with SmtpServer() as server:
+			config = self.smtp_config(server.port)
+			code, out, err = self.cli("run", "--out", self.tmp / state, "--config", config, "--send", *extra)
+		by_address = {rcpts[0]: message for _, rcpts, message in server.messages}
+		self.assertEqual(len(server.messages), len(by_address))
+		return code, out, err, {ref: by_address[address] for ref, (address, _) in self.EMAILS.items()}
+
+	def test_invoice_pdfs_read_or_built_in_dolibarr_attached_to_the_emails(self):
+		code, out, err, messages = self.send_in("invoice_pdf")
+		self.assertEqual(code, 0, err)
+		for ref, message in messages.items():
+			letter, invoice_pdf = message.iter_attachments()
+			self.assertTrue(letter.get_filename().startswith(("0", "1")), letter.get_filename())
+			self.assertEqual(invoice_pdf.get_filename(), f"{ref}.pdf")
+			self.assertEqual(invoice_pdf.get_content_type(), "application/pdf")
+			content = invoice_pdf.get_content()
+			self.assertTrue(content.startswith(b"%PDF-"))
+			# Exactly the file Dolibarr gave: read as it was, or built because it had none
+			how = ("GET", "download") if ref in self.HAD_PDF else ("PUT", "builddoc")
+			self.assertEqual(content, base64.b64decode(recorded_answer(*how, ref)["content"]))
+			# The letter names the customer's account by its code, not by Dolibarr's row id
+			body = message.get_body(("plain",)).get_content()
+			account = self.EMAILS[ref][1]
+			self.assertIn(account, body)
+			self.assertIn(account, message.get_body(("html",)).get_content())
+		self.assertIn(
+			"Your customer account: CU2611-00011", messages["FA2605-0009"].get_body(("plain",)).get_content()
+		)
+		# Read once per invoice, all before the first email; built only where Dolibarr had none, in the
+		# customer's language (Northwind: en_US)
+		downloads = [r["query"]["original_file"] for r in self.requests_to("/documents/download")]
+		self.assertEqual(sorted(downloads), sorted(f"{ref}/{ref}.pdf" for ref in self.EMAILS))
+		builds = {
+			r["json"]["original_file"]: r["json"]["langcode"]
+			for r in self.requests_to("/documents/builddoc", "PUT")
+		}
+		self.assertEqual(
+			builds,
+			{
+				"FA2605-0009/FA2605-0009.pdf": "en_US",
+				"FA2605-0013/FA2605-0013.pdf": "fr_FR",
+				"FA2605-0011/FA2605-0011.pdf": "fr_FR",
+				"FA2605-0007/FA2605-0007.pdf": "fr_FR",
+			},
+		)
+		order = [r["path"] for r in self.server.requests]
+		last_document = max(
+			i for i, path in enumerate(order) if "/documents/download" in path or "builddoc" in path
+		)
+		first_put = min(
+			i
+			for i, r in enumerate(self.server.requests)
+			if r["method"] == "PUT" and "/agendaevents/" in r["path"]
+		)
+		self.assertLess(last_document, first_put, "an invoice's PDF was read after an email went")
+		self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)
+		self.assertIn("6 facture(s) en PDF jointe(s) (4 générée(s) par Dolibarr)", out)
+		self.assertNotIn("warning: facture", err)
+		self.assertNotIn(KEY, out + err)
+
+	def test_an_invoice_pdf_dolibarr_cannot_build_is_one_warning_and_the_email_goes(self):
+		for lang, warning in (
+			(
+				"fr",
+				"warning: facture FA2605-0009 : son PDF n'a pu être ni lu ni généré dans Dolibarr ; le courriel part sans lui : ",
+			),
+			(
+				"en",
+				"warning: invoice FA2605-0009: its PDF could be neither read nor built in Dolibarr; the email goes without it: ",
+			),
+		):
+			with self.subTest(lang=lang):
+				code, out, err, messages = self.send_in("invoice_pdf_failed", "--lang", lang)
+				self.assertEqual(code, 0, err)
+				[line] = [line for line in err.splitlines() if "FA2605-0009" in line]
+				self.assertTrue(line.startswith(warning), line)
+				self.assertIn("Dolibarr could not build the PDF: TCPDF ERROR", line)
+				self.assertEqual(err.count("warning: "), 2, err)  # that one, and the Ontario customer's
+				# Northwind's email went, with its letter only; the others with their invoices' PDFs
+				[letter] = messages["FA2605-0009"].iter_attachments()
+				self.assertTrue(
+					letter.get_filename().endswith(("_rappel_courtois.pdf", "_rappel_courtois.html"))
+				)
+				for ref, message in messages.items():
+					if ref != "FA2605-0009":
+						_, invoice_pdf = message.iter_attachments()
+						self.assertEqual(invoice_pdf.get_filename(), f"{ref}.pdf")
+				self.assertEqual(len(self.requests_to("/documents/builddoc", "PUT")), 4)
+				self.assertEqual(len(self.puts()), 6)
+				self.assertIn(
+					"6 courriel(s) envoyé(s), 0 en échec" if lang == "fr" else "6 email(s) sent, 0 failed",
+					out,
+				)
+				self.assertIn(
+					"5 facture(s) en PDF jointe(s) (3 générée(s) par Dolibarr)"
+					if lang == "fr"
+					else "5 invoice PDF(s) attached (3 built by Dolibarr)",
+					out,
+				)
+				self.assertNotIn(KEY, out + err)
+
 	def test_run_send_with_the_mail_server_down_fails_and_the_next_run_retries(self):
 		self.server.reset("send_down")
 		down = free_port()  # nothing listens there
@@ -621,7 +831,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		)
 		self.assertEqual(code, cli.EXIT_NOT_SENT, err)
 		self.assertIn("0 courriel(s) envoyé(s), 6 en échec", out)
-		self.assertIn("refused the connection", err)
+		self.assertIn("a refusé la connexion (est-il arrêté ?)", err)
 		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), 11)
 		puts = self.puts()
 		self.assertEqual(len(puts), 6)

@@ -312,6 +312,14 @@ class LoadBookTest(DolibarrTestCase):
 		self.assertEqual(
 			(c["11"].name, c["11"].language, c["11"].regime), ("Northwind Trading Ltd", "en", "FR")
 		)
+		# The account the letters print: the customer code, not Dolibarr's row id
+		for cid, customer in c.items():
+			self.assertEqual(customer.reference, f"CU2611-{int(cid):05d}")
+		# The language an invoice's PDF is built in: the third party's own
+		self.assertEqual(
+			(self.src.langcodes["1"], self.src.langcodes["10"], self.src.langcodes["11"]),
+			("fr_FR", "fr_CA", "en_US"),
+		)
 		# The contact named on the invoice wins over the third party's own address
 		self.assertEqual(c["3"].email, "comptabilite@transports-moreau.fr")
 		# No e-mail on the third party: its contact's
@@ -851,6 +859,97 @@ class HelperTest(unittest.TestCase):
 		self.assertEqual(parse_version("17.0.0-beta"), (17, 0))
 		with self.assertRaises(ValueError):
 			parse_version("dev")
+
+
+def recorded_answer(method: str, path: str, invoice: str, state: str = "invoice_pdf") -> dict:
+	"""Dolibarr's recorded answer to a documents request for an invoice's PDF (download or builddoc)."""
+	original = f"{invoice}/{invoice}.pdf"
+	for route in ROUTES["routes"]:
+		if route["method"] != method or route["path"] != f"/api/index.php/documents/{path}":
+			continue
+		asked = route["query"] if method == "GET" else route["json_match"]
+		if asked.get("original_file") == original and state in route["recorded_in"]:
+			return _raw(route["body"])
+	raise KeyError((method, path, invoice, state))
+
+
+class InvoicePdfTest(DolibarrTestCase):
+	"""An invoice's PDF as the real Dolibarr gave it: read when it is there, built when it is not.
+
+	State "invoice_pdf": FA2605-0008 had its PDF, FA2605-0009 had none (built, in en_US);
+	"invoice_pdf_failed": the folder of FA2605-0009 blocked by a plain file, so building fails."""
+
+	def test_a_pdf_dolibarr_has_is_read(self):
+		self.server.reset("invoice_pdf")
+		name, content, built = self.source().invoice_pdf("FA2605-0008", "fr_FR")
+		self.assertEqual((name, built), ("FA2605-0008.pdf", False))
+		self.assertTrue(content.startswith(b"%PDF-"))
+		answer = recorded_answer("GET", "download", "FA2605-0008")
+		self.assertEqual(content, base64.b64decode(answer["content"]))
+		self.assertEqual(len(content), answer["filesize"])
+		[get] = self.requests_to("/documents/download")
+		# The parameters of Dolibarr 20's Documents::index(): the invoice's folder and file, named after its ref
+		self.assertEqual(
+			get["query"], {"modulepart": "facture", "original_file": "FA2605-0008/FA2605-0008.pdf"}
+		)
+		self.assertEqual(self.requests_to("/documents/builddoc", "PUT"), [])
+
+	def test_a_missing_pdf_is_built_in_the_customers_language(self):
+		self.server.reset("invoice_pdf")
+		name, content, built = self.source().invoice_pdf("FA2605-0009", "en_US")
+		self.assertEqual((name, built), ("FA2605-0009.pdf", True))
+		self.assertTrue(content.startswith(b"%PDF-"))
+		self.assertEqual(
+			content, base64.b64decode(recorded_answer("PUT", "builddoc", "FA2605-0009")["content"])
+		)
+		self.assertEqual(len(self.requests_to("/documents/download")), 1)
+		[put] = self.requests_to("/documents/builddoc", "PUT")
+		# No template named: Dolibarr uses the invoice's own (its API never shows model_pdf), else its default
+		self.assertEqual(
+			put["json"],
+			{
+				"modulepart": "facture",
+				"original_file": "FA2605-0009/FA2605-0009.pdf",
+				"doctemplate": "",
+				"langcode": "en_US",
+			},
+		)
+		self.assertEqual(recorded_answer("PUT", "builddoc", "FA2605-0009")["langcode"], "en_US")
+
+	def test_a_failed_build_is_an_error_in_dolibarrs_words_without_the_key(self):
+		self.server.reset("invoice_pdf_failed")
+		src = self.source()
+		exc = self.assertError(
+			lambda: src.invoice_pdf("FA2605-0009", "en_US"),
+			"PUT /api/index.php/documents/builddoc",
+			"Dolibarr could not build the PDF",
+			"TCPDF ERROR",
+			"Unable to create output file",
+			status=200,
+		)
+		self.assertNotIn("is this the URL of Dolibarr", str(exc))
+
+	def test_refused_downloads_are_not_built(self):
+		# Synthetic: the documents API forbidden to this key (403): building would be refused too
+		def forbidden(handler):
+			handler._send(
+				403, "Forbidden", "application/json", b'{"error": {"code": 403, "message": "Forbidden"}}'
+			)
+
+		self.server.overrides[("GET", "/api/index.php/documents/download")] = forbidden
+		self.assertError(lambda: self.source().invoice_pdf("FA2605-0008"), "forbidden (HTTP 403)", status=403)
+		self.assertEqual(self.requests_to("/documents/builddoc", "PUT"), [])
+
+	def test_an_answer_that_is_not_a_pdf_is_refused(self):
+		# Synthetic: a download answer whose content is not a PDF
+		def not_pdf(handler):
+			body = json.dumps(
+				{"filename": "FA2605-0008.pdf", "content": base64.b64encode(b"<html>").decode()}
+			)
+			handler._send(200, "OK", "application/json", body.encode())
+
+		self.server.overrides[("GET", "/api/index.php/documents/download")] = not_pdf
+		self.assertError(lambda: self.source().invoice_pdf("FA2605-0008"), "is not a PDF")
 
 
 if __name__ == "__main__":

@@ -599,6 +599,48 @@ class TestLanguages(unittest.TestCase):
 		self.assertEqual(french_typography("Note : yes", "en"), "Note : yes")
 
 
+class TestCustomerAccount(unittest.TestCase):
+	"""The account printed is the one the customer knows (Customer.reference), else the customer's id."""
+
+	def render(self, language: str, **customer) -> dict[str, RenderedLetter]:
+		base = make_customer("fr_b2b", language)
+		person = replace(base, **customer)
+		result, invoices = make_book(person, "EUR")
+		return {
+			action.template: render_action(action, SENDER, person, AS_OF, invoices)
+			for action in result.actions
+		}
+
+	def test_the_reference_replaces_the_internal_id(self):
+		labels = {
+			"fr-FR": "Votre compte client",
+			"fr-CA": "Votre numéro de client",
+			"en": "Your customer account",
+		}
+		for language, label in labels.items():
+			letters = self.render(language, id="12", reference="CU2611-00012")
+			for template, letter in letters.items():
+				with self.subTest(language=language, template=template):
+					if template in ("call", "escalation"):  # internal: the customer named with its account
+						self.assertIn("(CU2611-00012)", letter.text)
+						self.assertIn("(CU2611-00012)", letter.html)
+					else:
+						# The colon as each language writes it (a no-break space before it in French)
+						self.assertRegex(letter.text, rf"{label}\s?: CU2611-00012")
+						self.assertRegex(letter.html, rf"{label}\s?: CU2611-00012")
+					self.assertNotIn("(12)", letter.text)
+					self.assertNotRegex(letter.text, r"(?m):\s12$")
+
+	def test_without_a_reference_the_id_is_the_account(self):
+		letter = self.render("fr-FR", id="C-0042")["formal"]
+		self.assertIn(f"Votre compte client{NBSP}: C-0042", letter.text)
+		# An id that is the customer's name (a register's customer column) is not repeated as an account
+		letter = self.render("fr-FR", id="SARL Martin & fils")["formal"]
+		self.assertNotIn("Votre compte client", letter.text)
+		letter = self.render("fr-FR", id="SARL Martin & fils", reference="CU-7")["formal"]
+		self.assertIn(f"Votre compte client{NBSP}: CU-7", letter.text)
+
+
 class TestEscaping(unittest.TestCase):
 	def test_customer_name_is_escaped_in_html(self):
 		name = "<script>alert('x')</script> & Cie"

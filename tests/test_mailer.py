@@ -175,6 +175,10 @@ class MailerTest(unittest.TestCase):
 		self.assertIn("refused the recipient", str(caught.exception))
 		self.assertIn("nobody@example.org", str(caught.exception))
 		self.assertIn("550", str(caught.exception))
+		french = caught.exception.describe("fr")
+		self.assertTrue(
+			french.startswith("le serveur SMTP a refusé le destinataire : nobody@example.org (550"), french
+		)
 		self.assertFalse(caught.exception.maybe_sent)
 		self.assertFalse(caught.exception.fatal)
 		self.assertEqual(called, [], "before_data runs only when the message is about to go out")
@@ -197,6 +201,13 @@ class MailerTest(unittest.TestCase):
 				mailer.send(Letter(), "a@example.org")
 		self.assertIn(f"127.0.0.1:{port}", str(caught.exception))
 		self.assertIn("refused the connection", str(caught.exception))
+		# The same in French for the person running the command; str() and English stay English
+		error = caught.exception
+		self.assertEqual(error.describe("en"), str(error))
+		self.assertEqual(
+			error.describe("fr"), f"le serveur SMTP 127.0.0.1:{port} a refusé la connexion (est-il arrêté ?)"
+		)
+		self.assertEqual(error.describe("fr-CA"), error.describe("fr"))
 		self.assertTrue(caught.exception.fatal)
 		self.assertFalse(caught.exception.maybe_sent)
 
@@ -215,8 +226,11 @@ class MailerTest(unittest.TestCase):
 		error = caught.exception
 		self.assertIn("refused the login of 'relance'", str(error))
 		self.assertIn(PASSWORD_ENV, str(error))
+		self.assertIn("a refusé l'identification de 'relance'", error.describe("fr"))
+		self.assertIn(PASSWORD_ENV, error.describe("fr"))
 		self.assertTrue(error.fatal)
 		self.assertNotIn(PASSWORD, str(error))
+		self.assertNotIn(PASSWORD, error.describe("fr"))
 		self.assertNotIn(PASSWORD, repr(error.args))
 		self.assertEqual(len(server.messages), 1)
 
@@ -225,7 +239,13 @@ class MailerTest(unittest.TestCase):
 			with self.assertRaises(MailError) as caught:
 				mailer.send(Letter(), "a@example.org")
 		self.assertIn("STARTTLS", str(caught.exception))
+		self.assertIn("ne propose pas STARTTLS", caught.exception.describe("fr"))
 		self.assertEqual(server.messages, [])
+
+	def test_a_configuration_error_has_no_french_and_says_it_in_english(self):
+		with self.assertRaises(MailError) as caught:
+			settings(25, security="tls")
+		self.assertEqual(caught.exception.describe("fr"), str(caught.exception))
 
 
 class SettingsTest(unittest.TestCase):

@@ -293,7 +293,8 @@ def test_the_smtp_password_is_never_shown(case, caplog):
 		expected = "beyond ASCII" if case == "password_beyond_ascii" else "refused the login of 'relance'"
 		assert expected in str(error)
 	assert error.fatal
-	assert_hidden(password, exception_text(error), log_text(caplog))
+	assert error.describe("fr") != str(error)  # the French text exists, and is scrubbed as well
+	assert_hidden(password, exception_text(error), error.describe("fr"), log_text(caplog))
 	assert error.__cause__ is None and error.__suppress_context__  # no chained server reply in a traceback
 
 

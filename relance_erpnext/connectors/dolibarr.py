@@ -2,8 +2,11 @@
 
 ``DolibarrSource.load_book(as_of)`` reads the open customer invoices, their payments, the third
 parties and their contacts, and the follow-up history, into core objects; ``record_action`` writes
-each step done back into Dolibarr as an agenda event, and ``attach_to_invoice`` adds a letter to an
-invoice's documents (``POST /documents/upload``). Nothing else in Dolibarr is ever changed.
+each step done back into Dolibarr as an agenda event, ``attach_to_invoice`` adds a letter to an
+invoice's documents (``POST /documents/upload``), and ``invoice_pdf`` reads an invoice's PDF to attach
+it to a reminder email (``GET /documents/download``), having Dolibarr build it first when it has none
+(``PUT /documents/builddoc``, as its own "Generate" button does). Nothing else in Dolibarr is ever
+changed.
 
 What is read, and how (every list is paginated; nothing is read one row at a time except the
 payments of partly paid invoices, which Dolibarr only lists per invoice):
@@ -123,15 +126,20 @@ _TAG_RE = re.compile(r"<[^>]+>")
 _HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _API_OFF_RE = re.compile(r"\bmodule\s+api\b", re.IGNORECASE)
 _USERINFO_RE = re.compile(r"//[^/?#]*@")
+# The characters Dolibarr's dol_sanitizeFileName replaces in an invoice's ref to name its folder and PDF
+_FILE_UNSAFE_RE = re.compile(r"[<>/\\?*|\":°$;`]")
+# Dolibarr's language codes for the letter languages, when the third party has none of its own
+LANGCODES = {"fr-FR": "fr_FR", "fr-CA": "fr_CA", "en": "en_US"}
 
 
 class DolibarrError(Exception):
 	"""Dolibarr cannot be used as asked. The message names the URL and path, never the API key."""
 
-	def __init__(self, message: str, path: str = "", status: int | None = None):
+	def __init__(self, message: str, path: str = "", status: int | None = None, detail: str = ""):
 		super().__init__(message)
 		self.path = path
 		self.status = status
+		self.detail = detail  # what Dolibarr said, when its answer was not the JSON expected
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +299,9 @@ class DolibarrSource:
 		# (invoice ref, step) of every event this source wrote: only their letters are attached (a step
 		# recorded by an earlier run had its letter attached then)
 		self.written: set[tuple[str, str]] = set()
+		# Third party id -> its language as Dolibarr names it (default_lang: fr_FR, en_US...), filled by
+		# load_book: the language an invoice's PDF is built in
+		self.langcodes: dict[str, str] = {}
 		self._user: dict | None = None
 
 	def __repr__(self) -> str:  # never the key
@@ -307,8 +318,15 @@ class DolibarrSource:
 	def _where(self, method: str, path: str) -> str:
 		return f"Dolibarr at {self.base_url}: {method} {API_PATH}{path}"
 
-	def _fail(self, method: str, path: str, reason: str, status: int | None = None) -> DolibarrError:
-		return DolibarrError(self._clean(f"{self._where(method, path)}: {reason}"), API_PATH + path, status)
+	def _fail(
+		self, method: str, path: str, reason: str, status: int | None = None, detail: str = ""
+	) -> DolibarrError:
+		return DolibarrError(
+			self._clean(f"{self._where(method, path)}: {reason}"),
+			API_PATH + path,
+			status,
+			self._clean(detail),
+		)
 
 	def request(
 		self,
@@ -367,7 +385,7 @@ class DolibarrSource:
 				else:
 					ctype = resp.headers.get("Content-Type", "?")
 					reason = f"the answer is not JSON (HTTP {status}, {ctype}: {message!r}); is this the URL of Dolibarr?"
-				raise self._fail(method, path, reason, status)
+				raise self._fail(method, path, reason, status, detail=message)
 			return data
 		if 300 <= status < 400:
 			where = resp.headers.get("Location", "?")
@@ -749,15 +767,19 @@ class DolibarrSource:
 			address.append(town)
 		if country and country != "FR" and raw.get("country"):
 			address.append(str(raw["country"]))
+		language = language_of(raw.get("default_lang"), regime)
+		self.langcodes[cid] = str(raw.get("default_lang") or "").strip() or LANGCODES.get(language, "")
 		return Customer(
 			id=cid,
 			name=name,
 			kind=kind,
 			regime=regime,
-			language=language_of(raw.get("default_lang"), regime),
+			language=language,
 			email=email,
 			phone=str(raw.get("phone") or raw.get("phone_mobile") or "").strip(),
 			address=tuple(address),
+			# The customer code the customer knows (CU2611-00001), not the row id (12)
+			reference=str(raw.get("code_client") or "").strip() or cid,
 		)
 
 	def _event_filter(self, invoice_ids: list[str]) -> str:
@@ -956,6 +978,49 @@ class DolibarrSource:
 		if not isinstance(name, str) or not name.strip():
 			raise self._fail("POST", "/documents/upload", f"expected the file's name, got {str(name)[:80]!r}")
 		return name
+
+	def invoice_pdf(self, invoice: str, langcode: str = "") -> tuple[str, bytes, bool]:
+		"""The PDF of an invoice, found by its ref, as Dolibarr keeps it: (file name, content, built).
+
+		``GET /documents/download`` (Dolibarr 20: htdocs/api/class/api_documents.class.php), modulepart
+		``facture``, ``original_file`` ``<ref>/<ref>.pdf`` (the folder and file Dolibarr names after the
+		ref). When Dolibarr has none (404), it is asked to build it (``PUT /documents/builddoc``), whose
+		answer carries the file: in `langcode` (the customer's language, fr_FR...), with no template named,
+		so that Dolibarr uses the invoice's own (model_pdf, which its API never shows) or else its default
+		for invoices (FACTURE_ADDON_PDF, "sponge" on a fresh install). `built` says the PDF was built.
+		DolibarrError when neither gives a PDF."""
+		name = _FILE_UNSAFE_RE.sub("_", invoice)
+		name = re.sub(r"--+", "_", name).replace("..", "")
+		query = {"modulepart": "facture", "original_file": f"{name}/{name}.pdf"}
+		try:
+			data = self.request("GET", "/documents/download", params=query)
+			method, path, built = "GET", "/documents/download", False
+		except DolibarrError as exc:
+			if exc.status != 404:  # refused, or no answer: building would not do better
+				raise
+			body = {**query, "doctemplate": "", "langcode": langcode}
+			try:
+				data = self.request("PUT", "/documents/builddoc", json=body)
+			except DolibarrError as exc:
+				if exc.status == 200 and exc.detail:
+					# A PDF engine that fails (TCPDF cannot write the file...) prints its error instead of
+					# the JSON: Dolibarr's own words say more than "not JSON"
+					raise self._fail(
+						"PUT", "/documents/builddoc", f"Dolibarr could not build the PDF: {exc.detail}", 200
+					)
+				raise
+			method, path, built = "PUT", "/documents/builddoc", True
+		if not isinstance(data, dict) or not isinstance(data.get("content"), str):
+			raise self._fail(method, path, f"expected the file (content in base64), got {str(data)[:80]!r}")
+		try:
+			content = base64.b64decode(data["content"], validate=True)
+		except ValueError:
+			raise self._fail(method, path, "the file's content is not base64")
+		if not content.startswith(b"%PDF-"):
+			raise self._fail(method, path, f"the file of invoice {invoice} is not a PDF")
+		# Its name as Dolibarr gives it, without any folder (it names the attachment)
+		filename = str(data.get("filename") or "").replace("\\", "/").rpartition("/")[2].strip()
+		return filename or f"{name}.pdf", content, built
 
 	@staticmethod
 	def _label(label: str, status: str) -> str:

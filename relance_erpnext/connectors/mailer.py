@@ -52,16 +52,24 @@ SMTP_FIELDS = (
 class MailError(Exception):
 	"""An email could not be sent. `maybe_sent`: it may have gone out all the same (connection lost
 	during DATA). `fatal`: the server cannot be used at all (down, login refused): later emails of
-	the same run would fail the same way."""
+	the same run would fail the same way.
 
-	def __init__(self, message: str, *, maybe_sent: bool = False, fatal: bool = False):
+	The message is English (str(), the journal's detail); `fr` is the same in French, for the person
+	running the command: `describe(language)` gives the one to print (English when there is no French,
+	as for the configuration's errors). Neither ever holds the password (Mailer scrubs both)."""
+
+	def __init__(self, message: str, *, fr: str = "", maybe_sent: bool = False, fatal: bool = False):
 		super().__init__(message)
 		self.message = message
+		self.fr = fr
 		self.maybe_sent = maybe_sent
 		self.fatal = fatal
 
 	def __str__(self) -> str:
 		return self.message
+
+	def describe(self, language: str = "en") -> str:
+		return self.fr if self.fr and language.lower().startswith("fr") else self.message
 
 
 @dataclass(frozen=True)
@@ -301,8 +309,8 @@ class Mailer:
 			text = text.replace(form, "***")
 		return text
 
-	def _error(self, text: str, **flags) -> MailError:
-		return MailError(self._scrub(text), **flags)
+	def _error(self, text: str, fr: str = "", **flags) -> MailError:
+		return MailError(self._scrub(text), fr=self._scrub(fr), **flags)
 
 	def _where(self) -> str:
 		return f"{self.settings.host}:{self.settings.effective_port}"
@@ -320,14 +328,22 @@ class Mailer:
 				smtp = smtplib.SMTP(s.host, s.effective_port, timeout=s.timeout)
 		except TimeoutError:
 			raise self._error(
-				f"the SMTP server {self._where()} did not answer within {s.timeout:g} s", fatal=True
+				f"the SMTP server {self._where()} did not answer within {s.timeout:g} s",
+				f"le serveur SMTP {self._where()} n'a pas répondu en {s.timeout:g} s",
+				fatal=True,
 			) from None
 		except ConnectionRefusedError:
 			raise self._error(
-				f"the SMTP server {self._where()} refused the connection (is it down?)", fatal=True
+				f"the SMTP server {self._where()} refused the connection (is it down?)",
+				f"le serveur SMTP {self._where()} a refusé la connexion (est-il arrêté ?)",
+				fatal=True,
 			) from None
 		except (OSError, smtplib.SMTPException) as exc:
-			raise self._error(f"cannot reach the SMTP server {self._where()}: {exc}", fatal=True) from None
+			raise self._error(
+				f"cannot reach the SMTP server {self._where()}: {exc}",
+				f"impossible de joindre le serveur SMTP {self._where()} : {exc}",
+				fatal=True,
+			) from None
 		try:
 			smtp.ehlo()
 			if s.security == "starttls":
@@ -335,6 +351,8 @@ class Mailer:
 					raise self._error(
 						f"the SMTP server {self._where()} does not offer STARTTLS"
 						' (set security = "ssl", or "none" for a relay on this machine)',
+						f"le serveur SMTP {self._where()} ne propose pas STARTTLS"
+						' (mettez security = "ssl", ou "none" pour un relais sur cette machine)',
 						fatal=True,
 					) from None
 				smtp.starttls(context=ssl.create_default_context())
@@ -349,12 +367,16 @@ class Mailer:
 			raise self._error(
 				f"the SMTP server {self._where()} refused the login of {s.user!r}: {_reply(exc)}"
 				f" (check the password in ${s.password_env or 'the password variable'})",
+				f"le serveur SMTP {self._where()} a refusé l'identification de {s.user!r} : {_reply(exc)}"
+				f" (vérifiez le mot de passe de ${s.password_env or 'la variable du mot de passe'})",
 				fatal=True,
 			) from None
 		except smtplib.SMTPNotSupportedError:
 			_quit(smtp)
 			raise self._error(
-				f"the SMTP server {self._where()} does not accept a login (AUTH)", fatal=True
+				f"the SMTP server {self._where()} does not accept a login (AUTH)",
+				f"le serveur SMTP {self._where()} n'accepte pas d'identification (AUTH)",
+				fatal=True,
 			) from None
 		except UnicodeError:
 			# smtplib sends the login as ASCII; its error would hold the password (exc.object)
@@ -362,12 +384,17 @@ class Mailer:
 			raise MailError(
 				f"cannot log in to the SMTP server {self._where()}: the user name or the password has"
 				" characters beyond ASCII (accents, €…), which the login cannot send",
+				fr=f"identification impossible auprès du serveur SMTP {self._where()} : le nom d'utilisateur"
+				" ou le mot de passe a des caractères hors ASCII (accents, €…), que l'identification ne"
+				" peut pas transmettre",
 				fatal=True,
 			) from None
 		except (OSError, smtplib.SMTPException) as exc:
 			_quit(smtp)
 			raise self._error(
-				f"the SMTP server {self._where()} failed before sending: {exc}", fatal=True
+				f"the SMTP server {self._where()} failed before sending: {exc}",
+				f"le serveur SMTP {self._where()} a échoué avant l'envoi : {exc}",
+				fatal=True,
 			) from None
 		self._smtp = smtp
 		return smtp
@@ -391,7 +418,7 @@ class Mailer:
 		see `attachment_kind`) unless attach_letter is False. Raises MailError."""
 		recipients = split_addresses(to) if isinstance(to, str) else [a for a in to if a]
 		if not recipients:
-			raise MailError(f"no email address in {to!r}")
+			raise MailError(f"no email address in {to!r}", fr=f"aucune adresse e-mail dans {to!r}")
 		files = [letter_attachment(letter, stem, self.pdf)] if attach_letter else []
 		files.extend(attachments)
 		message = build_message(letter, recipients, self.settings, files)
@@ -402,7 +429,10 @@ class Mailer:
 		mail_options: list[str] = []
 		if smtputf8:
 			if not smtp.has_extn("smtputf8"):
-				raise MailError(f"the SMTP server {self._where()} cannot take non-ASCII addresses ({to})")
+				raise MailError(
+					f"the SMTP server {self._where()} cannot take non-ASCII addresses ({to})",
+					fr=f"le serveur SMTP {self._where()} n'accepte pas les adresses hors ASCII ({to})",
+				)
 			mail_options = ["SMTPUTF8", "BODY=8BITMIME"]
 		# Headers are not folded at 78 columns: Python's folder drops the space between two encoded
 		# words ("règlement – petit" would read "règlement– petit"); 998 is the hard limit of RFC 5322
@@ -415,7 +445,8 @@ class Mailer:
 			if code != 250:
 				self._reset()
 				raise self._error(
-					f"the SMTP server refused the sender {sender}: {code} {_text(reply)}"
+					f"the SMTP server refused the sender {sender}: {code} {_text(reply)}",
+					f"le serveur SMTP a refusé l'expéditeur {sender} : {code} {_text(reply)}",
 				) from None
 			accepted, refused = [], []
 			for addr in recipients:
@@ -426,12 +457,18 @@ class Mailer:
 					refused.append(f"{addr} ({code} {_text(reply)})")
 			if not accepted:
 				self._reset()
-				raise self._error(f"the SMTP server refused the recipient: {'; '.join(refused)}") from None
+				raise self._error(
+					f"the SMTP server refused the recipient: {'; '.join(refused)}",
+					f"le serveur SMTP a refusé le destinataire : {' ; '.join(refused)}",
+				) from None
 		except MailError:
 			raise
 		except (OSError, smtplib.SMTPException) as exc:
 			self._drop()
-			raise self._error(f"the SMTP server {self._where()} failed before sending: {exc}") from None
+			raise self._error(
+				f"the SMTP server {self._where()} failed before sending: {exc}",
+				f"le serveur SMTP {self._where()} a échoué avant l'envoi : {exc}",
+			) from None
 
 		if before_data is not None:
 			try:
@@ -446,18 +483,24 @@ class Mailer:
 		except smtplib.SMTPDataError as exc:  # DATA itself refused: the message was not sent
 			self._reset()
 			raise self._error(
-				f"the SMTP server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}"
+				f"the SMTP server refused the message: {exc.smtp_code} {_text(exc.smtp_error)}",
+				f"le serveur SMTP a refusé le message : {exc.smtp_code} {_text(exc.smtp_error)}",
 			) from None
 		except (OSError, smtplib.SMTPException) as exc:
 			self._drop()
 			raise self._error(
 				f"the connection to {self._where()} broke while sending ({exc or type(exc).__name__});"
 				" the email may have gone out",
+				f"la connexion à {self._where()} a été coupée pendant l'envoi ({exc or type(exc).__name__})"
+				" ; le courriel est peut-être parti",
 				maybe_sent=True,
 			) from None
 		if code != 250:
 			self._reset()
-			raise self._error(f"the SMTP server refused the message: {code} {_text(reply)}") from None
+			raise self._error(
+				f"the SMTP server refused the message: {code} {_text(reply)}",
+				f"le serveur SMTP a refusé le message : {code} {_text(reply)}",
+			) from None
 		return SendReceipt(
 			message_id=str(message["Message-ID"]),
 			accepted=tuple(accepted),

@@ -105,6 +105,9 @@ class Customer:
 	contract_rate: ContractRate | None = None
 	hold: Hold | None = None
 	account_manager: str = ""
+	# The customer's account as the customer knows it (Dolibarr's code_client), printed in letters
+	# instead of `id` (a source's internal key, e.g. Dolibarr's row id); empty: `id` is that account
+	reference: str = ""
 
 
 @dataclass(frozen=True, slots=True)
