@@ -31,6 +31,29 @@ def names() -> dict[str, tuple[str, str]]:
 	}
 
 
+# Put at the top of each Email Template: what may be changed, and with what
+HELP = {
+	"en": """{#- Relance: the wording of this step's letter (subject, intro, outro, closing). Change the
+    text between {% set … %} and {% endset %}; the table of invoices, the totals, the payment details
+    and the legal mentions are added by the application. Usable: customer.name, lines (invoice, due,
+    days_late, outstanding, interest, indemnity), totals (outstanding, interest, indemnity, fee,
+    total), invoice_numbers, sender.name, as_of; filters |money, |date, |rate. -#}
+""",
+	"fr": """{#- Relance : le texte du courrier de cette étape (objet, introduction, conclusion, formule
+    de politesse). Modifiez le texte entre {% set … %} et {% endset %} ; le tableau des factures, les
+    totaux, les modalités de paiement et les mentions légales sont ajoutés par l'application.
+    Disponibles : customer.name, lines (invoice, due, days_late, outstanding, interest, indemnity),
+    totals (outstanding, interest, indemnity, fee, total), invoice_numbers, sender.name, as_of ;
+    filtres |money, |date, |rate. -#}
+""",
+}
+
+
+def initial_source(template: str, language: str) -> str:
+	"""What a new Email Template holds: the help above, then the built-in wording."""
+	return HELP["en" if language == "en" else "fr"] + template_source(template, language)
+
+
 def create_email_templates() -> int:
 	"""One Email Template per step template and language; existing ones (maybe edited) are kept."""
 	existing = set(frappe.get_all("Email Template", filters={"name": ("in", list(names()))}, pluck="name"))
@@ -44,7 +67,7 @@ def create_email_templates() -> int:
 				"name": name,
 				"subject": SUBJECT_FROM_BODY,
 				"use_html": 1,
-				"response_html": template_source(template, language),
+				"response_html": initial_source(template, language),
 			}
 		)
 		doc.insert(ignore_permissions=True)

@@ -5,8 +5,8 @@
 import frappe
 from frappe.tests.utils import FrappeTestCase
 
-from relance_erpnext.dunning.letters import ACTION_TEMPLATES, LETTER_LANGUAGES, template_source
-from relance_erpnext.services.email_templates import create_email_templates, template_name
+from relance_erpnext.dunning.letters import ACTION_TEMPLATES, LETTER_LANGUAGES
+from relance_erpnext.services.email_templates import create_email_templates, initial_source, template_name
 from relance_erpnext.services.runner import run_for_company
 from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company, make_customer, make_invoice
 
@@ -35,7 +35,7 @@ class TestEmailTemplates(FrappeTestCase):
 
 	def tearDown(self):
 		doc = frappe.get_doc("Email Template", COURTEOUS_FR)
-		doc.update({"subject": "{{ subject }}", "response_html": template_source("courteous", "fr-FR")})
+		doc.update({"subject": "{{ subject }}", "response_html": initial_source("courteous", "fr-FR")})
 		doc.save(ignore_permissions=True)
 
 	def test_one_template_per_step_and_language(self):
@@ -43,7 +43,7 @@ class TestEmailTemplates(FrappeTestCase):
 			for language in LETTER_LANGUAGES:
 				doc = frappe.get_doc("Email Template", template_name(template, language))
 				self.assertEqual(doc.subject, "{{ subject }}")
-				self.assertEqual(doc.response_html, template_source(template, language))
+				self.assertEqual(doc.response_html, initial_source(template, language))
 		self.assertEqual(create_email_templates(), 0)  # idempotent: edited copies are kept
 
 	def test_the_edited_wording_is_used_for_that_language_only(self):
