@@ -328,11 +328,11 @@ class PdfRenderer:
 			return None
 
 
-def read_dolibarr(args, config: dict | None = None):
-	"""(book, history, journal) from the Dolibarr at --dolibarr-url, its API key from the environment."""
+def dolibarr_source(args, config: dict | None = None):
+	"""The Dolibarr at --dolibarr-url, its API key from the environment. The command line wins over
+	the [dolibarr] table of --config (url, api_key_env)."""
 	from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
 
-	# The command line wins over the [dolibarr] table of --config (url, api_key_env)
 	table = (config or {}).get("dolibarr")
 	table = table if isinstance(table, dict) else {}
 	url = args.dolibarr_url or str(table.get("url") or "")
@@ -345,7 +345,17 @@ def read_dolibarr(args, config: dict | None = None):
 			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
 		)
 	try:
-		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
+		return DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
+	except DolibarrError as exc:
+		raise UsageError(f"Dolibarr: {exc}")
+
+
+def read_dolibarr(args, config: dict | None = None):
+	"""(book, history, journal) from the Dolibarr at --dolibarr-url, its API key from the environment."""
+	from relance_erpnext.connectors.dolibarr import DolibarrError
+
+	source = dolibarr_source(args, config)
+	try:
 		customers, invoices, history = source.load_book(args.as_of)
 	except DolibarrError as exc:
 		raise UsageError(f"Dolibarr: {exc}")

@@ -144,27 +144,10 @@ def apply_journal_payments(invoices, journal) -> list:
 
 
 def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
-	import os
+	from relance_erpnext.cli import EXIT_OK, UsageError, dolibarr_source
+	from relance_erpnext.connectors.dolibarr import DolibarrError
 
-	from relance_erpnext.cli import DOLIBARR_KEY_ENV, DOLIBARR_PAGE_SIZE, EXIT_OK, UsageError
-	from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
-
-	# As for plan and run: the command line wins over the [dolibarr] table of --config
-	table = config.get("dolibarr")
-	table = table if isinstance(table, dict) else {}
-	url = args.dolibarr_url or str(table.get("url") or "")
-	if not url:
-		raise UsageError("--source dolibarr needs --dolibarr-url URL (or url in the [dolibarr] table)")
-	name = args.dolibarr_key_env or str(table.get("api_key_env") or "") or DOLIBARR_KEY_ENV
-	key = os.environ.get(name, "")
-	if not key.strip():
-		raise UsageError(
-			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
-		)
-	try:
-		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
-	except DolibarrError as exc:
-		raise UsageError(f"Dolibarr: {exc}")
+	source = dolibarr_source(args, config)  # as for plan and run
 	try:
 		try:
 			invoices, names = source.load_open_invoices()

@@ -34,17 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "relance_erpnext" / "connectors" / "sample" / "registre_exemple.csv"
 SAMPLE_CONFIG = ROOT / "relance_erpnext" / "connectors" / "sample" / "entreprise_exemple.toml"
 AS_OF = date(2026, 6, 15)
+from .test_cli import run_cli
+
 MONEY = re.compile(r"^-?\d+\.\d{2}$")
-
-
-def run_cli(*argv) -> tuple[int, str, str]:
-	out, err = io.StringIO(), io.StringIO()
-	with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-		try:
-			code = cli.main([str(a) for a in argv])
-		except SystemExit as exc:  # argparse: a wrong command line
-			code = exc.code
-	return code, out.getvalue(), err.getvalue()
 
 
 def ago(days: int) -> date:

@@ -566,18 +566,22 @@ class DolibarrSource:
 	# -----------------------------------------------------------------------------------------------
 	# Reading
 
+	def _unpaid_invoices(self) -> list[dict]:
+		"""Dolibarr's unpaid customer invoices, oldest first (after checking the API answers)."""
+		self.warnings = []
+		self.status()
+		self.invoice_ids = {}
+		return self.get_all(
+			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
+		)
+
 	def load_book(self, as_of: date) -> tuple[dict[str, Customer], list[Invoice], list[HistoryEntry]]:
 		"""Customers, open invoices and follow-up history, as the core wants them.
 
 		``as_of`` is the planning day; every event relance wrote counts, whatever its date (one dated
 		later is in flight). Warnings (invoices or customers left out, and why) are in ``self.warnings``."""
-		self.warnings = []
-		self.status()
-		raw_invoices = self.get_all(
-			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
-		)
+		raw_invoices = self._unpaid_invoices()
 		invoices: list[Invoice] = []
-		self.invoice_ids = {}
 		refs_by_id: dict[str, str] = {}
 		contact_ids: dict[str, list[str]] = {}
 		for raw in raw_invoices:
@@ -1053,13 +1057,8 @@ class DolibarrSource:
 
 	def load_open_invoices(self) -> tuple[list[Invoice], dict[str, str]]:
 		"""The open invoices (as ``load_book`` reads them) and their customers' names, nothing else."""
-		self.warnings = []
-		self.status()
-		raw_invoices = self.get_all(
-			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
-		)
+		raw_invoices = self._unpaid_invoices()
 		invoices: list[Invoice] = []
-		self.invoice_ids = {}
 		for raw in raw_invoices:
 			invoice = self._invoice(raw)
 			if invoice is not None:
