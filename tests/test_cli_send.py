@@ -94,7 +94,9 @@ class DropAfterData(Inbox):
 		return "250 never seen"
 
 
-class SendTest(TempDir):
+class SendCase(TempDir):
+	"""`relance run --send` on the sample register, with an [smtp] table for a given port."""
+
 	def config(self, port: int, **smtp) -> Path:
 		table = {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5, **smtp}
 		lines = ["[smtp]"] + [f"{k} = {json.dumps(v)}" for k, v in table.items()]
@@ -113,6 +115,8 @@ class SendTest(TempDir):
 	def email_actions(self, plan: dict) -> list[dict]:
 		return [a for a in plan["actions"] if a["channel"] == "email"]
 
+
+class SendTest(SendCase):
 	def test_emails_arrive_and_the_journal_says_sent(self):
 		with SmtpServer() as server:
 			config = self.config(server.port)
