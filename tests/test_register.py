@@ -5,6 +5,7 @@ import io
 import re
 import shutil
 import tempfile
+import types
 import unittest
 import zipfile
 from datetime import date, datetime
@@ -1113,3 +1114,42 @@ class TestGarbage(TempDir):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class TestFormulaCellsFromXml(unittest.TestCase):
+	"""Formula cells are found in the sheet's XML in one pass; layouts it cannot place fall back."""
+
+	def sheet(self, xml: bytes):
+		import zipfile
+
+		buffer = io.BytesIO()
+		with zipfile.ZipFile(buffer, "w") as archive:
+			archive.writestr("xl/worksheets/sheet1.xml", xml)
+		archive = zipfile.ZipFile(buffer)
+		self.addCleanup(archive.close)
+		parent = types.SimpleNamespace(_archive=archive)
+		return types.SimpleNamespace(parent=parent, _worksheet_path="xl/worksheets/sheet1.xml")
+
+	def test_cells_and_their_formulas(self):
+		from relance_erpnext.connectors.register import _formula_cells
+
+		xml = (
+			b'<worksheet><cols><col min="1" max="2"/></cols><sheetData><row r="2">'
+			b'<c r="A2" s="1"/><c r="B2" t="str"><f>HYPERLINK("x","a&amp;b")</f><v>a&amp;b</v></c>'
+			b'<c r="C2"><v>3</v></c><c r="AA2"><f t="shared" si="0" ref="AA2:AA3">C2*2</f></c></row>'
+			b'<row r="3"><c r="AA3"><f t="shared" si="0"/></c><c r="D3"><f t="array" ref="D3">SUM(C2:C3)</f>'
+			b"<v>6</v></c></row></sheetData></worksheet>"
+		)
+		self.assertEqual(
+			_formula_cells(self.sheet(xml)),
+			{(2, 1): '=HYPERLINK("x","a&b")', (2, 26): "=C2*2", (3, 26): "=", (3, 3): "=SUM(C2:C3)"},
+		)
+		prefixed = b'<x:worksheet><x:sheetData><x:row r="1"><x:c r="B1"><x:f>1+1</x:f></x:c></x:row></x:sheetData></x:worksheet>'
+		self.assertEqual(_formula_cells(self.sheet(prefixed)), {(1, 1): "=1+1"})
+		self.assertEqual(_formula_cells(self.sheet(b"<worksheet><c r='A1'><v>1</v></c></worksheet>")), {})
+
+	def test_a_cell_without_its_reference_falls_back_to_openpyxl(self):
+		from relance_erpnext.connectors.register import _formula_cells
+
+		self.assertIsNone(_formula_cells(self.sheet(b"<worksheet><row><c><f>1+1</f></c></row></worksheet>")))
+		self.assertIsNone(_formula_cells(types.SimpleNamespace(parent=None)))

@@ -726,33 +726,44 @@ def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[Registe
 		raise _FileError("reading .xlsx needs openpyxl (pip install openpyxl)")
 	try:
 		values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-		formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
 	except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
 		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+	formula_book = None
 	rows: list[_Row] = []
 	try:
 		values_sheet = values_book.active or values_book.worksheets[0]
 		title = values_sheet.title
-		formula_sheet = formula_book[title]
 		register.sheet = title
 		if len(values_book.sheetnames) > 1:
 			register.warnings.append(
 				f"{path.name}: read the sheet {title!r} (the workbook has {len(values_book.sheetnames)} sheets)"
 			)
-		for sheet in (values_sheet, formula_sheet):
-			if hasattr(sheet, "reset_dimensions"):
-				sheet.reset_dimensions()  # never trust a saved dimension: it may cut rows off
-		pairs = zip(values_sheet.iter_rows(), formula_sheet.iter_rows(), strict=False)
-		for number, (value_cells, formula_cells) in enumerate(pairs, start=1):
+		# Which cells hold a formula: found in the sheet's XML in one pass (a second openpyxl reading
+		# of the whole workbook, the way it was done before, took as long as the first one)
+		formulas = _formula_cells(values_sheet)
+		if formulas is None:
+			formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+			formula_sheet = formula_book[title]
+			if hasattr(formula_sheet, "reset_dimensions"):
+				formula_sheet.reset_dimensions()
+			formula_rows = formula_sheet.iter_rows()
+		if hasattr(values_sheet, "reset_dimensions"):
+			values_sheet.reset_dimensions()  # never trust a saved dimension: it may cut rows off
+		for number, value_cells in enumerate(values_sheet.iter_rows(), start=1):
+			formula_cells = next(formula_rows, ()) if formulas is None else ()
 			row = _Row(number, [])
 			for index, cell in enumerate(value_cells):
 				value = getattr(cell, "value", None)
 				kind = getattr(cell, "data_type", None)
-				source = formula_cells[index] if index < len(formula_cells) else None
-				formula = getattr(source, "value", None)
-				is_formula = getattr(source, "data_type", None) == "f" or isinstance(
-					formula, ArrayFormula | DataTableFormula
-				)
+				if formulas is None:
+					source = formula_cells[index] if index < len(formula_cells) else None
+					formula = getattr(source, "value", None)
+					is_formula = getattr(source, "data_type", None) == "f" or isinstance(
+						formula, ArrayFormula | DataTableFormula
+					)
+				else:
+					formula = formulas.get((number, index))
+					is_formula = formula is not None
 				if kind == "e" and value is not None:
 					row.issues[index] = f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
 					value = None
@@ -772,8 +783,47 @@ def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[Registe
 		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}{where})")
 	finally:
 		values_book.close()
-		formula_book.close()
+		if formula_book is not None:
+			formula_book.close()
 	return rows, []
+
+
+# A cell with content (a self-closing <c .../> has no formula: the look-behind leaves it out)
+_XML_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+_XML_CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+_XML_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>(.*?)</(?:\w+:)?f>)", re.S)
+
+
+def _formula_cells(sheet) -> dict[tuple[int, int], str] | None:
+	"""{(row, column index): "=formula"} for the sheet's formula cells, read from its XML ("=" alone
+	for a cell sharing another's formula); None when the XML is not laid out as expected (the caller
+	then reads the formulas with openpyxl)."""
+	from html import unescape
+
+	from openpyxl.utils import column_index_from_string
+
+	archive = getattr(getattr(sheet, "parent", None), "_archive", None)
+	part = getattr(sheet, "_worksheet_path", None)
+	if archive is None or not part:
+		return None
+	try:
+		xml = archive.read(part)
+	except Exception:
+		return None
+	if b"<f" not in xml and b":f" not in xml:
+		return {}
+	found: dict[tuple[int, int], str] = {}
+	for match in _XML_CELL.finditer(xml):
+		attributes, body = match.groups()
+		formula = _XML_FORMULA.search(body)
+		if formula is None:
+			continue
+		ref = _XML_CELL_REF.search(attributes)
+		if ref is None:
+			return None  # a cell without its reference: let openpyxl place it
+		text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))
+		found[(int(ref.group(2)), column_index_from_string(ref.group(1).decode()) - 1)] = "=" + text
+	return found
 
 
 # ---------------------------------------------------------------------------------------------------
