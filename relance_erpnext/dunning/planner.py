@@ -76,7 +76,19 @@ _new_skip = tuple.__new__  # a NamedTuple built in C: one Skip per open invoice
 
 
 class _ScenarioIndex:
-	__slots__ = ("first_offset", "index", "keys", "nominal", "scenario", "steps", "timing")
+	"""One scenario, prepared for one planning run (`cutoff` and `waiting` depend on its day)."""
+
+	__slots__ = (
+		"cutoff",
+		"first_offset",
+		"index",
+		"keys",
+		"nominal",
+		"scenario",
+		"steps",
+		"timing",
+		"waiting",
+	)
 
 	def __init__(self, scenario: Scenario):
 		self.scenario = scenario
@@ -90,6 +102,10 @@ class _ScenarioIndex:
 		# Days from the due date of each step when none was done yet (the fast path, no history)
 		self.nominal = tuple(nominal_offsets(scenario))
 		self.first_offset = self.nominal[0] if self.nominal else 0
+		# Set by the planning run: an invoice due after `cutoff` has not reached the first step; the
+		# reason given to such invoices, per due date
+		self.cutoff: date | None = None
+		self.waiting: dict[date, tuple[str, str]] = {}
 
 
 def plan(
@@ -128,22 +144,24 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	done_get = done_steps.get
 	notices: list[HistoryEntry] = []
 	last_contact: dict[str, date] = {}
-	if settings.min_gap_days:
+	track_contacts = bool(settings.min_gap_days)
+	if track_contacts:
 		invoice_customer = {inv.id: inv.customer for inv in invoices}
 	for entry in history:
 		if entry.status not in DONE_STATUSES:
 			continue
-		steps = done_get(entry.invoice)
+		invoice_id = entry.invoice
+		steps = done_get(invoice_id)
 		if steps is None:
-			done_steps[entry.invoice] = {entry.step: entry.day}
+			done_steps[invoice_id] = {entry.step: entry.day}
 		else:
 			day = steps.get(entry.step)
 			if day is None or entry.day > day:
 				steps[entry.step] = entry.day
 		if entry.formal_notice and entry.status in _NOTICE_STATUSES:
 			notices.append(entry)
-		if settings.min_gap_days:
-			who = entry.customer or invoice_customer.get(entry.invoice, "")
+		if track_contacts:
+			who = entry.customer or invoice_customer.get(invoice_id, "")
 			contacted = last_contact.get(who)
 			if contacted is None or entry.day > contacted:
 				last_contact[who] = entry.day
@@ -177,9 +195,9 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	group_info: dict[tuple[str, str, str, str], tuple[Customer, Scenario, Step, tuple[str, ...]]] = {}
 	errors: dict[str, None] = {}
 	interest_cache: dict = {}
-	waiting_first: dict[tuple[date, str], tuple[str, str]] = {}
 	# An invoice due after this day has not reached its scenario's first step yet
-	first_step_cutoff = {key: as_of - timedelta(days=index.first_offset) for key, index in indexes.items()}
+	for index in indexes.values():
+		index.cutoff = as_of - timedelta(days=index.first_offset)
 
 	escalations_possible = bool(promise_of or arrangement_of)
 	customers_get = customers.get
@@ -226,18 +244,18 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		if index is None:
 			skip(new_skip(Skip, (inv_id, customer_id, UNKNOWN_SCENARIO, scenario_key)))
 			continue
-		if not escalations_possible and anchor > first_step_cutoff[scenario_key] and inv_id not in followed:
+		if not escalations_possible and anchor > index.cutoff and inv_id not in followed:
 			# Fast path: nothing done yet and the first step's day has not come. Most of a book shares
 			# a few hundred due dates, so the reason and its detail are made once per date and scenario
-			waiting = waiting_first.get((anchor, scenario_key))
+			waiting = index.waiting.get(anchor)
 			if waiting is None:
 				first_day = (anchor + index.timing[0][1]).isoformat()
 				if as_of <= anchor:
 					waiting = (NOT_YET_DUE, first_day)
 				else:
 					waiting = (WAITING_NEXT_STEP, f"{index.keys[0]}@{first_day}")
-				waiting_first[(anchor, scenario_key)] = waiting
-			skip(new_skip(Skip, (inv_id, customer_id, *waiting)))
+				index.waiting[anchor] = waiting
+			skip(new_skip(Skip, (inv_id, customer_id, waiting[0], waiting[1])))
 			continue
 		done = done_get(inv_id)
 		steps = index.steps
