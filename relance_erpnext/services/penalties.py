@@ -21,13 +21,11 @@ from relance_erpnext.services.mapping import to_float
 
 def penalty_line(doc, as_of: date) -> ActionLine | None:
 	"""The penalties owed on one submitted Sales Invoice, as the core computes them."""
-	from relance_erpnext.relance.print_format.utils import formal_notice_of, load_customer, load_invoice
-
-	invoice = load_invoice(doc)
+	invoice = repository.load_invoice(doc)
 	if invoice is None:
 		return None
-	customer = load_customer(doc.customer, doc.company)
-	notice_day, notice_days = formal_notice_of(doc.name)
+	customer = repository.load_customer(doc.customer, doc.company)
+	notice_day, notice_days = repository.formal_notice_of(doc.name)
 	return penalty_claim(invoice, customer, as_of, repository.load_rates(), notice_day, notice_days)
 
 

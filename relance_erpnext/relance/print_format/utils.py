@@ -14,7 +14,6 @@ one Frappe passes), then the letter without its own page geometry, which the pri
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import defaultdict
 from datetime import date
@@ -32,6 +31,7 @@ from relance_erpnext.dunning.errors import DunningError
 from relance_erpnext.dunning.letters import build_context, render_document
 from relance_erpnext.services import repository
 from relance_erpnext.services.mapping import regime_of_country, to_date, to_decimal
+from relance_erpnext.services.repository import formal_notice_of, invoice_total, load_customer, load_invoice
 
 # Jinja methods -----------------------------------------------------------------------------------
 
@@ -129,16 +129,6 @@ def relance_penalty_claim(doc, letter_head: str | None = None, no_letterhead=0, 
 # Reading ERPNext (bulk: a few queries per document, never one per invoice) -----------------------
 
 
-def load_customer(name: str, company: str | None) -> core.Customer:
-	country = frappe.get_cached_value("Company", company, "country") if company else None
-	customer = repository.load_customers([name], regime_of_country(country))[name]
-	# The window shows the name once: the name in bold, then the address lines
-	address = customer.address
-	if address and address[0] == customer.name:
-		customer = dataclasses.replace(customer, address=address[1:])
-	return customer
-
-
 def overdue_invoices(customer: str, as_of: date) -> dict[tuple[str, str], list]:
 	rows = frappe.get_all(
 		"Sales Invoice",
@@ -190,12 +180,6 @@ def invoice_rows(names: list[str]) -> dict:
 	}
 
 
-def invoice_total(row) -> Decimal:
-	return to_decimal(
-		row.grand_total if row.disable_rounded_total or not row.rounded_total else row.rounded_total
-	)
-
-
 def invoice_summary(row, customer: str) -> core.Invoice:
 	"""What a letter shows of an invoice besides the follow-up line: its date and total."""
 	return core.Invoice(
@@ -225,80 +209,6 @@ def outstanding_on(names: list[str], day: date) -> dict[str, Decimal]:
 		.run(as_dict=True)
 	)
 	return {row.against_voucher_no: to_decimal(row.owed) for row in rows}
-
-
-def load_invoice(doc) -> core.Invoice | None:
-	"""A submitted Sales Invoice as the core sees it: its instalments and its dated payments."""
-	if doc.docstatus != 1 or doc.is_return:
-		return None
-	total = invoice_total(doc)
-	instalments = tuple(
-		core.Instalment(to_date(row.due_date), to_decimal(row.payment_amount))
-		for row in doc.get("payment_schedule") or []
-		if row.due_date
-	) or (core.Instalment(to_date(doc.due_date), total),)
-	ple = frappe.qb.DocType("Payment Ledger Entry")
-	payments = [
-		core.Payment(to_date(row.posting_date), -to_decimal(row.amount_in_account_currency))
-		for row in (
-			frappe.qb.from_(ple)
-			.select(ple.posting_date, ple.amount_in_account_currency)
-			.where(
-				(ple.against_voucher_type == "Sales Invoice")
-				& (ple.against_voucher_no == doc.name)
-				& (ple.voucher_no != doc.name)
-				& (ple.delinked == 0)
-			)
-			.orderby(ple.posting_date)
-			.run(as_dict=True)
-		)
-		if row.amount_in_account_currency
-	]
-	# ERPNext's outstanding is authoritative: what the ledger does not explain (a write-off) is
-	# taken as settled on the invoice date, so interest is never over-claimed
-	gap = (
-		sum((i.amount for i in instalments), core.ZERO)
-		- sum((p.amount for p in payments), core.ZERO)
-		- to_decimal(doc.outstanding_amount)
-	)
-	if gap > repository.TOLERANCE:
-		payments.insert(0, core.Payment(to_date(doc.posting_date), gap))
-	return core.Invoice(
-		id=doc.name,
-		customer=doc.customer,
-		currency=doc.currency,
-		issued=to_date(doc.posting_date),
-		instalments=instalments,
-		payments=tuple(payments),
-	)
-
-
-def formal_notice_of(invoice: str) -> tuple[date | None, int]:
-	"""The day the first mise en demeure about this invoice went out, and the days it gave to pay
-	(interest runs from it for consumers in France and in Québec)."""
-	log = frappe.qb.DocType("Follow-up Log")
-	line = frappe.qb.DocType("Follow-up Log Invoice")
-	step = frappe.qb.DocType("Dunning Scenario Step")
-	rows = (
-		frappe.qb.from_(line)
-		.join(log)
-		.on(line.parent == log.name)
-		.left_join(step)
-		.on((step.parent == log.scenario) & (step.step_key == log.step))
-		.select(log.log_date, step.notice_days)
-		.where(
-			(line.parenttype == "Follow-up Log")
-			& (line.sales_invoice == invoice)
-			& (log.formal_notice == 1)
-			& log.status.isin(["Sent", "Done"])
-		)
-		.orderby(log.log_date)
-		.limit(1)
-		.run(as_dict=True)
-	)
-	if not rows:
-		return None, 0
-	return to_date(rows[0].log_date), int(rows[0].notice_days or 0)
 
 
 def company_currency(company: str) -> str:
