@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from datetime import date
 
 import frappe
@@ -53,6 +55,9 @@ def make_plan(company: str, as_of: date):
 	return book, result
 
 
+DEADLOCK_ATTEMPTS = 5
+
+
 def run_for_company(
 	company: str,
 	as_of: str | date | None = None,
@@ -60,9 +65,30 @@ def run_for_company(
 	triggered_by: str = "User",
 	run_name: str | None = None,
 ) -> str:
-	"""Plan and carry out one day for one company; return the Relance Run's name."""
+	"""Plan and carry out one day for one company; return the Relance Run's name.
+
+	The run is one transaction. Two runs meeting in the database (two workers, a person and the
+	scheduler) may deadlock, e.g. on the first use of a naming series in a year: the database then
+	rolls back the whole transaction of one of them, which is planned again from the start, from
+	what the other has committed by then."""
+	for attempt in range(1, DEADLOCK_ATTEMPTS + 1):
+		try:
+			return run_once(company, as_of, dry_run, triggered_by, run_name)
+		except frappe.QueryDeadlockError:
+			frappe.db.rollback()
+			if attempt == DEADLOCK_ATTEMPTS:
+				raise
+			frappe.logger("relance_erpnext").warning(
+				f"run {company} {as_of}: deadlock, rolled back, attempt {attempt + 1} of {DEADLOCK_ATTEMPTS}"
+			)
+			time.sleep(random.uniform(0.05, 0.25) * attempt)  # let the other transaction commit
+
+
+def run_once(company: str, as_of, dry_run: bool, triggered_by: str, run_name: str | None) -> str:
 	as_of = getdate(as_of or today())
-	run = frappe.get_doc("Relance Run", run_name) if run_name else frappe.new_doc("Relance Run")
+	# A run made in the same transaction (a preview) is gone after a deadlock's rollback: made again
+	known = run_name and frappe.db.exists("Relance Run", run_name)
+	run = frappe.get_doc("Relance Run", run_name) if known else frappe.new_doc("Relance Run")
 	run.update({"run_date": as_of, "company": company, "dry_run": int(dry_run), "triggered_by": triggered_by})
 	run.status = "Running"
 	run.save(ignore_permissions=True)
@@ -160,6 +186,8 @@ def record_actions(result, book, run_name: str, problems: list[str] | None = Non
 			names.append((log.name, log.channel))
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point=savepoint)
+		except frappe.QueryDeadlockError:
+			raise  # the whole transaction is gone, not just this savepoint: the caller retries
 		except Exception as exc:
 			frappe.db.rollback(save_point=savepoint)
 			title = _("Follow-up failed for customer {0}").format(action.customer)
@@ -298,6 +326,8 @@ def send_logs(names: list[str]) -> int:
 				sent_by_run[log.run or ""] = sent_by_run.get(log.run or "", 0) + 1
 			if log.channel in core.POSTAL_CHANNELS:
 				letters.append(log)
+		except frappe.QueryDeadlockError:
+			raise
 		except Exception as exc:
 			frappe.db.rollback(save_point=savepoint)
 			frappe.db.set_value("Follow-up Log", log.name, {"status": "Failed", "error": str(exc)[:500]})
@@ -343,19 +373,24 @@ def attach_print_batches(letters: list) -> None:
 				frappe.db.set_value(
 					"Relance Run", run_name, "letters_pdf", file.file_url, update_modified=False
 				)
+		except frappe.QueryDeadlockError:
+			raise
 		except Exception:
 			frappe.log_error(title=_("The letters to print could not be merged into one PDF"))
 
 
 def merged_letters_pdf(log_names: list[str]) -> bytes:
 	"""One PDF, each letter starting on a new page, in the order given."""
-	from frappe.utils.print_format import read_multi_pdf
+	import io
+
 	from pypdf import PdfWriter
 
 	writer = PdfWriter()
 	for name in log_names:
 		frappe.get_print("Follow-up Log", name, print_format=LETTER_PRINT_FORMAT, as_pdf=True, output=writer)
-	return read_multi_pdf(writer)
+	merged = io.BytesIO()  # frappe's read_multi_pdf does this, and is deprecated from v16 on
+	writer.write(merged)
+	return merged.getvalue()
 
 
 def deliver(log) -> None:
