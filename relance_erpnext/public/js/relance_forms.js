@@ -235,7 +235,7 @@ relance_erpnext.forms = {
 					.map(
 						(log) => `<tr>
 							<td>${frappe.datetime.str_to_user(log.log_date)}</td>
-							<td><a href="/app/follow-up-log/${encodeURIComponent(log.name)}">${esc(
+							<td><a href="${frappe.utils.get_form_link("Follow-up Log", log.name)}">${esc(
 							log.step_label || relance_erpnext.forms.channel_label(log.channel)
 						)}</a></td>
 							<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>

@@ -5,11 +5,11 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, getdate
 
 from relance_erpnext.relance.print_format import utils
 from relance_erpnext.services.runner import run_for_company
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import (
 	AS_OF,
 	COMPANY,
@@ -67,7 +67,7 @@ def log_of(invoice: str) -> str:
 	)
 
 
-class TestLetterOfAFollowUp(FrappeTestCase):
+class TestLetterOfAFollowUp(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -131,7 +131,6 @@ class TestLetterOfAFollowUp(FrappeTestCase):
 
 	def test_pdf_is_one_a4_page_with_the_address_in_the_window(self):
 		from frappe.utils.pdf import get_pdf
-		from pypdf import PdfReader
 
 		customer = make_customer("_Relance Fenetre Print", email="fenetre@example.com")
 		add_address(customer, "2 avenue Jean Jaurès", "69007", "Lyon")
@@ -140,6 +139,35 @@ class TestLetterOfAFollowUp(FrappeTestCase):
 		html = frappe.get_print("Follow-up Log", log_of(invoice.name), LETTER)
 		# The stylesheet links point at the site's URL, which a test process cannot reach
 		pdf = get_pdf(re.sub(r"<link[^>]+>", "", html))
+		self.assert_address_in_window(pdf, "_Relance Fenetre Print")
+
+	def test_a_documents_letter_head_does_not_show_the_log_as_the_document(self):
+		"""ERPNext 16 makes "Company Letterhead - Grey" the site's default letter head: it prints the
+		document's type and number, which on a letter would be "Follow-up Log RELANCE-…"."""
+		head = frappe.get_doc(
+			{
+				"doctype": "Letter Head",
+				"letter_head_name": "_Relance Tete Document",
+				"source": "HTML",
+				"content": '<div class="lh">{{ doc.company }} | {{ doc.doctype }} | {{ doc.name }}</div>',
+			}
+		).insert(ignore_permissions=True)
+		frappe.db.set_value("Letter Head", {"is_default": 1}, "is_default", 0)
+		frappe.db.set_value("Letter Head", head.name, "is_default", 1)
+		customer = make_customer("_Relance Entete Print", email="entete@example.com")
+		invoice = make_invoice(customer, 300, days_late=3)
+		run_for_company(COMPANY, AS_OF)
+		log = log_of(invoice.name)
+		html = frappe.get_print("Follow-up Log", log, LETTER)
+		letter_head = re.search(r'<div class="lh">(.*?)</div>', html).group(1)
+		self.assertEqual(letter_head.split(" | "), [COMPANY, "", ""])
+		self.assertNotIn(log, plain(html))
+
+	def assert_address_in_window(self, pdf: bytes, name: str) -> None:
+		"""One A4 page, the customer's name 110 mm from the left edge, 45 to 60 mm from the top: inside a
+		DL envelope's window."""
+		from pypdf import PdfReader
+
 		reader = PdfReader(io.BytesIO(pdf))
 		self.assertEqual(len(reader.pages), 1)
 		page = reader.pages[0]
@@ -154,15 +182,79 @@ class TestLetterOfAFollowUp(FrappeTestCase):
 				spots[words] = (x, y)
 
 		page.extract_text(visitor_text=visitor)
-		name = next(key for key in spots if key.startswith("_Relance Fenetre Print"))
+		name = next(key for key in spots if key.startswith(name))
 		x, y = spots[name]
 		mm = 25.4 / 72
-		# 110 mm from the left edge, 45 to 60 mm from the top: inside a DL envelope's window
 		self.assertAlmostEqual(x * mm, 110, delta=3)
 		self.assertTrue(45 <= (float(page.mediabox.height) - y) * mm <= 60, (x * mm, y * mm))
 
+	def letter_for_pdf(self, name: str) -> tuple[str, str]:
+		customer = make_customer(name, email="pdf@example.com")
+		add_address(customer, "5 quai Saint-Antoine", "69002", "Lyon")
+		invoice = make_invoice(customer, 1200, days_late=7)
+		run_for_company(COMPANY, AS_OF)
+		return log_of(invoice.name), invoice.name
 
-class TestDocuments(FrappeTestCase):
+	def assert_letter_pdf(self, pdf: bytes, invoice: str) -> None:
+		from pypdf import PdfReader
+
+		self.assertTrue(pdf.startswith(b"%PDF"), pdf[:20])
+		reader = PdfReader(io.BytesIO(pdf))
+		text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+		self.assertEqual(len(reader.pages), 1)
+		self.assertIn(invoice, text)
+		self.assertIn("L441-10", text)
+		self.assertIn("1 242,80", text.replace(NNBSP, " ").replace(NBSP, " "))
+
+	def test_letter_as_an_email_attachment_is_the_jinja_letter(self):
+		"""The path of the email queue's print attachments: on v16 `attach_print` sends any print format
+		that is not a `custom_format` to its WeasyPrint layout builder, which cannot read a Jinja letter."""
+		if not frappe.db.get_single_value("Print Settings", "send_print_as_pdf"):
+			self.skipTest("the site sends prints as HTML")
+		log, invoice = self.letter_for_pdf("_Relance Piece Jointe Print")
+		attachment = frappe.attach_print("Follow-up Log", log, print_format=LETTER, file_name="relance")
+		self.assertEqual(attachment["fname"], "relance.pdf")
+		self.assert_letter_pdf(attachment["fcontent"], invoice)
+
+	def test_letter_pdf_through_chromium_when_the_site_chooses_it(self):
+		"""Frappe 16 can make PDFs with Chromium: `pdf_generator = chrome` on the print format and
+		`chromium_path` in common_site_config.json (Debian's package: /usr/bin/chromium)."""
+		import json
+		import os
+		import shutil
+
+		if not frappe.get_meta("Print Format").has_field("pdf_generator"):
+			self.skipTest("this Frappe makes PDFs with wkhtmltopdf only (v15)")
+		chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+		if not chromium:
+			self.skipTest("no Chromium on this machine (Debian: apt install chromium)")
+		log, invoice = self.letter_for_pdf("_Relance Chromium Print")
+		config_path = os.path.join(frappe.local.sites_path, "common_site_config.json")
+		with open(config_path) as f:
+			original = f.read()
+		config = json.loads(original)
+		config["chromium_path"] = chromium
+		with open(config_path, "w") as f:
+			json.dump(config, f, indent=1)
+		self.addCleanup(lambda: open(config_path, "w").write(original))
+		frappe.db.set_value("Print Format", LETTER, "pdf_generator", "chrome")
+		frappe.clear_document_cache("Print Format", LETTER)
+		self.addCleanup(frappe.clear_document_cache, "Print Format", LETTER)
+		self.addCleanup(frappe.db.set_value, "Print Format", LETTER, "pdf_generator", "wkhtmltopdf")
+		from unittest.mock import patch
+
+		# Frappe keeps the generator of its first print in form_dict (no request here to reset it)
+		frappe.local.form_dict.pop("pdf_generator", None)
+		# (a lambda: get_print replaces form_dict with a copy, this one must be popped then)
+		self.addCleanup(lambda: frappe.local.form_dict.pop("pdf_generator", None))
+		# wkhtmltopdf is Frappe's fallback when Chromium fails: closed here, so the PDF is Chromium's
+		with patch("frappe.utils.pdf.get_pdf", side_effect=AssertionError("wkhtmltopdf was used")):
+			pdf = frappe.get_print("Follow-up Log", log, LETTER, as_pdf=True, pdf_generator="chrome")
+		self.assert_letter_pdf(pdf, invoice)
+		self.assert_address_in_window(pdf, "_Relance Chromium Print")
+
+
+class TestDocuments(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -268,7 +360,7 @@ class TestDocuments(FrappeTestCase):
 		self.assertIn("relance-notice", frappe.get_print("Sales Invoice", late.name, PENALTIES))
 
 
-class TestPreview(FrappeTestCase):
+class TestPreview(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

@@ -258,13 +258,25 @@ def company_letter_head(company: str | None, letter_head: str | None, no_letterh
 	if frappe.utils.cint(no_letterhead):
 		return ""
 	name = frappe.get_cached_value("Company", company, "default_letter_head") if company else None
-	if name:
-		content = frappe.db.get_value("Letter Head", name, "content")
-		if content:
-			return frappe.render_template(content, {"doc": doc.as_dict() if doc else {}})
-	if letter_head and company and other_companys_letter_head(company):
-		return ""
-	return letter_head or ""
+	if not name:
+		if not letter_head or (company and other_companys_letter_head(company)):
+			return ""
+		name = frappe.local.form_dict.get("letterhead") or frappe.db.get_value(
+			"Letter Head", {"is_default": 1}, "name"
+		)
+	content = frappe.db.get_value("Letter Head", name, "content") if name else None
+	if not content:
+		return letter_head or ""
+	return frappe.render_template(content, {"doc": letter_head_context(doc)})
+
+
+def letter_head_context(doc) -> dict:
+	"""What a letter head may show of the letter. ERPNext's letter heads are made for its documents
+	and print their type and number (v16's default "Company Letterhead - Grey": "Follow-up Log
+	RELANCE-2026-00004"): a record of ours the customer's letter must not show, so both are blank."""
+	context = doc.as_dict() if doc else frappe._dict()
+	context.update({"doctype": "", "name": ""})
+	return context
 
 
 def other_companys_letter_head(company: str) -> bool:

@@ -2,12 +2,12 @@
 # For license information, please see license.txt
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from relance_erpnext.dunning import BUILTIN_SCENARIOS
+from relance_erpnext.tests.compat import IntegrationTestCase
 
 
-class TestDunningScenario(FrappeTestCase):
+class TestDunningScenario(IntegrationTestCase):
 	def test_builtin_scenarios_are_installed_in_french(self):
 		for key, scenario in BUILTIN_SCENARIOS.items():
 			doc = frappe.get_doc("Dunning Scenario", key)
@@ -60,7 +60,7 @@ class TestDunningScenario(FrappeTestCase):
 		self.assertEqual(doc.name, "test-court")
 
 
-class TestPreview(FrappeTestCase):
+class TestPreview(IntegrationTestCase):
 	def test_scenario_preview_shows_its_own_invoices_and_changes_nothing(self):
 		from relance_erpnext.relance.doctype.dunning_scenario.dunning_scenario import preview
 		from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company, make_customer, make_invoice

@@ -3,11 +3,11 @@
 """Each step's letter is an ERPNext Email Template per language, and an edited one is used."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 
 from relance_erpnext.dunning.letters import ACTION_TEMPLATES, LETTER_LANGUAGES
 from relance_erpnext.services.email_templates import create_email_templates, initial_source, template_name
 from relance_erpnext.services.runner import run_for_company
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company, make_customer, make_invoice
 
 COURTEOUS_FR = template_name("courteous", "fr-FR")
@@ -21,7 +21,7 @@ def log_of(invoice: str):
 	return frappe.get_doc("Follow-up Log", name) if name else None
 
 
-class TestEmailTemplates(FrappeTestCase):
+class TestEmailTemplates(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

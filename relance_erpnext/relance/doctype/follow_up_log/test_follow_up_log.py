@@ -5,10 +5,10 @@
 import json
 
 import frappe
-from frappe.tests.utils import FrappeTestCase, change_settings
 from frappe.utils import add_days
 
 from relance_erpnext.services.runner import make_plan, run_for_company, send_logs
+from relance_erpnext.tests.compat import IntegrationTestCase, change_settings
 from relance_erpnext.tests.utils import (
 	AS_OF,
 	COMPANY,
@@ -31,7 +31,7 @@ def logs_for(invoice: str) -> list[dict]:
 	)
 
 
-class TestDailyRun(FrappeTestCase):
+class TestDailyRun(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -198,7 +198,7 @@ class TestDailyRun(FrappeTestCase):
 			make_plan(COMPANY, AS_OF)
 
 
-class TestPermissions(FrappeTestCase):
+class TestPermissions(IntegrationTestCase):
 	def test_accounts_user_logs_and_sends_manager_edits(self):
 		user = make_user("relance-user@example.com", ["Accounts User"])
 		manager = make_user("relance-manager@example.com", ["Accounts Manager"])

@@ -3,10 +3,10 @@
 """Late-payment penalties billed on their own invoice, outside VAT, after a late payment."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days, flt
 
 from relance_erpnext.services.penalties import make_penalty_invoice
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import (
 	ABBR,
 	AS_OF,
@@ -25,7 +25,7 @@ def penalty_invoices(invoice: str) -> list[str]:
 	)
 
 
-class TestPenaltyInvoice(FrappeTestCase):
+class TestPenaltyInvoice(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
@@ -132,6 +132,10 @@ class TestPenaltyInvoice(FrappeTestCase):
 			{
 				"company": COMPANY,
 				"customer": self.customer,
+				# in euros, whatever the site's default price list is in (USD on a fresh v16 site)
+				"currency": "EUR",
+				"conversion_rate": 1,
+				"plc_conversion_rate": 1,
 				"items": [{"item_code": make_penalty_item(), "qty": 1, "rate": 10}],
 			}
 		)

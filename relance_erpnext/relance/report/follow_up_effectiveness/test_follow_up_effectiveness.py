@@ -1,13 +1,13 @@
 """Follow-up Effectiveness on known data: reminders, payments, and the DSO."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from relance_erpnext.relance.report.follow_up_effectiveness.follow_up_effectiveness import (
 	FollowUpEffectiveness,
 	execute,
 )
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import COMPANY, make_company, make_customer, make_invoice, pay
 
 # The first quarter of 2026, away from the other tests' dates (they work around June 2026)
@@ -20,7 +20,7 @@ LABELS = {
 }
 
 
-class TestFollowUpEffectiveness(FrappeTestCase):
+class TestFollowUpEffectiveness(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()

@@ -1,14 +1,14 @@
 """Late Invoices by Delay on known data: buckets, overdue amounts, last and next action."""
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import add_days
 
 from relance_erpnext.relance.report.late_invoices_by_delay.late_invoices_by_delay import execute
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import AS_OF, COMPANY, make_company, make_customer, make_invoice, pay
 
 
-class TestLateInvoicesByDelay(FrappeTestCase):
+class TestLateInvoicesByDelay(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
