@@ -322,7 +322,9 @@ class TestAmountsAndDates(unittest.TestCase):
 			instalments=(Instalment(date(2025, 6, 1), Decimal("1000")),),
 		)
 		history = [HistoryEntry("FA-OLD", "appel", date(2025, 6, 16), customer=customer.id)]
-		result = plan(date(2026, 1, 20), {customer.id: customer}, [invoice], history, BUILTIN_SCENARIOS, RATES)
+		result = plan(
+			date(2026, 1, 20), {customer.id: customer}, [invoice], history, BUILTIN_SCENARIOS, RATES
+		)
 		action = result.actions[0]
 		self.assertEqual(action.template, "formal_notice")
 		text = render_action(action, SENDER, customer, result.as_of).text
