@@ -375,7 +375,9 @@ class TestLegalMentions(unittest.TestCase):
 				self.assertIn("D441-5", text)
 				self.assertIn("TVA" if language != "en" else "VAT", text)
 				self.assertIn("injonction de payer", text)
-				self.assertIn("tribunal de commerce", text)
+				# The competent court: the tribunaux des activités économiques replaced some commercial courts
+				self.assertIn("tribunal compétent" if language != "en" else "competent court", text)
+				self.assertNotIn("tribunal de commerce", text)
 				self.assertIn("8 jours" if language != "en" else "8 days", text)
 				self.assertIn("40 euros" if language != "en" else "€40", text)
 				self.assertIn("L441-10", letter.html)
