@@ -14,6 +14,9 @@ from pathlib import Path
 
 from relance_erpnext.dunning import (
 	BUILTIN_SCENARIOS,
+	BY_DUE_DATE,
+	CATCH_UP_MODES,
+	FIRST_CONTACT,
 	DunningError,
 	PlanSettings,
 	ScenarioError,
@@ -23,6 +26,7 @@ from relance_erpnext.dunning import (
 	plan,
 	plan_to_dict,
 	scenario_from_dict,
+	task_text,
 )
 from relance_erpnext.dunning.rates import TABLE_NAMES
 
@@ -137,17 +141,32 @@ def settings_from(config: dict, args) -> PlanSettings:
 		)
 		min_gap = int(args.min_gap if args.min_gap is not None else table.get("min_gap_days", 0))
 		grace = int(table.get("promise_grace_days", 0))
+		payment_days = int(table.get("payment_days", 8))
 	except (InvalidOperation, ValueError, TypeError) as exc:
 		raise UsageError(f"settings: {exc}")
+	catch_up = str(table.get("catch_up", FIRST_CONTACT))
+	if catch_up not in CATCH_UP_MODES:
+		raise UsageError(f"settings: catch_up must be one of {', '.join(CATCH_UP_MODES)}, not {catch_up!r}")
+	if catch_up == BY_DUE_DATE:
+		print(
+			'warning: settings: catch_up = "by_due_date": a customer never reminded may receive a late step'
+			" (up to a formal notice) as its first contact",
+			file=sys.stderr,
+		)
 	if not min_amount.is_finite():
 		raise UsageError(f"settings: the minimum amount {min_amount} is not an amount")
-	if min_amount < 0 or min_gap < 0 or grace < 0:
-		raise UsageError("settings: min_amount, min_gap_days and promise_grace_days must be 0 or more")
+	if min_amount < 0 or min_gap < 0 or grace < 0 or not 0 < payment_days <= 3650:
+		raise UsageError(
+			"settings: min_amount, min_gap_days and promise_grace_days must be 0 or more,"
+			" payment_days 1 to 3650"
+		)
 	return PlanSettings(
 		default_scenario=str(table.get("default_scenario", "standard")),
 		min_amount=min_amount,
 		min_gap_days=min_gap,
 		promise_grace_days=grace,
+		catch_up=catch_up,
+		payment_days=payment_days,
 	)
 
 
@@ -464,6 +483,17 @@ def print_table(result, language: str, out=None) -> None:
 			)
 		for note in action.notes:
 			print(f"  · {describe(note, language=language)}", file=out)
+		for task in action.tasks:
+			print(f"  {'À FAIRE' if fr else 'TO DO'} : {task_text(task, language)}", file=out)
+	tasks = [(action, task) for action in result.actions for task in action.tasks]
+	if tasks:
+		print(
+			"\n"
+			+ ("À faire avant l'envoi ({n}) :" if fr else "To do before sending ({n}):").format(n=len(tasks)),
+			file=out,
+		)
+		for action, task in tasks:
+			print(f"  {action.customer_name} ({action.step}) : {task_text(task, language)}", file=out)
 	if result.skipped:
 		print("\n" + ("Sans action :" if fr else "No action:"), file=out)
 		for skip in result.skipped:

@@ -19,7 +19,14 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from relance_erpnext import cli
-from relance_erpnext.dunning import DEFAULT_BUCKETS, ScenarioError, format_amount, scenario_from_dict
+from relance_erpnext.dunning import (
+	BY_DUE_DATE,
+	CATCH_UP_MODES,
+	DEFAULT_BUCKETS,
+	ScenarioError,
+	format_amount,
+	scenario_from_dict,
+)
 from relance_erpnext.dunning.dates import check_bucket_bounds
 from relance_erpnext.dunning.money import quantum
 from relance_erpnext.dunning.overview import Overview, build_overview
@@ -445,7 +452,15 @@ def write_overview_xlsx(overview: Overview, path: Path, language: str) -> None:
 ERROR = "error"
 WARNING = "warning"
 TABLES = ("company", "settings", "scenarios", "smtp", "dolibarr")
-SETTINGS_FIELDS = ("default_scenario", "min_amount", "min_gap_days", "promise_grace_days", "buckets")
+SETTINGS_FIELDS = (
+	"default_scenario",
+	"min_amount",
+	"min_gap_days",
+	"promise_grace_days",
+	"buckets",
+	"catch_up",
+	"payment_days",
+)
 DOLIBARR_FIELDS = ("url", "api_key_env")
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 EMAIL_ADDRESS = re.compile(r"^[^@\s<>(),;:]+@[^@\s<>(),;:]+\.[^@\s<>(),;:.]+$")
@@ -692,7 +707,14 @@ class ConfigCheck:
 			else:
 				if amount < 0:
 					self.error("settings.min_amount", "must be 0 or more")
-		for key in ("min_gap_days", "promise_grace_days"):
+		if "catch_up" in table and table["catch_up"] not in CATCH_UP_MODES:
+			self.error("settings.catch_up", f"use one of {', '.join(CATCH_UP_MODES)}")
+		elif table.get("catch_up") == BY_DUE_DATE:
+			self.warn(
+				"settings.catch_up",
+				"by_due_date: a customer never reminded may get a late step (up to a formal notice) first",
+			)
+		for key in ("min_gap_days", "promise_grace_days", "payment_days"):
 			if key in table:
 				value = table[key]
 				if isinstance(value, str) and value.strip().isdigit():

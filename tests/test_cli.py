@@ -184,7 +184,13 @@ class PlanJsonTest(TempDir):
 
 	def test_plan_json_with_a_missing_reference_rate_still_lists_every_invoice(self):
 		# Far past the end of the rate table: interest cannot be computed, which is said, not guessed
-		code, out, err = run_cli("plan", "--register", SAMPLE, "--as-of", "2040-01-15", "--format", "json")
+		# (by due date: the first contact, a courteous email, claims no interest)
+		with tempfile.TemporaryDirectory() as tmp:
+			config = Path(tmp) / "c.toml"
+			config.write_text('[settings]\ncatch_up = "by_due_date"\n', encoding="utf-8")
+			code, out, err = run_cli(
+				"plan", "--register", SAMPLE, "--as-of", "2040-01-15", "--format", "json", "--config", config
+			)
 		self.assertEqual(code, 0, err)
 		data = json.loads(out)
 		self.assertTrue(data["errors"])

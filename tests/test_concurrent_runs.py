@@ -47,7 +47,7 @@ class TestTwoRunsAtOnce(TempDir):
 			self.assertEqual(run.returncode, 0, err)
 		plan = json.loads((self.dir / "out1" / "plan.json").read_text(encoding="utf-8"))
 		emailed = {
-			(line["invoice"], action["step"])
+			(line["invoice"], line["step"])
 			for action in plan["actions"]
 			if action["channel"] == "email"
 			for line in action["invoices"]

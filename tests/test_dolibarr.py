@@ -30,12 +30,14 @@ from relance_erpnext.connectors.dolibarr import (
 	normalize_base_url,
 	parse_version,
 )
-from relance_erpnext.dunning import BUILTIN_SCENARIOS, load_reference_rates, plan
+from relance_erpnext.dunning import BUILTIN_SCENARIOS, PlanSettings, load_reference_rates, plan
 from relance_erpnext.dunning.models import BUSINESS, CONSUMER, DONE, FAILED, PLANNED, SENT, UNKNOWN
 
 DATA = Path(__file__).parent / "data" / "dolibarr"
 ROUTES = json.loads((DATA / "routes.json").read_text(encoding="utf-8"))
 KEY = ROUTES["api_key_placeholder"]
+# The answers were recorded with the calendar counted from the due dates
+BY_DUE = PlanSettings(catch_up="by_due_date")
 AS_OF = date(2026, 6, 15)
 RATES = load_reference_rates()
 
@@ -348,7 +350,7 @@ class LoadBookTest(DolibarrTestCase):
 		self.assertFalse([r for r in self.server.requests if KEY in json.dumps(r["query"])])
 
 	def test_plan_from_dolibarr(self):
-		result = plan(AS_OF, self.customers, self.invoices, self.history, BUILTIN_SCENARIOS, RATES)
+		result = plan(AS_OF, self.customers, self.invoices, self.history, BUILTIN_SCENARIOS, RATES, BY_DUE)
 		self.assertEqual(result.errors, ())
 		got = {(a.customer, a.step, a.invoices[0]) for a in result.actions}
 		self.assertEqual(got, EXPECTED_ACTIONS)
@@ -368,7 +370,7 @@ class RecordTest(DolibarrTestCase):
 
 	def _plan(self, src):
 		customers, invoices, history = src.load_book(AS_OF)
-		return plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES), history
+		return plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE), history
 
 	def test_record_posts_one_event_per_invoice_line(self):
 		src = self.source()
@@ -427,7 +429,7 @@ class RecordTest(DolibarrTestCase):
 		src = self.source()
 		customers, invoices, _ = src.load_book(AS_OF)
 		# A plan made without the history (as a stale copy would be) still cannot repeat a step
-		stale = plan(AS_OF, customers, invoices, [], BUILTIN_SCENARIOS, RATES)
+		stale = plan(AS_OF, customers, invoices, [], BUILTIN_SCENARIOS, RATES, BY_DUE)
 		self.assertEqual(len(stale.actions), 11)
 		result = src.record_actions(stale.actions, AS_OF)
 		self.assertEqual((result.recorded, result.already), (0, 11))
@@ -437,7 +439,7 @@ class RecordTest(DolibarrTestCase):
 		customers, invoices, _ = self.source().load_book(AS_OF)
 		action = next(
 			a
-			for a in plan(AS_OF, customers, invoices, [], BUILTIN_SCENARIOS, RATES).actions
+			for a in plan(AS_OF, customers, invoices, [], BUILTIN_SCENARIOS, RATES, BY_DUE).actions
 			if a.invoices == ("FA2604-0003",)
 		)
 		# A source that has not loaded the book (e.g. recording a saved plan) looks the invoice up by
@@ -486,7 +488,7 @@ class SendStatusTest(DolibarrTestCase):
 
 	def _email_action(self, src, invoice: str):
 		customers, invoices, history = src.load_book(AS_OF)
-		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE)
 		return next(a for a in result.actions if a.invoices == (invoice,))
 
 	def test_unknown_then_sent(self):
@@ -533,13 +535,15 @@ class SendStatusTest(DolibarrTestCase):
 		customers, invoices, history = self.source().load_book(AS_OF)
 		self.assertEqual({h.invoice: h.status for h in history if h.status == SENT}.keys(), emails)
 		self.assertEqual({h.status for h in history if h.invoice not in emails}, {PLANNED})
-		self.assertEqual(plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES).actions, ())
+		self.assertEqual(
+			plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE).actions, ()
+		)
 		# After a run with the mail server down: the emails' events say failed (-1, status=failed),
 		# which does not count as done: the next plan has the same 6 emails again, and nothing else
 		self.server.reset("retry")
 		customers, invoices, history = self.source().load_book(AS_OF)
 		self.assertEqual({h.invoice for h in history if h.status == FAILED}, emails)
-		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE)
 		self.assertEqual({a.invoices[0] for a in result.actions}, emails)
 
 	def test_status_from_the_note_and_done_from_a_person(self):
@@ -610,7 +614,7 @@ class AttachLetterTest(DolibarrTestCase):
 	def test_only_the_events_written_by_this_source_are_new(self):
 		src = self.source()
 		customers, invoices, history = src.load_book(AS_OF)
-		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE)
 		self.assertEqual(src.written, set())
 		src.record_actions(result.actions, AS_OF)
 		self.assertEqual(src.written, {(a.invoices[0], a.step) for a in result.actions})

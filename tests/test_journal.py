@@ -8,17 +8,20 @@ from datetime import date
 from pathlib import Path
 
 from relance_erpnext.connectors.journal import Journal, JournalError
+from relance_erpnext.dunning import PlanSettings
 from relance_erpnext.dunning.models import FAILED, SENT
 
 from .helpers import customer, invoice, run
 
+# Today's calendar by due date (a first contact would be the courteous email)
+BY_DUE = PlanSettings(catch_up="by_due_date")
 DAY = date(2026, 3, 8)
 
 
 def _record_in_process(path: str, queue) -> None:
 	from relance_erpnext.connectors.journal import Journal as J
 
-	result = run(DAY, [customer()], [invoice("F1"), invoice("F2")])
+	result = run(DAY, [customer()], [invoice("F1"), invoice("F2")], settings=BY_DUE)
 	with J(path) as journal:
 		queue.put(journal.record_actions(result.actions, DAY).recorded)
 
@@ -33,7 +36,7 @@ class TestJournal(unittest.TestCase):
 
 	def test_recorded_steps_become_history_and_are_not_planned_again(self):
 		book = ([customer()], [invoice("F1"), invoice("F2")])
-		first = run(DAY, *book)
+		first = run(DAY, *book, settings=BY_DUE)
 		self.assertEqual(len(first.actions), 1)
 		with Journal(self.path) as journal:
 			result = journal.record_actions(first.actions, DAY)
@@ -45,10 +48,10 @@ class TestJournal(unittest.TestCase):
 			sorted((h.invoice, h.step, h.status) for h in history),
 			[("F1", "relance_formelle", "planned"), ("F2", "relance_formelle", "planned")],
 		)
-		self.assertEqual(run(DAY, *book, history).actions, ())
+		self.assertEqual(run(DAY, *book, history, BY_DUE).actions, ())
 
 	def test_a_failed_send_frees_the_step_for_a_retry(self):
-		first = run(DAY, [customer()], [invoice("F1")])
+		first = run(DAY, [customer()], [invoice("F1")], settings=BY_DUE)
 		with Journal(self.path) as journal:
 			journal.record_actions(first.actions, DAY)
 			journal.set_status("F1", "relance_formelle", FAILED, "SMTP 451")
@@ -59,7 +62,7 @@ class TestJournal(unittest.TestCase):
 
 	def test_the_unique_key_is_in_the_database(self):
 		with Journal(self.path) as journal:
-			journal.record_actions(run(DAY, [customer()], [invoice("F1")]).actions, DAY)
+			journal.record_actions(run(DAY, [customer()], [invoice("F1")], settings=BY_DUE).actions, DAY)
 		db = sqlite3.connect(self.path)
 		with self.assertRaises(sqlite3.IntegrityError):
 			db.execute(

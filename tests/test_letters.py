@@ -18,6 +18,7 @@ from relance_erpnext.dunning import (
 	Instalment,
 	Invoice,
 	Payment,
+	PlanSettings,
 	load_reference_rates,
 	plan,
 )
@@ -122,9 +123,22 @@ def make_book(customer: Customer, currency: str, amount: str = "1234.56"):
 			customer=customer.id,
 		)
 	]
-	result = plan(AS_OF, {customer.id: customer}, invoices, history, BUILTIN_SCENARIOS, RATES)
-	assert not result.errors, result.errors
-	return result, {inv.id: inv for inv in invoices}
+	# One plan per invoice, by due date: one letter per step (on one day the customer would get a
+	# single letter, at the most advanced step)
+	actions = []
+	for inv in invoices:
+		result = plan(
+			AS_OF,
+			{customer.id: customer},
+			[inv],
+			history,
+			BUILTIN_SCENARIOS,
+			RATES,
+			PlanSettings(catch_up="by_due_date"),
+		)
+		assert not result.errors, result.errors
+		actions.extend(result.actions)
+	return replace(result, actions=tuple(actions)), {inv.id: inv for inv in invoices}
 
 
 def letters_for(profile: str, language: str, name: str | None = None) -> dict[str, RenderedLetter]:
@@ -307,7 +321,10 @@ class TestAmountsAndDates(unittest.TestCase):
 			issued=date(2025, 5, 2),
 			instalments=(Instalment(date(2025, 6, 1), Decimal("1000")),),
 		)
-		result = plan(date(2026, 1, 20), {customer.id: customer}, [invoice], [], BUILTIN_SCENARIOS, RATES)
+		history = [HistoryEntry("FA-OLD", "appel", date(2025, 6, 16), customer=customer.id)]
+		result = plan(
+			date(2026, 1, 20), {customer.id: customer}, [invoice], history, BUILTIN_SCENARIOS, RATES
+		)
 		action = result.actions[0]
 		self.assertEqual(action.template, "formal_notice")
 		text = render_action(action, SENDER, customer, result.as_of).text
@@ -358,7 +375,9 @@ class TestLegalMentions(unittest.TestCase):
 				self.assertIn("D441-5", text)
 				self.assertIn("TVA" if language != "en" else "VAT", text)
 				self.assertIn("injonction de payer", text)
-				self.assertIn("tribunal de commerce", text)
+				# The competent court: the tribunaux des activités économiques replaced some commercial courts
+				self.assertIn("tribunal compétent" if language != "en" else "competent court", text)
+				self.assertNotIn("tribunal de commerce", text)
 				self.assertIn("8 jours" if language != "en" else "8 days", text)
 				self.assertIn("40 euros" if language != "en" else "€40", text)
 				self.assertIn("L441-10", letter.html)

@@ -307,7 +307,7 @@ def test_sample_actions_are_todays_plan_then_the_forecast(sample_json):
 	later = [a for a in actions if a["date"] != "2026-06-15"]
 	assert later and all("2026-06-16" <= a["date"] <= "2026-06-21" for a in later)
 	# Courteous email on 14 June's due invoices today, formal reminder 7 days after the due date
-	assert {a["invoices"][0] for a in later if a["step"] == "relance_formelle"} >= {
+	assert {i for a in later if a["step"] == "relance_formelle" for i in a["invoices"]} >= {
 		"FA-2026-0031",
 		"FA-2026-0034",
 	}

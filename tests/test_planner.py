@@ -19,6 +19,8 @@ from relance_erpnext.dunning.scenarios import BUILTIN_SCENARIOS
 from .helpers import customer, invoice, run
 
 DUE = date(2026, 3, 1)
+# Today's calendar before the first-contact rule: every step dated from the due date
+BY_DUE = PlanSettings(catch_up="by_due_date")
 
 
 def day(n: int) -> date:
@@ -69,15 +71,24 @@ class TestStandardCalendar(unittest.TestCase):
 			(skip.reason, skip.detail), ("waiting_next_step", f"relance_formelle@{day(7).isoformat()}")
 		)
 
-	def test_catch_up_takes_the_latest_step_only(self):
+	def test_catch_up_by_due_date_takes_the_latest_step_only(self):
 		# Nothing sent yet, 20 days late: the call (day 15), not three steps at once
-		result = run(day(20), [customer()], [invoice()])
+		result = run(day(20), [customer()], [invoice()], settings=BY_DUE)
 		self.assertEqual(steps_of(result), {"F1": "appel"})
-		self.assertIn("steps_skipped:rappel_courtois,relance_formelle", result.actions[0].lines[0].notes)
+		self.assertIn(
+			"caught_up_by_due_date:rappel_courtois,relance_formelle", result.actions[0].lines[0].notes
+		)
 
-	def test_catch_up_never_jumps_over_the_formal_notice(self):
-		result = run(day(80), [customer()], [invoice()])
+	def test_catch_up_by_due_date_never_jumps_over_the_formal_notice(self):
+		result = run(day(80), [customer()], [invoice()], settings=BY_DUE)
 		self.assertEqual(steps_of(result), {"F1": "mise_en_demeure"})
+		# A customer already in conversation: its other invoices catch up by due date (no note)
+		history = [HistoryEntry("F0", "rappel_courtois", day(70), customer="C1")]
+		result = run(day(80), [customer()], [invoice()], history)
+		self.assertEqual(steps_of(result), {"F1": "mise_en_demeure"})
+		self.assertIn(
+			"steps_skipped:rappel_courtois,relance_formelle,appel", result.actions[0].lines[0].notes
+		)
 
 	def test_idempotent_a_recorded_step_is_never_planned_again(self):
 		c = customer()
@@ -90,18 +101,135 @@ class TestStandardCalendar(unittest.TestCase):
 		self.assertEqual(steps_of(run(day(2), [c], [invoice()], history)), {"F1": "rappel_courtois"})
 
 	def test_no_two_steps_on_the_same_day(self):
-		# The courteous email went out late (day 7): the formal reminder (day 7) waits until tomorrow
+		# By due date: the courteous email went out late (day 7), the formal reminder (day 7) waits
+		# until tomorrow
 		history = [HistoryEntry("F1", "rappel_courtois", day(7))]
 		self.assertEqual(
-			reasons_of(run(day(7), [customer()], [invoice()], history)), {"F1": "step_done_today"}
+			reasons_of(run(day(7), [customer()], [invoice()], history, BY_DUE)), {"F1": "step_done_today"}
 		)
 		self.assertEqual(
-			steps_of(run(day(8), [customer()], [invoice()], history)), {"F1": "relance_formelle"}
+			steps_of(run(day(8), [customer()], [invoice()], history, BY_DUE)), {"F1": "relance_formelle"}
+		)
+		# First contact: the scenario keeps its spacing from the late courteous email (6 days)
+		self.assertEqual(steps_of(run(day(12), [customer()], [invoice()], history)), {})
+		self.assertEqual(
+			steps_of(run(day(13), [customer()], [invoice()], history)), {"F1": "relance_formelle"}
+		)
+
+
+class TestFirstContact(unittest.TestCase):
+	"""A customer never reminded starts at the first written reminder, whatever the delay."""
+
+	def test_a_customer_without_history_starts_at_the_first_written_reminder(self):
+		result = run(day(80), [customer()], [invoice(), invoice("F2", due=day(75))])
+		self.assertEqual(steps_of(result), {"F1": "rappel_courtois", "F2": "rappel_courtois"})
+		self.assertEqual(len(result.actions), 1)
+		self.assertIn(f"first_contact:{day(80).isoformat()}", result.actions[0].lines[0].notes)
+		self.assertFalse(result.actions[0].formal_notice)
+		self.assertEqual(result.actions[0].previous, ())
+
+	def test_the_next_steps_keep_the_scenario_spacing_from_the_first_contact(self):
+		c = customer()
+		history = []
+		seen = {}
+		for n in range(80, 140):
+			result = run(day(n), [c], [invoice()], history)
+			for action in result.actions:
+				for line in action.lines:
+					seen[n] = line.step
+					history.append(
+						HistoryEntry("F1", line.step, day(n), SENT, action.channel, line.formal_notice)
+					)
+		# Standard: days 1, 7, 15, 30, then 10 after: from day 80, +0, +6, +14, +29, +39
+		self.assertEqual(
+			seen,
+			{
+				80: "rappel_courtois",
+				86: "relance_formelle",
+				94: "appel",
+				109: "mise_en_demeure",
+				119: "escalade",
+			},
+		)
+
+	def test_doubtful_customers_first_contact(self):
+		c = customer(scenario="clients_douteux")
+		self.assertEqual(steps_of(run(day(40), [c], [invoice()])), {"F1": "premier_rappel"})
+		self.assertEqual(steps_of(run(day(6), [c], [invoice()])), {})
+
+	def test_a_scenario_may_keep_the_due_date_calendar(self):
+		from dataclasses import replace
+
+		scenarios = {
+			**BUILTIN_SCENARIOS,
+			"standard": replace(BUILTIN_SCENARIOS["standard"], catch_up="by_due_date"),
+		}
+		self.assertEqual(
+			steps_of(run(day(80), [customer()], [invoice()], scenarios=scenarios)), {"F1": "mise_en_demeure"}
+		)
+
+
+class TestOneConversation(unittest.TestCase):
+	def test_the_most_advanced_step_leads_and_each_invoice_keeps_its_own(self):
+		c = customer()
+		history = [
+			HistoryEntry("F1", "rappel_courtois", day(1), SENT, "email", customer="C1"),
+			HistoryEntry("F1", "relance_formelle", day(7), SENT, "email", customer="C1"),
+			HistoryEntry("F1", "appel", day(15), SENT, "phone", customer="C1"),
+		]
+		invoices = [invoice(), invoice("F2", due=day(29))]
+		result = run(day(30), [c], invoices, history)
+		self.assertEqual(len(result.actions), 1)
+		action = result.actions[0]
+		self.assertEqual(
+			(action.step, action.channel, action.formal_notice),
+			("mise_en_demeure", "registered_letter", True),
+		)
+		self.assertEqual(
+			[(l.invoice, l.step, l.formal_notice, l.section) for l in action.lines],
+			[
+				("F1", "mise_en_demeure", True, "formal_notice"),
+				("F2", "rappel_courtois", False, "past_due"),
+			],
+		)
+		self.assertEqual(
+			[(p.day, p.channel) for p in action.previous],
+			[(day(1), "email"), (day(7), "email"), (day(15), "phone")],
+		)
+		self.assertEqual(action.pay_by, day(30 + 8))
+
+	def test_the_gap_holds_across_the_customer_invoices(self):
+		c = customer()
+		history = [HistoryEntry("F1", "rappel_courtois", day(1), SENT, "email", customer="C1")]
+		invoices = [invoice(), invoice("F2", due=day(2))]
+		# Day 3, F2's first step is due but the customer was written to on day 1: with a gap of 5 days
+		result = run(day(3), [c], invoices, history, PlanSettings(min_gap_days=5))
+		self.assertEqual(reasons_of(result)["F2"], "min_gap")
+		# Without a gap, never two communications the same day: F2 waits for tomorrow
+		history.append(HistoryEntry("F1", "relance_formelle", day(7), SENT, "email", customer="C1"))
+		invoices = [invoice(), invoice("F2", due=day(6))]
+		result = run(day(7), [c], invoices, history)
+		self.assertEqual(
+			(result.skipped[1].reason, result.skipped[1].detail), ("min_gap", day(8).isoformat())
+		)
+
+	def test_an_escalation_is_an_internal_note_of_its_own(self):
+		c = customer()
+		history = [
+			HistoryEntry("F1", "mise_en_demeure", day(30), SENT, "registered_letter", True, customer="C1"),
+		]
+		result = run(day(40), [c], [invoice(), invoice("F2", due=day(39))], history)
+		self.assertEqual(
+			[(a.step, a.channel, a.invoices) for a in result.actions],
+			[
+				("rappel_courtois", "email", ("F2",)),
+				("escalade", "escalation", ("F1",)),
+			],
 		)
 
 
 class TestGroupingAndFigures(unittest.TestCase):
-	def test_one_action_per_customer_currency_and_step(self):
+	def test_one_action_per_customer_and_currency_at_its_most_advanced_step(self):
 		c1, c2 = customer("C1"), customer("C2")
 		invoices = [
 			invoice("F1", "C1", DUE, "100"),
@@ -110,18 +238,25 @@ class TestGroupingAndFigures(unittest.TestCase):
 			invoice("F4", "C2", DUE, "300"),
 			invoice("F5", "C1", day(-6), "10"),  # 7 days late on day 1: another step
 		]
-		result = run(day(1), [c2, c1], invoices)
+		history = [HistoryEntry("F9", "rappel_courtois", day(-20), customer="C1")]
+		result = run(day(1), [c2, c1], invoices, history)
 		summary = [(a.customer, a.currency, a.step, a.invoices) for a in result.actions]
 		self.assertEqual(
 			summary,
 			[
-				("C1", "EUR", "rappel_courtois", ("F1", "F2")),
-				("C1", "EUR", "relance_formelle", ("F5",)),
+				("C1", "EUR", "relance_formelle", ("F1", "F2", "F5")),
 				("C1", "USD", "rappel_courtois", ("F3",)),
 				("C2", "EUR", "rappel_courtois", ("F4",)),
 			],
 		)
-		self.assertEqual(result.actions[0].total, Decimal("300.00"))
+		# Each invoice keeps its own step, figures and section
+		lines = result.actions[0].lines
+		self.assertEqual([l.step for l in lines], ["rappel_courtois", "rappel_courtois", "relance_formelle"])
+		self.assertEqual([l.indemnity for l in lines], [Decimal("0"), Decimal("0"), Decimal("40.00")])
+		self.assertEqual({l.section for l in lines}, {"past_due"})
+		# 310 + 0.02 interest on F5 (10 x 12.15 % x 7/365) + its 40 indemnity
+		self.assertEqual(result.actions[0].total, Decimal("350.02"))
+		self.assertEqual(result.actions[0].pay_by, day(1 + 8))
 
 	def test_totals_and_fee(self):
 		scenario = scenario_from_dict(
@@ -212,7 +347,7 @@ class TestWhyNot(unittest.TestCase):
 			},
 		)
 		# A hold ends on its date; a customer-level hold covers all its invoices
-		self.assertEqual(steps_of(run(day(21), [c], [invoices[2]])), {"F3": "appel"})
+		self.assertEqual(steps_of(run(day(21), [c], [invoices[2]], settings=BY_DUE)), {"F3": "appel"})
 		held = customer(hold=Hold("hold", "redressement judiciaire"))
 		self.assertEqual(reasons_of(run(day(10), [held], [invoice()])), {"F1": "on_hold"})
 
@@ -233,21 +368,40 @@ class TestWhyNot(unittest.TestCase):
 			steps_of(run(day(5), [c], [invoice()], history, settings=settings)), {"F1": "rappel_courtois"}
 		)
 
-	def test_no_contact_for_the_channel_and_letter_fallback(self):
+	def test_a_missing_contact_never_stalls_a_step(self):
 		no_email = customer(email="")
 		action = run(day(1), [no_email], [invoice()]).actions[0]
-		self.assertEqual((action.channel, action.notes), (LETTER, ("no_email_sent_by_letter",)))
+		self.assertEqual(
+			(action.channel, action.notes, action.tasks), (LETTER, ("no_email_sent_by_letter",), ())
+		)
+		# Nothing at all: a letter all the same, with the address to complete
 		nothing = customer(email="", address=(), phone="")
-		result = run(day(1), [nothing], [invoice()])
-		self.assertEqual((result.skipped[0].reason, result.skipped[0].detail), ("no_contact", "email"))
-		self.assertEqual(reasons_of(run(day(15), [nothing], [invoice()])), {"F1": "no_contact"})
+		action = run(day(1), [nothing], [invoice()]).actions[0]
+		self.assertEqual((action.channel, action.tasks), (LETTER, ("complete_address",)))
+		self.assertIn("address_missing", action.notes)
+		# A registered letter without address is still written, with its task
+		history = [HistoryEntry("F1", "appel", day(15), customer="C1")]
+		action = run(day(30), [customer(address=())], [invoice()], history).actions[0]
+		self.assertEqual(
+			(action.step, action.channel, action.tasks),
+			("mise_en_demeure", "registered_letter", ("complete_address",)),
+		)
+		# A call without number: a task to find it, and the formal reminder in writing instead
+		history = [HistoryEntry("F1", "relance_formelle", day(7), customer="C1")]
+		action = run(day(15), [customer(phone="")], [invoice()], history).actions[0]
+		self.assertEqual(
+			(action.step, action.channel, action.template, action.tasks),
+			("appel", "email", "formal", ("find_phone",)),
+		)
+		action = run(day(15), [nothing], [invoice()], history).actions[0]
+		self.assertEqual((action.channel, action.tasks), (LETTER, ("find_phone", "complete_address")))
 
 	def test_unknown_scenario(self):
 		result = run(day(1), [customer(scenario="nope")], [invoice()])
 		self.assertEqual((result.skipped[0].reason, result.skipped[0].detail), ("unknown_scenario", "nope"))
 
 	def test_missing_rate_is_an_error_not_a_guess(self):
-		result = run(date(2026, 8, 1), [customer()], [invoice(due=date(2026, 6, 1))])
+		result = run(date(2026, 8, 1), [customer()], [invoice(due=date(2026, 6, 1))], settings=BY_DUE)
 		self.assertEqual(reasons_of(result), {"F1": "rate_missing"})
 		self.assertEqual(len(result.errors), 1)
 		self.assertIn("2026-07-01", result.errors[0])

@@ -980,10 +980,10 @@ class TestSample(unittest.TestCase):
 			[],
 			BUILTIN_SCENARIOS,
 			load_reference_rates(),
-			PlanSettings(),
+			PlanSettings(catch_up="by_due_date"),
 		)
 		self.assertEqual(result.errors, ())
-		steps = {action.step for action in result.actions}
+		steps = {line.step for action in result.actions for line in action.lines}
 		self.assertTrue(
 			{
 				"rappel_courtois",

@@ -1048,7 +1048,7 @@ class DolibarrSource:
 				f"Reste dû : {line.outstanding} {action.currency} ; intérêts : {line.interest} ;"
 				f" indemnité : {line.indemnity}",
 				f"relance-data: step={line.step} scenario={action.scenario} channel={action.channel}"
-				f" formal_notice={int(action.formal_notice)} invoice={line.invoice} status={status}",
+				f" formal_notice={int(line.formal_notice)} invoice={line.invoice} status={status}",
 			)
 		)
 

@@ -117,7 +117,7 @@ class Journal:
 							day.isoformat(),
 							status,
 							action.channel,
-							int(action.formal_notice),
+							int(line.formal_notice),
 							now,
 						),
 					)

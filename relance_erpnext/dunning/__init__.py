@@ -19,6 +19,6 @@ from .money import format_amount, parse_amount, round_money
 from .overview import Overview, build_overview
 from .planner import plan, plan_ahead
 from .rates import ReferenceRates, load_reference_rates
-from .reasons import describe
+from .reasons import describe, task_text
 from .scenarios import BUILTIN_SCENARIOS, scenario_from_dict, scenario_to_dict, validate_scenario
 from .serialize import overview_to_dict, plan_to_dict

@@ -51,14 +51,19 @@ from .errors import DunningError
 from .models import (
 	BUSINESS,
 	CONSUMER,
+	EMAIL,
+	LETTER,
 	PER_YEAR,
+	PHONE,
 	POSTAL_CHANNELS,
 	REGIME_FR,
 	REGIME_QC,
 	REGISTERED_LETTER,
+	SECTION_DEMANDED,
 	ZERO,
 	Action,
 	ActionLine,
+	Contact,
 	Customer,
 	Invoice,
 	RatePeriod,
@@ -159,6 +164,9 @@ class LetterLine:
 	total: Decimal | None = None
 	paid: Decimal | None = None
 	last_payment: date | None = None
+	step: str = ""
+	section: str = ""
+	payments: tuple[tuple[date, Decimal], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +205,54 @@ def normalize_language(language: str | None) -> str:
 	if code == "en" or code.startswith("en-"):
 		return "en"
 	return DEFAULT_LANGUAGE
+
+
+# The conversation: how a letter greets its reader and cites the earlier reminders ------------------
+
+_MADAME = re.compile(r"^(mme|madame|mrs|ms|miss|mlle|mademoiselle)\b\.?\s", re.IGNORECASE)
+_MONSIEUR = re.compile(r"^(m|mr|monsieur)\b\.?\s", re.IGNORECASE)
+
+
+def salutation(customer: Customer, language: str) -> tuple[str, str]:
+	"""(opening, as the closing formula names the reader): "Madame" for "Mme Claire Lefèvre",
+	"Madame, Monsieur" when the name says nothing (a company)."""
+	name = (customer.name or "").strip()
+	english = normalize_language(language) == "en"
+	if _MADAME.match(name):
+		return ("Dear Madam," if english else "Madame,"), ("" if english else "Madame")
+	if _MONSIEUR.match(name):
+		return ("Dear Sir," if english else "Monsieur,"), ("" if english else "Monsieur")
+	return ("Dear Sir or Madam," if english else "Madame, Monsieur,"), ("" if english else "Madame, Monsieur")
+
+
+_CHANNEL_WORDS = {
+	# channel: (French, English)
+	EMAIL: ("notre courriel", "our email"),
+	LETTER: ("notre lettre", "our letter"),
+	REGISTERED_LETTER: ("notre lettre recommandée", "our registered letter"),
+	PHONE: ("notre appel téléphonique", "our phone call"),
+}
+
+
+def contact_phrase(contact: Contact, language: str) -> str:
+	"""'notre courriel du 3 juin 2026', 'notre lettre recommandée du 10 juin 2026 (n° 1A…)'."""
+	language = normalize_language(language)
+	english = language == "en"
+	words = _CHANNEL_WORDS.get(contact.channel, ("notre relance", "our reminder"))[1 if english else 0]
+	day = format_date(contact.day, language)
+	text = f"{words} of {day}" if english else f"{words} du {day}"
+	if contact.reference:
+		text += f" (No. {contact.reference})" if english else f" (n° {contact.reference})"
+	return text
+
+
+def contacts_phrase(contacts: Iterable[Contact], language: str) -> str:
+	"""The earlier reminders in one phrase: 'notre courriel du 3 juin 2026 et notre appel … du 11 juin'."""
+	parts = [contact_phrase(c, language) for c in contacts]
+	if len(parts) <= 1:
+		return "".join(parts)
+	word = " and " if normalize_language(language) == "en" else " et "
+	return ", ".join(parts[:-1]) + word + parts[-1]
 
 
 # Filters -----------------------------------------------------------------------------------------
@@ -396,6 +452,7 @@ def _letter_line(line: ActionLine, invoice: Invoice | None) -> LetterLine:
 			"total": invoice.total,
 			"paid": invoice.paid,
 			"last_payment": max((p.day for p in invoice.payments), default=None),
+			"payments": tuple(sorted((p.day, p.amount) for p in invoice.payments)),
 		}
 	return LetterLine(
 		invoice=line.invoice,
@@ -408,6 +465,8 @@ def _letter_line(line: ActionLine, invoice: Invoice | None) -> LetterLine:
 		interest_from=line.interest_from,
 		periods=line.periods,
 		notes=line.notes,
+		step=line.step,
+		section=line.section,
 		**extra,
 	)
 
@@ -455,9 +514,19 @@ def build_context(
 	kind = action.customer_kind or customer.kind
 	contract = action.contract_rate
 	rows = _schedule_rows(schedule)
-	pay_by = (
+	pay_by = action.pay_by or (
 		as_of + timedelta(days=action.notice_days) if action.formal_notice or action.notice_days else None
 	)
+	opening, reader = salutation(customer, language)
+	previous = tuple(action.previous)
+	demanded = tuple(line for line in lines if line.section == SECTION_DEMANDED)
+	others = tuple(line for line in lines if line.section != SECTION_DEMANDED)
+	qc_legal_rate = None
+	if regime == REGIME_QC and contract is None:
+		try:
+			qc_legal_rate = _default_rates().qc_legal.rate_on(as_of)
+		except (DunningError, LookupError, ValueError):
+			qc_legal_rate = None
 	context: dict[str, Any] = {
 		"language": language,
 		"template": action.template,
@@ -492,10 +561,30 @@ def build_context(
 		"schedule": rows,
 		"schedule_total": sum((row.amount for row in rows), ZERO),
 		"notes": action.notes,
+		"salutation": opening,
+		"reader": reader,
+		"previous": previous,
+		"last_contact": previous[-1] if previous else None,
+		"previous_phrase": contacts_phrase(previous, language),
+		"last_phrase": contact_phrase(previous[-1], language) if previous else "",
+		"demanded_lines": demanded if action.formal_notice else (),
+		"other_lines": others if action.formal_notice and demanded else (),
+		"demanded_total": sum((line.amount_due for line in demanded), ZERO),
+		"other_total": sum((line.amount_due for line in others), ZERO),
+		"address_missing": action.channel in POSTAL_CHANNELS and not customer.address,
+		"tasks": action.tasks,
+		"qc_legal_rate": qc_legal_rate,
 	}
 	if extra:
 		context.update(extra)
 	return context
+
+
+@lru_cache(maxsize=1)
+def _default_rates():
+	from .rates import load_reference_rates
+
+	return load_reference_rates()
 
 
 # Rendering ---------------------------------------------------------------------------------------

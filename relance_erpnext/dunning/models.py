@@ -62,6 +62,27 @@ PER_MONTH = "month"
 PER_DAY = "day"
 RATE_PERIODS = (PER_YEAR, PER_MONTH, PER_DAY)
 
+# How an invoice never followed up enters its scenario. FIRST_CONTACT: a customer without any
+# history starts at the scenario's first written reminder after the due date, whatever the delay,
+# and the next steps keep the scenario's spacing from that first contact. BY_DUE_DATE: every step
+# keeps its date counted from the due date, so a first run may open with a late step (a formal
+# notice at the latest: catching up never jumps over one).
+FIRST_CONTACT = "first_contact"
+BY_DUE_DATE = "by_due_date"
+CATCH_UP_MODES = (FIRST_CONTACT, BY_DUE_DATE)
+
+# Where a line stands in a letter: formally demanded (its own step is a formal notice, or one was
+# sent for it before), past due, or not yet due (a reminder ahead of the due date)
+SECTION_DEMANDED = "formal_notice"
+SECTION_PAST_DUE = "past_due"
+SECTION_NOT_DUE = "not_yet_due"
+SECTIONS = (SECTION_DEMANDED, SECTION_PAST_DUE, SECTION_NOT_DUE)
+
+# What a person must do so that an action can go out as planned (listed by the plan and the run)
+TASK_COMPLETE_ADDRESS = "complete_address"
+TASK_FIND_PHONE = "find_phone"
+TASKS = (TASK_COMPLETE_ADDRESS, TASK_FIND_PHONE)
+
 
 @dataclass(frozen=True, slots=True)
 class Hold:
@@ -167,6 +188,19 @@ class HistoryEntry:
 	channel: str = ""
 	formal_notice: bool = False
 	customer: str = ""
+	# The sending's own reference when it has one (a registered letter's number)
+	reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+	"""An earlier reminder to the customer, as a letter may cite it ("notre courriel du 3 juin 2026")."""
+
+	day: date
+	channel: str
+	step: str
+	reference: str = ""
+	formal_notice: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +245,8 @@ class Scenario:
 	key: str
 	name: str
 	steps: tuple[Step, ...]
+	# FIRST_CONTACT or BY_DUE_DATE; None: the plan settings decide
+	catch_up: str | None = None
 
 	def step(self, key: str) -> Step | None:
 		for step in self.steps:
@@ -226,6 +262,10 @@ class PlanSettings:
 	min_gap_days: int = 0
 	# A payment promised but not received within this many days after its date is a broken promise
 	promise_grace_days: int = 0
+	# See FIRST_CONTACT / BY_DUE_DATE; a scenario may set its own
+	catch_up: str = FIRST_CONTACT
+	# Days given to pay in a formal reminder whose step sets no notice_days (the letter's deadline)
+	payment_days: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +291,19 @@ class ActionLine:
 	interest_from: date | None = None
 	periods: tuple[RatePeriod, ...] = ()
 	notes: tuple[str, ...] = ()
+	# This invoice's own step is a formal notice (the action's may be another invoice's step)
+	formal_notice: bool = False
+	section: str = SECTION_PAST_DUE
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
-	"""One communication to one customer, in one currency, at one step, listing its invoices."""
+	"""One communication to one customer in one currency on one day, listing its invoices.
+
+	Its step, channel and tone are those of the most advanced step due that day among the
+	customer's invoices; each line keeps its own step (recorded as such in the history). An
+	escalation (an internal note, not a communication) is an action of its own.
+	"""
 
 	customer: str
 	customer_name: str
@@ -276,6 +324,12 @@ class Action:
 	notify: tuple[str, ...] = ()
 	contract_rate: ContractRate | None = None
 	notes: tuple[str, ...] = ()
+	# The date the letter asks payment by (formal reminders and notices); None: no deadline stated
+	pay_by: date | None = None
+	# The earlier reminders of these invoices, oldest first: what the letter may cite
+	previous: tuple[Contact, ...] = ()
+	# What a person must do for this action (TASKS codes)
+	tasks: tuple[str, ...] = ()
 
 	@property
 	def outstanding(self) -> Decimal:

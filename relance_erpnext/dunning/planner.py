@@ -3,6 +3,13 @@
 Deterministic (same inputs, same date, same plan, whatever the order of the inputs) and idempotent (a
 step recorded in the history, or in flight, is never planned again; no invoice gets two steps on
 one day).
+
+The customer lives one conversation: at most one communication per customer and currency per day,
+at the most advanced step due that day among its invoices, listing them all with their own steps;
+no new communication while the customer was contacted less than `min_gap_days` (at least one) days
+ago; a customer without any history starts at the first written reminder of its scenario (unless
+the scenario or the settings say `catch_up = "by_due_date"`); a missing contact never stalls a step
+(the action goes by another channel, or with a task for a person, both listed).
 """
 
 from __future__ import annotations
@@ -16,19 +23,29 @@ from operator import attrgetter
 from .charges import fee_allowed, late_interest, overdue_outstanding, recovery_indemnity
 from .errors import RateMissing
 from .models import (
+	AMICAL,
+	BY_DUE_DATE,
 	DONE,
 	DONE_STATUSES,
 	EMAIL,
 	ESCALATION,
+	FERME,
+	FORMEL,
 	FROM_PREVIOUS,
 	LETTER,
 	PHONE,
 	POSTAL_CHANNELS,
+	SECTION_DEMANDED,
+	SECTION_NOT_DUE,
+	SECTION_PAST_DUE,
 	SENT,
+	TASK_COMPLETE_ADDRESS,
+	TASK_FIND_PHONE,
 	ZERO,
 	Action,
 	ActionLine,
 	Arrangement,
+	Contact,
 	Customer,
 	HistoryEntry,
 	Invoice,
@@ -69,6 +86,18 @@ NOTE_ARRANGEMENT_BROKEN = "arrangement_broken"
 NOTE_EMAIL_MISSING_LETTER = "no_email_sent_by_letter"
 NOTE_FEE_NOT_ALLOWED = "fee_not_allowed_consumer"
 NOTE_INTEREST_FROM_NOTICE = "interest_runs_from_notice"
+# First contact with a customer without history: "first_contact:<day the next steps count from>"
+NOTE_FIRST_CONTACT = "first_contact"
+# A step caught up by due date jumped over earlier ones for a customer never reminded (a warning)
+NOTE_CAUGHT_UP_BY_DUE_DATE = "caught_up_by_due_date"
+NOTE_ADDRESS_MISSING = "address_missing"
+NOTE_PHONE_MISSING_WRITTEN = "no_phone_written_reminder"
+
+# The order of tones, for "the most advanced step" of a customer's invoices
+TONE_RANK = {AMICAL: 0, FORMEL: 1, FERME: 2}
+# The written reminder standing for a call when the customer has no phone number, by tone
+WRITTEN_TEMPLATE_FOR_TONE = {AMICAL: "courteous", FORMEL: "formal", FERME: "formal"}
+WRITTEN_CHANNELS = frozenset((EMAIL, LETTER, *POSTAL_CHANNELS))
 
 ONE_DAY = timedelta(days=1)
 _NOTICE_STATUSES = frozenset((SENT, DONE))
@@ -79,18 +108,21 @@ class _ScenarioIndex:
 	"""One scenario, prepared for one planning run (`cutoff` and `waiting` depend on its day)."""
 
 	__slots__ = (
+		"by_due_date",
 		"cutoff",
+		"first_contact",
 		"first_offset",
 		"index",
 		"keys",
 		"nominal",
+		"rank",
 		"scenario",
 		"steps",
 		"timing",
 		"waiting",
 	)
 
-	def __init__(self, scenario: Scenario):
+	def __init__(self, scenario: Scenario, settings: PlanSettings):
 		self.scenario = scenario
 		self.steps = scenario.steps
 		self.keys = tuple(step.key for step in scenario.steps)
@@ -102,6 +134,23 @@ class _ScenarioIndex:
 		# Days from the due date of each step when none was done yet (the fast path, no history)
 		self.nominal = tuple(nominal_offsets(scenario))
 		self.first_offset = self.nominal[0] if self.nominal else 0
+		self.by_due_date = (scenario.catch_up or settings.catch_up) == BY_DUE_DATE
+		# The first contact of a customer without history, once the due date has passed: the first
+		# written step after the due date that is not a formal notice (-1: the scenario has none)
+		self.first_contact = next(
+			(
+				i
+				for i, step in enumerate(scenario.steps)
+				if step.channel in WRITTEN_CHANNELS and not step.formal_notice and self.nominal[i] > 0
+			),
+			-1,
+		)
+		# How advanced each step is, to choose the step of a customer's communication of the day
+		total = len(scenario.steps)
+		self.rank = tuple(
+			(step.formal_notice, TONE_RANK.get(step.tone, 0), i / total)
+			for i, step in enumerate(scenario.steps)
+		)
 		# Set by the planning run: an invoice due after `cutoff` has not reached the first step; the
 		# reason given to such invoices, per due date
 		self.cutoff: date | None = None
@@ -134,43 +183,66 @@ def plan(
 
 def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements) -> Plan:
 	invoices = sorted(invoices, key=attrgetter("id"))
-	indexes = {key: _ScenarioIndex(sc) for key, sc in scenarios.items()}
+	indexes = {key: _ScenarioIndex(sc, settings) for key, sc in scenarios.items()}
+	# A formal notice in the history is one of a formal-notice step (or a step no scenario knows, a
+	# manual entry): an adapter may record a whole communication as formal while only some of its
+	# invoices were formally demanded
+	plain_steps = frozenset(
+		step.key for sc in scenarios.values() for step in sc.steps if not step.formal_notice
+	) - frozenset(step.key for sc in scenarios.values() for step in sc.steps if step.formal_notice)
 
-	# History, indexed in bulk: the latest day of each live step per invoice, the first formal notice,
-	# and (only when a minimum gap is set) the last contact with each customer. Read in input order
-	# (an adapter reads it in the order it was written): sorting a million rows by day first would
-	# cost more than the planning itself, mostly by touching the rows in scattered order
-	done_steps: dict[str, dict[str, date]] = {}
+	# History, indexed in bulk: the latest entry of each live step per invoice, the first formal
+	# notice, and the customers contacted less than `gap` days ago. Read in input order (an adapter
+	# reads it in the order it was written): sorting a million rows by day first would cost more
+	# than the planning itself, mostly by touching the rows in scattered order
+	min_gap = settings.min_gap_days
+	gap = max(1, min_gap)  # at most one communication per customer and day, whatever the settings
+	recent_from = as_of - timedelta(days=gap - 1)
+	done_steps: dict[str, dict[str, HistoryEntry]] = {}
 	done_get = done_steps.get
 	notices: list[HistoryEntry] = []
-	last_contact: dict[str, date] = {}
-	track_contacts = bool(settings.min_gap_days)
-	if track_contacts:
-		invoice_customer = {inv.id: inv.customer for inv in invoices}
+	recent: list[HistoryEntry] = []
 	for entry in history:
 		if entry.status not in DONE_STATUSES:
 			continue
 		invoice_id = entry.invoice
 		steps = done_get(invoice_id)
 		if steps is None:
-			done_steps[invoice_id] = {entry.step: entry.day}
+			done_steps[invoice_id] = {entry.step: entry}
 		else:
-			day = steps.get(entry.step)
-			if day is None or entry.day > day:
-				steps[entry.step] = entry.day
+			known = steps.get(entry.step)
+			if known is None or entry.day > known.day:
+				steps[entry.step] = entry
 		if entry.formal_notice and entry.status in _NOTICE_STATUSES:
 			notices.append(entry)
-		if track_contacts:
-			who = entry.customer or invoice_customer.get(invoice_id, "")
-			contacted = last_contact.get(who)
-			if contacted is None or entry.day > contacted:
-				last_contact[who] = entry.day
+		if entry.day >= recent_from and entry.channel != ESCALATION:
+			recent.append(entry)
+	invoice_customer: dict[str, str] = {}
+
+	def customer_of(entry: HistoryEntry) -> str:
+		if entry.customer:
+			return entry.customer
+		if not invoice_customer:
+			invoice_customer.update((inv.id, inv.customer) for inv in invoices)
+		return invoice_customer.get(entry.invoice, "")
+
+	# The last contact of each customer contacted less than `gap` days ago (escalations are
+	# internal notes: they do not count)
+	last_contact: dict[str, date] = {}
+	for entry in recent:
+		who = customer_of(entry)
+		contacted = last_contact.get(who)
+		if contacted is None or entry.day > contacted:
+			last_contact[who] = entry.day
+	# Customers with any history at all: computed when first needed (a first contact held back)
+	customers_followed: set[str] | None = None
 	# Membership in a set is several times cheaper than a dict lookup on a big book: the fast path
 	# below asks only "was this invoice ever followed up?"
 	followed = set(done_steps)
 	notice_day: dict[str, date] = {}
 	for entry in sorted(notices, key=attrgetter("day"), reverse=True):
-		notice_day[entry.invoice] = entry.day  # the first formal notice is the one that counts
+		if entry.step not in plain_steps:
+			notice_day[entry.invoice] = entry.day  # the first formal notice is the one that counts
 
 	promise_of: dict[str, Promise] = {}
 	for promise in sorted(promises, key=lambda p: (p.due, p.made_on or p.due)):
@@ -184,15 +256,16 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	arrangement_state: dict[int, tuple[str, date | None]] = {}
 
 	min_amount = settings.min_amount
-	min_gap = settings.min_gap_days
 	grace = timedelta(days=settings.promise_grace_days)
-	step_gap = timedelta(days=max(1, min_gap))
+	step_gap = timedelta(days=gap)
 	default_scenario = settings.default_scenario
 
 	skipped: list[Skip] = []
 	skip = skipped.append
-	groups: dict[tuple[str, str, str, str], list[ActionLine]] = {}
-	group_info: dict[tuple[str, str, str, str], tuple[Customer, Scenario, Step, tuple[str, ...]]] = {}
+	# One group per customer and currency (and one more for an escalation, an internal note):
+	# its lines, and the most advanced step among them [rank, customer, index, step position]
+	groups: dict[tuple[str, str, bool], list[ActionLine]] = {}
+	group_info: dict[tuple[str, str, bool], list] = {}
 	errors: dict[str, None] = {}
 	interest_cache: dict = {}
 	# An invoice due after this day has not reached its scenario's first step yet
@@ -261,13 +334,24 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		steps = index.steps
 		last = -1
 		last_day = None
+		# The day the steps counted from the due date count from: the due date, or later when the
+		# first contact came after the step's own date (the scenario keeps its spacing from it)
+		base = anchor
 		if done:
 			keys = index.keys
 			for i in range(len(keys) - 1, -1, -1):
-				day = done.get(keys[i])
-				if day is not None:
-					last, last_day = i, day
+				known = done.get(keys[i])
+				if known is not None:
+					last, last_day = i, known.day
 					break
+			if not index.by_due_date:
+				for i in range(last + 1):
+					known = done.get(keys[i])
+					if known is not None:
+						shifted = known.day - timedelta(days=index.nominal[i])
+						if shifted > base:
+							base = shifted
+						break
 		if last == len(steps) - 1:
 			skip(new_skip(Skip, (inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key)))
 			continue
@@ -275,7 +359,7 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			# Already acted today: say which step comes next, and when
 			day = last_day + step_gap
 			from_previous, offset = index.timing[last + 1]
-			day = max(day, (last_day if from_previous else anchor) + offset)
+			day = max(day, (last_day if from_previous else base) + offset)
 			detail = f"{steps[last + 1].key}@{day.isoformat()}"
 			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, detail)))
 			continue
@@ -303,7 +387,7 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			if from_previous and prev_day is not None:
 				day = prev_day + offset
 			else:
-				day = anchor + offset
+				day = base + offset
 			if earliest is not None and day < earliest:
 				day = earliest
 			if first_date is None:
@@ -318,6 +402,26 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			if steps[i].formal_notice:
 				chosen = i
 				break
+		first_note = None
+		first = index.first_contact
+		if last == -1 and chosen > first >= 0 and as_of > anchor:
+			# Never followed up, and the calendar would open with a later step
+			if customers_followed is None:
+				# A history entry, a promise or an arrangement: the customer was spoken to
+				customers_followed = {
+					customer_of(next(iter(entries.values()))) for entries in done_steps.values()
+				}
+				for invoice_id in (*promise_of, *arrangement_of):
+					other = invoices_by_id.get(invoice_id)
+					if other is not None:
+						customers_followed.add(other.customer)
+			if customer_id in customers_followed:
+				pass  # the conversation is under way: this invoice catches up by its due date
+			elif index.by_due_date:
+				first_note = f"{NOTE_CAUGHT_UP_BY_DUE_DATE}:{','.join(index.keys[:chosen])}"
+			else:
+				chosen = first
+				first_note = f"{NOTE_FIRST_CONTACT}:{as_of.isoformat()}"
 		if chosen == -1:
 			if as_of <= anchor and (first_date is None or first_date > as_of):
 				skip(new_skip(Skip, (inv_id, customer_id, NOT_YET_DUE, first_date.isoformat())))
@@ -338,30 +442,17 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		if min_amount and open_amount < min_amount:
 			skip(new_skip(Skip, (inv_id, customer_id, BELOW_MINIMUM, str(min_amount))))
 			continue
-		if min_gap:
+		if last_contact:
 			contacted = last_contact.get(customer_id)
-			if contacted is not None and (as_of - contacted).days < min_gap:
-				skip(Skip(inv_id, customer_id, MIN_GAP, (contacted + timedelta(days=min_gap)).isoformat()))
+			if contacted is not None and (as_of - contacted).days < gap:
+				skip(Skip(inv_id, customer_id, MIN_GAP, (contacted + step_gap).isoformat()))
 				continue
 
 		step = steps[chosen]
-		channel = step.channel
-		action_notes: tuple[str, ...] = ()
-		if channel == EMAIL and not customer.email:
-			if not customer.address:
-				skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, EMAIL)))
-				continue
-			channel = LETTER
-			action_notes = (NOTE_EMAIL_MISSING_LETTER,)
-		elif channel in POSTAL_CHANNELS and not customer.address:
-			skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, channel)))
-			continue
-		elif channel == PHONE and not customer.phone:
-			skip(new_skip(Skip, (inv_id, customer_id, NO_CONTACT, PHONE)))
-			continue
-
 		extra_notes: tuple[str, ...] = ()
-		if chosen > last + 1:
+		if first_note is not None:
+			extra_notes = (first_note,)
+		elif chosen > last + 1:
 			extra_notes = (f"{NOTE_STEPS_SKIPPED}:{','.join(index.keys[last + 1 : chosen])}",)
 		if escalate_note:
 			extra_notes = (*extra_notes, escalate_note)
@@ -373,48 +464,97 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			errors[str(exc)] = None
 			skip(new_skip(Skip, (inv_id, customer_id, RATE_MISSING, exc.day.isoformat())))
 			continue
-		key = (customer_id, inv.currency, scenario_key, step.key)
+		key = (customer_id, inv.currency, step.channel == ESCALATION)
 		lines = groups.get(key)
+		rank = index.rank[chosen]
 		if lines is None:
 			groups[key] = [line]
-			group_info[key] = (customer, index.scenario, step, (channel, *action_notes))
+			group_info[key] = [rank, customer, index, chosen]
 		else:
 			lines.append(line)
+			info = group_info[key]
+			if rank > info[0]:
+				info[0], info[2], info[3] = rank, index, chosen
 
-	actions = []
-	for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], indexes[k[2]].index[k[3]])):
-		customer, scenario, step, (channel, *action_notes) = group_info[key]
-		currency = key[1]
-		fee = ZERO
-		if step.fee:
-			if fee_allowed(customer):
-				fee = round_money(step.fee, currency)
-			else:
-				action_notes.append(NOTE_FEE_NOT_ALLOWED)
-		actions.append(
-			Action(
-				customer=customer.id,
-				customer_name=customer.name,
-				scenario=scenario.key,
-				step=step.key,
-				step_label=step.label,
-				channel=channel,
-				tone=step.tone,
-				template=step.template,
-				currency=currency,
-				language=customer.language,
-				regime=customer.regime,
-				customer_kind=customer.kind,
-				formal_notice=step.formal_notice,
-				notice_days=step.notice_days,
-				lines=tuple(groups[key]),
-				fee=fee,
-				notify=step.notify,
-				contract_rate=customer.contract_rate,
-				notes=tuple(action_notes),
-			)
-		)
+	actions = [
+		_action(key, group_info[key], groups[key], as_of, settings, done_steps) for key in sorted(groups)
+	]
 	return Plan(as_of=as_of, actions=tuple(actions), skipped=tuple(skipped), errors=tuple(errors))
+
+
+def _action(key, info, lines, as_of, settings, done_steps) -> Action:
+	"""The day's communication of a customer in a currency, at its most advanced step."""
+	_, customer, index, position = info
+	step = index.steps[position]
+	currency = key[1]
+	channel, template = step.channel, step.template
+	notes: list[str] = []
+	tasks: list[str] = []
+	if channel == PHONE and not customer.phone:
+		# No number to call: a person looks for it, and the customer gets the same words in writing
+		tasks.append(TASK_FIND_PHONE)
+		notes.append(NOTE_PHONE_MISSING_WRITTEN)
+		channel, template = EMAIL, _written_template(index, position)
+	if channel == EMAIL and not customer.email:
+		channel = LETTER
+		notes.append(NOTE_EMAIL_MISSING_LETTER)
+	if channel in POSTAL_CHANNELS and not customer.address:
+		# Written all the same, with a visible block for the address a person completes
+		tasks.append(TASK_COMPLETE_ADDRESS)
+		notes.append(NOTE_ADDRESS_MISSING)
+	fee = ZERO
+	if step.fee:
+		if fee_allowed(customer):
+			fee = round_money(step.fee, currency)
+		else:
+			notes.append(NOTE_FEE_NOT_ALLOWED)
+	pay_by = None
+	if channel != ESCALATION and channel != PHONE and (step.tone != AMICAL or step.formal_notice):
+		pay_by = as_of + timedelta(days=step.notice_days or settings.payment_days)
+	previous: dict[tuple, Contact] = {}
+	for line in lines:
+		for entry in (done_steps.get(line.invoice) or {}).values():
+			if entry.channel == ESCALATION or entry.day >= as_of:
+				continue
+			contact_key = (entry.day, entry.channel, entry.reference)
+			if contact_key not in previous or entry.formal_notice:
+				previous[contact_key] = Contact(
+					entry.day, entry.channel, entry.step, entry.reference, entry.formal_notice
+				)
+	return Action(
+		customer=customer.id,
+		customer_name=customer.name,
+		scenario=index.scenario.key,
+		step=step.key,
+		step_label=step.label,
+		channel=channel,
+		tone=step.tone,
+		template=template,
+		currency=currency,
+		language=customer.language,
+		regime=customer.regime,
+		customer_kind=customer.kind,
+		formal_notice=step.formal_notice,
+		notice_days=step.notice_days,
+		lines=tuple(lines),
+		fee=fee,
+		notify=step.notify,
+		contract_rate=customer.contract_rate,
+		notes=tuple(notes),
+		pay_by=pay_by,
+		previous=tuple(previous[k] for k in sorted(previous, key=lambda k: (k[0], k[1], k[2]))),
+		tasks=tuple(tasks),
+	)
+
+
+def _written_template(index: _ScenarioIndex, position: int) -> str:
+	"""The written reminder standing for a call: the scenario's latest written step before it of the
+	same tone that is not a formal notice, else the built-in reminder of that tone."""
+	tone = index.steps[position].tone
+	for step in reversed(index.steps[:position]):
+		if step.channel in WRITTEN_CHANNELS and step.tone == tone and not step.formal_notice:
+			return step.template
+	return WRITTEN_TEMPLATE_FOR_TONE.get(tone, "formal")
 
 
 def _oldest_unpaid_due(inv: Invoice) -> date | None:
@@ -459,6 +599,12 @@ def _line(
 			notes = (*notes, note)
 	if extra_notes:
 		notes = (*notes, *extra_notes)
+	if step.formal_notice or notice is not None:
+		section = SECTION_DEMANDED
+	elif late > 0:
+		section = SECTION_PAST_DUE
+	else:
+		section = SECTION_NOT_DUE
 	return ActionLine(
 		invoice=inv.id,
 		step=step.key,
@@ -470,6 +616,8 @@ def _line(
 		interest_from=interest_from,
 		periods=periods,
 		notes=notes,
+		formal_notice=step.formal_notice,
+		section=section,
 	)
 
 
@@ -589,7 +737,7 @@ def plan_ahead(
 				day=day,
 				status=SENT,
 				channel=action.channel,
-				formal_notice=action.formal_notice,
+				formal_notice=line.formal_notice,
 				customer=action.customer,
 			)
 			for action in result.actions

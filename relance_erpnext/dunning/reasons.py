@@ -78,11 +78,47 @@ NOTES: dict[str, tuple[str, str]] = {
 		"interest runs only from the formal notice",
 		"les intérêts ne courent qu'à compter de la mise en demeure",
 	),
+	"first_contact": (
+		"first contact: the next steps will count from {detail}",
+		"premier contact : les étapes suivantes partiront du {detail}",
+	),
+	"caught_up_by_due_date": (
+		"first contact caught up by due date (catch_up = by_due_date), earlier steps never sent: {detail}",
+		"premier contact rattrapé selon l'échéance (catch_up = by_due_date), étapes jamais envoyées : {detail}",
+	),
+	"address_missing": (
+		"no postal address: the letter is written with the address to complete",
+		"pas d'adresse postale : courrier écrit avec l'adresse à compléter",
+	),
+	"no_phone_written_reminder": (
+		"no phone number: the reminder goes in writing",
+		"pas de numéro de téléphone : la relance part par écrit",
+	),
 	"indemnity_eur_only": (
 		"the 40 EUR indemnity is claimed on EUR invoices only",
 		"l'indemnité de 40 EUR n'est réclamée que sur les factures en euros",
 	),
 }
+
+
+# What a person must do for an action to go out as planned
+TASK_TEXTS: dict[str, tuple[str, str]] = {
+	"complete_address": (
+		"complete the postal address on the letter before posting it",
+		"compléter l'adresse postale sur le courrier avant de le poster",
+	),
+	"find_phone": (
+		"find the customer's phone number (a written reminder goes meanwhile)",
+		"trouver le numéro de téléphone du client (une relance écrite part en attendant)",
+	),
+}
+
+
+def task_text(code: str, language: str = "en") -> str:
+	texts = TASK_TEXTS.get(code)
+	if texts is None:
+		return code
+	return texts[1] if language.startswith("fr") else texts[0]
 
 
 def describe(code: str, detail: str = "", language: str = "en") -> str:

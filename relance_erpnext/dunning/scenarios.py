@@ -9,6 +9,7 @@ from typing import Any
 from .errors import ScenarioError
 from .models import (
 	AMICAL,
+	CATCH_UP_MODES,
 	CHANNELS,
 	EMAIL,
 	ESCALATION,
@@ -182,6 +183,8 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 		raise ScenarioError(name, None, "key", "use lower-case letters, digits, '_' or '-'")
 	if not isinstance(scenario.name, str):
 		raise ScenarioError(name, None, "name", f"expected text, got {_shown(scenario.name)}")
+	if scenario.catch_up is not None and scenario.catch_up not in CATCH_UP_MODES:
+		raise ScenarioError(name, None, "catch_up", f"use one of {', '.join(CATCH_UP_MODES)}")
 	if not isinstance(scenario.steps, tuple | list) or not scenario.steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs at least one step")
 	seen: set[str] = set()
@@ -319,6 +322,9 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 	title = data.get("name")
 	if title is not None and not isinstance(title, str):
 		raise ScenarioError(name, None, "name", f"expected text, got {_shown(title)}")
+	catch_up = data.get("catch_up")
+	if catch_up is not None and (not isinstance(catch_up, str) or catch_up.strip() not in CATCH_UP_MODES):
+		raise ScenarioError(name, None, "catch_up", f"use one of {', '.join(CATCH_UP_MODES)}")
 	raw_steps = data.get("steps")
 	if not isinstance(raw_steps, list) or not raw_steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs a non-empty 'steps' list")
@@ -370,13 +376,22 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 				notify=tuple(role.strip() for role in notify if role.strip()),
 			)
 		)
-	return validate_scenario(Scenario(key=key, name=(title or "").strip() or key, steps=tuple(steps)))
+	return validate_scenario(
+		Scenario(
+			key=key,
+			name=(title or "").strip() or key,
+			steps=tuple(steps),
+			catch_up=catch_up.strip() if catch_up else None,
+		)
+	)
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+	extra = {"catch_up": scenario.catch_up} if scenario.catch_up else {}
 	return {
 		"key": scenario.key,
 		"name": scenario.name,
+		**extra,
 		"steps": [
 			{
 				"key": s.key,

@@ -39,6 +39,8 @@ def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
 			for p in line.periods
 		],
 		"notes": list(line.notes),
+		"formal_notice": line.formal_notice,
+		"section": line.section,
 	}
 
 
@@ -66,6 +68,18 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 		"total": _money(action.total, currency),
 		"notify": list(action.notify),
 		"notes": list(action.notes),
+		"pay_by": action.pay_by.isoformat() if action.pay_by else None,
+		"previous": [
+			{
+				"date": c.day.isoformat(),
+				"channel": c.channel,
+				"step": c.step,
+				"reference": c.reference,
+				"formal_notice": c.formal_notice,
+			}
+			for c in action.previous
+		],
+		"tasks": list(action.tasks),
 	}
 
 

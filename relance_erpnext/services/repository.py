@@ -296,6 +296,7 @@ def load_history(company: str) -> list[core.HistoryEntry]:
 			log.channel,
 			log.formal_notice,
 			log.customer,
+			log.registered_letter_number,
 		)
 		.where((log.company == company) & (line.parenttype == "Follow-up Log") & (line.step.isnotnull()))
 		.run(as_dict=True)
@@ -309,6 +310,7 @@ def load_history(company: str) -> list[core.HistoryEntry]:
 			channel=row.channel or "",
 			formal_notice=bool(row.formal_notice),
 			customer=row.customer,
+			reference=row.registered_letter_number or "",
 		)
 		for row in rows
 		if row.step
@@ -487,12 +489,15 @@ def formal_notice_of(invoice: str) -> tuple[date | None, int]:
 		.join(log)
 		.on(line.parent == log.name)
 		.left_join(step)
-		.on((step.parent == log.scenario) & (step.step_key == log.step))
+		.on((step.parent == log.scenario) & (step.step_key == line.step))
 		.select(log.log_date, step.notice_days)
 		.where(
 			(line.parenttype == "Follow-up Log")
 			& (line.sales_invoice == invoice)
 			& (log.formal_notice == 1)
+			# One letter lists all of a customer's invoices: only those at a formal-notice step of
+			# their own were formally demanded (a manual entry's step may be unknown to the scenario)
+			& (step.formal_notice.isnull() | (step.formal_notice == 1))
 			& log.status.isin(["Sent", "Done"])
 		)
 		.orderby(log.log_date)

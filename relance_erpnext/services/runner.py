@@ -13,7 +13,7 @@ from frappe.utils import getdate, today
 
 from relance_erpnext.dunning import PlanSettings, plan, plan_to_dict
 from relance_erpnext.dunning import models as core
-from relance_erpnext.dunning.reasons import describe
+from relance_erpnext.dunning.reasons import describe, task_text
 from relance_erpnext.services import repository
 from relance_erpnext.services.mapping import to_decimal, to_float
 
@@ -31,6 +31,9 @@ def plan_settings(company: str, scenarios: dict) -> PlanSettings:
 		min_amount=to_decimal(settings.min_amount),
 		min_gap_days=int(settings.min_gap_days or 0),
 		promise_grace_days=int(settings.promise_grace_days or 0),
+		# Not fields of Relance Settings yet: the core's defaults unless a site adds them
+		catch_up=settings.get("catch_up") or core.FIRST_CONTACT,
+		payment_days=int(settings.get("payment_days") or 8),
 	)
 
 
@@ -183,6 +186,7 @@ def record_actions(result, book, run_name: str, problems: list[str] | None = Non
 		try:
 			log = new_log_for_action(action, book, result.as_of, run_name, edited)
 			log.insert(ignore_permissions=True)
+			add_tasks(log, action)
 			names.append((log.name, log.channel))
 		except frappe.UniqueValidationError:
 			frappe.db.rollback(save_point=savepoint)
@@ -195,6 +199,24 @@ def record_actions(result, book, run_name: str, problems: list[str] | None = Non
 			if problems is not None:
 				problems.append(f"{title}: {exc}")
 	return names
+
+
+def add_tasks(log, action: core.Action) -> None:
+	"""What a person must do before the action can go out as planned (an address to complete, a
+	phone number to find): one ToDo each on the log, for the people a call or escalation goes to."""
+	for task in action.tasks:
+		for user in assignees(log):
+			frappe.get_doc(
+				{
+					"doctype": "ToDo",
+					"allocated_to": user,
+					"description": f"{_(task_text(task, 'en'))} — {log.customer_name or log.customer}",
+					"reference_type": "Follow-up Log",
+					"reference_name": log.name,
+					"date": log.log_date,
+					"priority": "High",
+				}
+			).insert(ignore_permissions=True)
 
 
 def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | None, edited=None):

@@ -1,0 +1,207 @@
+"""The customer's conversation: one letter a day that says only what the history shows."""
+
+from __future__ import annotations
+
+import unittest
+from datetime import date, timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from relance_erpnext.dunning import HistoryEntry, PlanSettings
+from relance_erpnext.dunning.letters import Sender, contact_phrase, render_action, salutation
+from relance_erpnext.dunning.models import (
+	BUSINESS,
+	CONSUMER,
+	ESCALATION,
+	PLANNED,
+	REGIME_FR,
+	REGIME_QC,
+	SENT,
+	Contact,
+)
+
+from .helpers import customer, invoice, run
+from .test_properties import books
+
+DUE = date(2026, 3, 1)
+SENDER = Sender(
+	name="Atelier Lumière SAS", city="Lyon", signatory="Sophie Garnier", signatory_title="Gérante"
+)
+# What a letter may say only when an earlier reminder was sent
+EARLIER = (
+	"Malgré",
+	"précédent",
+	"premier rappel",
+	"nos relances",
+	"nos rappels",
+	"déjà écrit",
+	"déjà envoyées",
+	"Despite",
+	"earlier reminder",
+	"already written",
+	"notre courriel du",
+	"notre lettre",
+	"our email of",
+)
+
+
+def day(n: int) -> date:
+	return DUE + timedelta(days=n)
+
+
+def letter_of(action, customers, invoices, as_of):
+	return render_action(action, SENDER, customers[action.customer], as_of, {i.id: i for i in invoices})
+
+
+class TestLettersTellTheHistory(unittest.TestCase):
+	def test_a_first_contact_mentions_no_earlier_reminder_and_a_later_letter_cites_them(self):
+		c = customer(name="Mme Claire Lefèvre")
+		inv = [invoice(due=day(0))]
+		first = run(day(60), [c], inv)
+		[action] = first.actions
+		text = letter_of(action, {c.id: c}, inv, day(60)).text
+		for phrase in EARLIER:
+			self.assertNotIn(phrase, text)
+		# The formal reminder cites the courteous email by its date, and gives a deadline
+		history = [HistoryEntry("F1", action.step, day(60), SENT, action.channel, customer=c.id)]
+		[formal] = run(day(66), [c], inv, history).actions
+		self.assertEqual(formal.step, "relance_formelle")
+		text = " ".join(letter_of(formal, {c.id: c}, inv, day(66)).text.split())
+		self.assertIn("Malgré notre courriel du 30 avril 2026", text)
+		self.assertIn("Madame, Malgré notre courriel", text)
+		self.assertNotIn("Madame, Monsieur", text)
+		self.assertIn("au plus tard le 14 mai 2026", text)
+
+	def test_a_registered_letter_is_cited_with_its_number(self):
+		contact = Contact(date(2026, 6, 10), "registered_letter", "mise_en_demeure", "1A 234 567 8901 2")
+		self.assertEqual(
+			contact_phrase(contact, "fr-FR"),
+			"notre lettre recommandée du 10 juin 2026 (n° 1A 234 567 8901 2)",
+		)
+		self.assertEqual(
+			contact_phrase(Contact(date(2026, 6, 3), "email", "x"), "en"), "our email of 3 June 2026"
+		)
+
+	def test_salutation_from_the_name(self):
+		self.assertEqual(salutation(customer(name="Mme Claire Lefèvre"), "fr-FR"), ("Madame,", "Madame"))
+		self.assertEqual(salutation(customer(name="M. Julien Moreau"), "fr-CA"), ("Monsieur,", "Monsieur"))
+		self.assertEqual(
+			salutation(customer(name="SARL Martin"), "fr-FR"), ("Madame, Monsieur,", "Madame, Monsieur")
+		)
+		self.assertEqual(salutation(customer(name="Mr John Smith"), "en")[0], "Dear Sir,")
+
+	def test_formal_notice_sections_signatory_and_competent_court(self):
+		c = customer()
+		history = [
+			HistoryEntry("F1", s, day(n), SENT, ch, customer="C1")
+			for s, n, ch in (
+				("rappel_courtois", 1, "email"),
+				("relance_formelle", 7, "email"),
+				("appel", 15, "phone"),
+			)
+		]
+		invoices = [invoice(), invoice("F2", due=day(29), amount="200")]
+		[action] = run(day(30), [c], invoices, history).actions
+		text = " ".join(letter_of(action, {c.id: c}, invoices, day(30)).text.split())
+		self.assertIn(
+			"Malgré notre courriel du 2 mars 2026, notre courriel du 8 mars 2026 et notre appel téléphonique du 16 mars 2026",
+			text,
+		)
+		self.assertIn("La facture F1 fait l'objet de la présente mise en demeure", text)
+		self.assertIn("La facture F2, également échue, reste due", text)
+		self.assertIn("tribunal compétent", text)
+		self.assertIn("Sophie Garnier", text)
+
+	def test_quebec_letters_state_the_legal_rate_when_none_was_agreed(self):
+		c = customer(regime=REGIME_QC, language="fr-CA")
+		history = [HistoryEntry("F1", "appel", day(15), SENT, "phone", customer="C1")]
+		inv = [invoice(currency="CAD")]
+		[action] = run(day(30), [c], inv, history).actions
+		text = " ".join(letter_of(action, {c.id: c}, inv, day(30)).text.split())
+		self.assertIn("au taux légal de 5", text)
+		self.assertIn("Loi sur l'intérêt, art. 3", text)
+
+	def test_a_consumer_call_script_speaks_to_a_consumer(self):
+		c = customer(kind=CONSUMER, name="M. Julien Moreau")
+		history = [HistoryEntry("F1", "relance_formelle", day(7), SENT, "email", customer="C1")]
+		inv = [invoice()]
+		[action] = run(day(15), [c], inv, history).actions
+		self.assertEqual(action.channel, "phone")
+		text = letter_of(action, {c.id: c}, inv, day(15)).text
+		for word in ("fournisseurs", "LCR", "45 jours fin de mois", "indemnité"):
+			self.assertNotIn(word, text)
+		b2b = customer()
+		[action] = run(day(15), [b2b], inv, history).actions
+		text = " ".join(letter_of(action, {b2b.id: b2b}, inv, day(15)).text.split())
+		# Penalties and the 40 € indemnity said apart, never added up as one "indemnité"
+		self.assertIn("indemnité forfaitaire de recouvrement de 40 € par facture est due (40,00", text)
+
+	def test_a_letter_without_address_has_a_block_to_complete(self):
+		c = customer(address=(), email="")
+		inv = [invoice()]
+		[action] = run(day(5), [c], inv).actions
+		self.assertEqual(action.tasks, ("complete_address",))
+		letter = letter_of(action, {c.id: c}, inv, day(5))
+		self.assertIn("ADRESSE À COMPLÉTER", letter.text.upper())
+		self.assertIn("adresse à compléter", letter.html.lower())
+
+
+PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+class TestConversationProperties(unittest.TestCase):
+	@PROPERTY_SETTINGS
+	@given(books(), st.integers(1, 25))
+	def test_never_two_communications_a_day_to_one_customer_in_one_currency(self, book, days):
+		"""Over a sequence of days, each day's plan replayed as sent (and the same day planned twice)."""
+		customers, invoices, history, promises, as_of, plan_settings = book
+		history = list(history)
+		sent: dict[tuple[str, str, date], int] = {}
+		for offset in range(0, days, 3):
+			today = as_of + timedelta(days=offset)
+			for _ in range(2):  # a second run the same day adds nothing for a customer already written to
+				result = run(today, customers, invoices, history, plan_settings, promises=promises)
+				for action in result.actions:
+					if action.channel == ESCALATION:
+						continue
+					key = (action.customer, action.currency, today)
+					sent[key] = sent.get(key, 0) + 1
+					self.assertEqual(sent[key], 1, key)
+				history.extend(
+					HistoryEntry(
+						line.invoice,
+						line.step,
+						today,
+						PLANNED,
+						action.channel,
+						line.formal_notice,
+						action.customer,
+					)
+					for action in result.actions
+					for line in action.lines
+				)
+
+	@PROPERTY_SETTINGS
+	@given(books())
+	def test_no_letter_of_a_customer_without_history_mentions_an_earlier_reminder(self, book):
+		customers, invoices, history, promises, as_of, plan_settings = book
+		by_id = {c.id: c for c in customers}
+		of_invoice = {inv.id: inv.customer for inv in invoices}
+		# A follow-up entry, or a promise: the customer was spoken to before
+		with_history = {h.customer or of_invoice.get(h.invoice) for h in history}
+		with_history |= {of_invoice.get(i) for p in promises for i in p.invoices}
+		result = run(as_of, customers, invoices, history, plan_settings, promises=promises)
+		for action in result.actions:
+			if action.customer in with_history or action.channel == ESCALATION:
+				continue
+			self.assertEqual(action.previous, ())
+			self.assertFalse(action.formal_notice)
+			text = " ".join(letter_of(action, by_id, invoices, as_of).text.split())
+			for phrase in EARLIER:
+				self.assertNotIn(phrase, text, (action.customer, action.template))
+
+
+if __name__ == "__main__":
+	unittest.main()
