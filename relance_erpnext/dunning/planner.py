@@ -13,8 +13,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
-from .charges import fee_allowed, late_interest, overdue_outstanding, recovery_indemnity
-from .errors import RateMissing
+from .charges import (
+	NOTE_INTEREST_PROVISIONAL,
+	accrued_interest,
+	fee_allowed,
+	overdue_outstanding,
+	provisional_note,
+	recovery_indemnity,
+)
 from .models import (
 	DONE,
 	DONE_STATUSES,
@@ -60,6 +66,8 @@ SCENARIO_COMPLETE = "scenario_complete"
 BELOW_MINIMUM = "below_minimum"
 MIN_GAP = "min_gap"
 NO_CONTACT = "no_contact"
+# No longer given by the planner (a missing rate makes interest provisional, never stops a reminder);
+# kept for the plans and logs recorded before
 RATE_MISSING = "rate_missing"
 
 # Notes on a line or an action
@@ -69,6 +77,8 @@ NOTE_ARRANGEMENT_BROKEN = "arrangement_broken"
 NOTE_EMAIL_MISSING_LETTER = "no_email_sent_by_letter"
 NOTE_FEE_NOT_ALLOWED = "fee_not_allowed_consumer"
 NOTE_INTEREST_FROM_NOTICE = "interest_runs_from_notice"
+# NOTE_INTEREST_PROVISIONAL ("interest_provisional:<last day counted>"), from charges: interest counted
+# up to the last day a known reference rate covers; the line's `missing_rates` say which half-years wait
 
 ONE_DAY = timedelta(days=1)
 _NOTICE_STATUSES = frozenset((SENT, DONE))
@@ -193,7 +203,6 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	skip = skipped.append
 	groups: dict[tuple[str, str, str, str], list[ActionLine]] = {}
 	group_info: dict[tuple[str, str, str, str], tuple[Customer, Scenario, Step, tuple[str, ...]]] = {}
-	errors: dict[str, None] = {}
 	interest_cache: dict = {}
 	# An invoice due after this day has not reached its scenario's first step yet
 	for index in indexes.values():
@@ -365,14 +374,9 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			extra_notes = (f"{NOTE_STEPS_SKIPPED}:{','.join(index.keys[last + 1 : chosen])}",)
 		if escalate_note:
 			extra_notes = (*extra_notes, escalate_note)
-		try:
-			line = _line(
-				inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
-			)
-		except RateMissing as exc:
-			errors[str(exc)] = None
-			skip(new_skip(Skip, (inv_id, customer_id, RATE_MISSING, exc.day.isoformat())))
-			continue
+		line = _line(
+			inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
+		)
 		key = (customer_id, inv.currency, scenario_key, step.key)
 		lines = groups.get(key)
 		if lines is None:
@@ -382,6 +386,11 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			lines.append(line)
 
 	actions = []
+	missing = set()
+	for lines in groups.values():
+		for line in lines:
+			if line.missing_rates:
+				missing.update(line.missing_rates)
 	for key in sorted(groups, key=lambda k: (k[0], k[1], k[2], indexes[k[2]].index[k[3]])):
 		customer, scenario, step, (channel, *action_notes) = group_info[key]
 		currency = key[1]
@@ -414,7 +423,12 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 				notes=tuple(action_notes),
 			)
 		)
-	return Plan(as_of=as_of, actions=tuple(actions), skipped=tuple(skipped), errors=tuple(errors))
+	return Plan(
+		as_of=as_of,
+		actions=tuple(actions),
+		skipped=tuple(skipped),
+		provisional=tuple(sorted(missing)),
+	)
 
 
 def _oldest_unpaid_due(inv: Invoice) -> date | None:
@@ -446,12 +460,16 @@ def _line(
 	interest_from = None
 	periods = ()
 	notes: tuple[str, ...] = ()
+	until = None
+	missing = ()
 	if step.claim_interest and late > 0:
-		interest, interest_from, periods = late_interest(
-			inv, customer, as_of, rates, notice, step.notice_days, interest_cache
-		)
+		accrual = accrued_interest(inv, customer, as_of, rates, notice, step.notice_days, interest_cache)
+		interest, interest_from, periods = accrual.amount, accrual.start, accrual.periods
 		if interest_from is None:
 			notes = (NOTE_INTEREST_FROM_NOTICE,)
+		elif accrual.missing:
+			notes = (provisional_note(accrual),)
+			until, missing = accrual.until, accrual.missing
 	indemnity = ZERO
 	if step.claim_indemnity:
 		indemnity, note = recovery_indemnity(inv, customer, late)
@@ -470,6 +488,8 @@ def _line(
 		interest_from=interest_from,
 		periods=periods,
 		notes=notes,
+		interest_until=until,
+		missing_rates=missing,
 	)
 
 

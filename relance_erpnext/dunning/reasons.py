@@ -38,6 +38,7 @@ REASONS: dict[str, tuple[str, str]] = {
 		"client relancé récemment ; prochaine relance à partir du {detail}",
 	),
 	"no_contact": ("no contact for channel {detail}", "aucun contact pour le canal {detail}"),
+	# Plans made before missing rates became provisional interest (never given now)
 	"rate_missing": ("no reference rate for {detail}", "aucun taux de référence pour le {detail}"),
 }
 
@@ -77,6 +78,10 @@ NOTES: dict[str, tuple[str, str]] = {
 	"interest_runs_from_notice": (
 		"interest runs only from the formal notice",
 		"les intérêts ne courent qu'à compter de la mise en demeure",
+	),
+	"interest_provisional": (
+		"provisional interest, counted up to {detail}: a reference rate is not known yet (relance rates update)",
+		"intérêts provisoires, arrêtés au {detail} : un taux de référence n'est pas encore connu (relance rates update)",
 	),
 	"indemnity_eur_only": (
 		"the 40 EUR indemnity is claimed on EUR invoices only",
