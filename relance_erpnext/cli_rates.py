@@ -203,7 +203,7 @@ def cmd_update(args, config) -> int:
 	if changed:
 		write_tables(folder, changed)
 	for name, merge in update.merges.items():
-		for row in merge.added + merge.replaced:
+		for row in sorted(merge.added + merge.replaced, key=lambda r: r.valid_from):
 			verb = (
 				("remplacé" if row in merge.replaced else "ajouté")
 				if fr
@@ -224,7 +224,7 @@ def show_missing(folder: Path | None, day: date, fr: bool, ok: int) -> int:
 	exit status says whether figures of `day` would be provisional."""
 	from relance_erpnext.cli import load_rates
 
-	rates = load_rates(folder)
+	rates = load_rates(folder, explicit=False)
 	now = missing_for(rates, day, (ECB_REFI, FR_LEGAL))
 	upcoming = missing_for(rates, next_half_year(day)[0], (ECB_REFI, FR_LEGAL))
 	for m in now:
