@@ -12,11 +12,11 @@ import http.server
 import threading
 
 import frappe
-from frappe.tests.utils import FrappeTestCase
 from frappe.utils import getdate
 
 from relance_erpnext.services import rates
 from relance_erpnext.services.runner import run_for_company
+from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import COMPANY, make_address, make_company, make_customer, make_invoice
 
 DAY = getdate("2026-12-05")  # the bundled tables end on 30 June 2026
@@ -52,7 +52,7 @@ class EcbServer:
 		self.server.server_close()
 
 
-class TestReferenceRates(FrappeTestCase):
+class TestReferenceRates(IntegrationTestCase):
 	@classmethod
 	def setUpClass(cls):
 		super().setUpClass()
