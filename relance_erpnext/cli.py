@@ -39,6 +39,9 @@ DEMO_AS_OF = date(2026, 6, 15)
 EXIT_OK = 0
 EXIT_INPUT = 3  # the register, scenarios, config or journal cannot be used
 EXIT_NOT_SENT = 4  # run --send: some emails failed or may not have gone out (see the journal)
+# 5 (cli_rates.EXIT_PROVISIONAL): plan, run, overview: the plan is made, some interest is provisional
+# (a reference rate missing); 4 wins over it. 6 (cli_rates.EXIT_UNREACHABLE): rates update could not
+# reach a source, nothing changed
 PRINT_FILE = "a_imprimer.html"  # run --send: every postal letter of the day, one per page
 PRINT_PDF = "a_imprimer.pdf"  # the same as one PDF, when WeasyPrint can render here
 DOLIBARR_KEY_ENV = "DOLIBARR_API_KEY"  # default name of the variable holding the Dolibarr API key
@@ -113,7 +116,9 @@ def load_scenarios(path: Path | None, config: dict) -> dict:
 	return scenarios
 
 
-def load_rates(directory: Path | None):
+def load_rates(directory: Path | None, explicit: bool = True):
+	"""The reference rates: the bundled tables, each replaced by its copy in `directory` when there is
+	one (cli_rates.rates_dir says which folder). An `explicit` folder (--rates) must hold a table."""
 	overrides = {}
 	if directory is not None:
 		for name in TABLE_NAMES:
@@ -125,12 +130,29 @@ def load_rates(directory: Path | None):
 					raise UsageError(f"{candidate}: {exc.strerror or exc}")
 				except UnicodeDecodeError:
 					raise UsageError(f"{candidate}: not UTF-8 text (save it as UTF-8)")
-		if not overrides:
+		if not overrides and explicit:
 			raise UsageError(f"{directory}: no rate table found (expected {', '.join(TABLE_NAMES)}.csv)")
 	try:
 		return load_reference_rates(overrides)
 	except DunningError as exc:
 		raise UsageError(str(exc))
+
+
+def rates_for(args):
+	"""The rates of --rates DIR, else of the default folder when it exists, else the bundled ones."""
+	from relance_erpnext.cli_rates import rates_dir
+
+	return load_rates(rates_dir(args.rates), explicit=bool(args.rates))
+
+
+def warn_provisional(result, args) -> int:
+	"""Say which rate tables lack a half-year the plan needed; EXIT_PROVISIONAL when one does."""
+	from relance_erpnext.cli_rates import EXIT_PROVISIONAL, provisional_message
+
+	if not result.provisional:
+		return EXIT_OK
+	print(provisional_message(result.provisional, args.rates, args.lang.startswith("fr")), file=sys.stderr)
+	return EXIT_PROVISIONAL
 
 
 def settings_from(config: dict, args) -> PlanSettings:
@@ -397,7 +419,7 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 			raise UsageError(
 				f"settings: default_scenario {settings.default_scenario!r} is not a known scenario"
 			)
-		rates = load_rates(Path(args.rates) if args.rates else None)
+		rates = rates_for(args)
 		book, history, journal = read_dolibarr(args, config)
 		try:
 			result = planner(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
@@ -413,7 +435,7 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 	settings = settings_from(config, args)
 	if settings.default_scenario not in scenarios:
 		raise UsageError(f"settings: default_scenario {settings.default_scenario!r} is not a known scenario")
-	rates = load_rates(Path(args.rates) if args.rates else None)
+	rates = rates_for(args)
 	history = []
 	journal = None
 	if args.journal:
@@ -516,7 +538,7 @@ def cmd_plan(args, config) -> int:
 		print_table(result, args.lang)
 	for error in result.errors:
 		print(f"error: {error}", file=sys.stderr)
-	return EXIT_OK
+	return warn_provisional(result, args)
 
 
 def render_letters(result, register, sender) -> list[tuple[str, object]]:
@@ -821,8 +843,9 @@ def cmd_run(args, config) -> int:
 				else "Dolibarr: {n} letter(s) attached to the invoices' documents, {f} failed"
 			).format(n=attached, f=len(attach_failures))
 		)
+	provisional = warn_provisional(result, args)
 	if report is None:
-		return EXIT_OK
+		return provisional
 	lines = [
 		(
 			"Envoi ({server}) : {s} courriel(s) envoyé(s), {f} en échec (réessayé(s) au prochain passage),"
@@ -862,7 +885,7 @@ def cmd_run(args, config) -> int:
 		print(f"warning: {out / 'summary.txt'}: {exc.strerror or exc}", file=sys.stderr)
 	for line in report.lines:
 		print(f"error: {line.strip()}", file=sys.stderr)
-	return EXIT_NOT_SENT if report.failed or report.unknown else EXIT_OK
+	return EXIT_NOT_SENT if report.failed or report.unknown else provisional
 
 
 def cmd_demo(args, config) -> int:
@@ -978,6 +1001,10 @@ def build_parser() -> argparse.ArgumentParser:
 	from relance_erpnext.cli_overview import add_overview_parsers
 
 	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
+
+	from relance_erpnext.cli_rates import add_rates_parser
+
+	add_rates_parser(commands, common, today)  # `relance rates update | show | set`
 	return parser
 
 

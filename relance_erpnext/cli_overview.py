@@ -73,6 +73,10 @@ def add_overview_parsers(commands, common, book_options, today: date) -> None:
 	sub = commands.add_parser(
 		"check", parents=[common], help="check the configuration file (--config FILE), changing nothing"
 	)
+	sub.add_argument("--rates", help="folder of the reference-rate tables to check (default: as plan)")
+	sub.add_argument(
+		"--as-of", type=cli._date, default=today, help="today's date (YYYY-MM-DD), default today"
+	)
 	sub.set_defaults(handler=cmd_check)
 
 
@@ -128,7 +132,7 @@ def cmd_overview(args, config: dict) -> int:
 		)
 	for error in overview.errors:
 		print(f"error: {error}", file=sys.stderr)
-	return cli.EXIT_OK
+	return cli.warn_provisional(overview, args)
 
 
 TEXTS = {
@@ -908,12 +912,40 @@ def check_config(config: dict, environ=None) -> list[Problem]:
 	return ConfigCheck(config, environ).run()
 
 
+def rate_problems(args) -> list[Problem]:
+	"""A warning for each rate table the rules use that lacks the current half-year (its interest would
+	be provisional); an error when a table cannot be read."""
+	from relance_erpnext.cli_rates import half_name, rates_dir, table_file
+	from relance_erpnext.dunning.rates import ECB_REFI, FR_LEGAL, missing_for
+
+	fr = args.lang.startswith("fr")
+	folder = rates_dir(args.rates)
+	try:
+		rates = cli.load_rates(folder, explicit=bool(args.rates))
+	except cli.UsageError as exc:
+		return [Problem(ERROR, "rates", str(exc))]
+	return [
+		Problem(
+			WARNING,
+			f"rates.{m.table}",
+			f"{half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()}) manquant dans"
+			f" {table_file(folder, m.table)} : intérêts provisoires à partir du {m.start.isoformat()} ;"
+			" relance rates update, ou relance rates set"
+			if fr
+			else f"{half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()}) missing from"
+			f" {table_file(folder, m.table)}: interest provisional from {m.start.isoformat()};"
+			" relance rates update, or relance rates set",
+		)
+		for m in missing_for(rates, args.as_of, (ECB_REFI, FR_LEGAL))
+	]
+
+
 def cmd_check(args, config: dict) -> int:
 	fr = args.lang.startswith("fr")
 	if not args.config:
 		print("relance check: --config FILE is required (the configuration to check)", file=sys.stderr)
 		return EXIT_USAGE
-	problems = check_config(config)
+	problems = check_config(config) + rate_problems(args)
 	for problem in problems:
 		print(problem)
 	errors = sum(1 for p in problems if p.level == ERROR)

@@ -74,6 +74,8 @@ doc_events = {
 # ---------------
 
 scheduler_events = {
+	# Reference rates first (it does something only while a half-year is missing), then the run
+	"daily": ["relance_erpnext.tasks.update_reference_rates"],
 	"daily_long": ["relance_erpnext.tasks.run_daily_follow_up"],
 }
 

@@ -46,8 +46,8 @@ def seed_settings():
 		settings.default_scenario = "standard"
 	if not settings.reference_rates:
 		rates = load_reference_rates()
-		for name, table in zip(TABLE_NAMES, (rates.ecb_refi, rates.fr_legal, rates.qc_legal), strict=True):
-			for row in table.rows:
+		for name in TABLE_NAMES:
+			for row in rates.table(name).rows:
 				settings.append(
 					"reference_rates",
 					{
@@ -56,6 +56,7 @@ def seed_settings():
 						"valid_until": row.valid_until,
 						"rate": float(row.rate),
 						"source": row.source,
+						"read_on": row.read_on,
 					},
 				)
 	settings.flags.ignore_permissions = True

@@ -19,3 +19,15 @@ def run_daily_follow_up():
 			as_of=day,
 			triggered_by="Scheduler",
 		)
+
+
+def update_reference_rates():
+	"""Fill Relance Settings' rate table from the published rates while a half-year is missing, and
+	warn when one still is (services/rates.py). A failure is logged, never raised: the follow-up
+	runs all the same, its interest provisional."""
+	try:
+		from relance_erpnext.services.rates import update_reference_rates as update
+
+		update()
+	except Exception:
+		frappe.log_error(title="Relance: reference rates update failed")

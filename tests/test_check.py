@@ -128,10 +128,46 @@ def test_the_sample_config_passes():
 
 
 def test_a_good_config_passes(tmp_path, secret_env):
-	code, out, err = run_cli("--lang", "en", "check", "--config", write(tmp_path, GOOD))
+	# On a day the bundled rate tables cover (a missing half-year is a warning: test below)
+	code, out, err = run_cli(
+		"--lang", "en", "check", "--config", write(tmp_path, GOOD), "--as-of", "2026-06-15"
+	)
 	assert code == 0, out + err
 	assert "the configuration is sound (0 warning(s))" in out
 	assert SECRET not in out + err
+
+
+def test_check_warns_when_the_current_half_year_rate_is_missing(tmp_path, secret_env):
+	# 5 December 2026: the bundled tables end on 30 June 2026
+	code, out, err = run_cli(
+		"--lang", "en", "check", "--config", write(tmp_path, GOOD), "--as-of", "2026-12-05"
+	)
+	assert code == 0, out + err  # a warning: the reminders still go out, their interest provisional
+	assert "warning: rates.fr_ecb_refi: second half of 2026 (2026-07-01..2026-12-31) missing from" in out
+	assert "warning: rates.fr_legal_rate: second half of 2026" in out
+	assert "fr_ecb_refi.csv" in out and "relance rates update" in out
+	assert "(2 warning(s))" in out
+	# Once the half-year is typed in (--rates DIR), no warning
+	folder = tmp_path / "taux"
+	for table, rate in (("fr_ecb_refi", "2.15"), ("fr_legal_rate", "2.62")):
+		code, out, err = run_cli(
+			"--lang",
+			"en",
+			"rates",
+			"set",
+			table,
+			"2026-07-01",
+			rate,
+			"--source",
+			"test row",
+			"--rates",
+			folder,
+		)
+		assert code == 0, out + err
+	code, out, err = run_cli(
+		"--lang", "en", "check", "--config", write(tmp_path, GOOD), "--as-of", "2026-12-05", "--rates", folder
+	)
+	assert "(0 warning(s))" in out, out + err
 
 
 def test_every_problem_is_named(tmp_path, secret_env):

@@ -182,21 +182,33 @@ class PlanJsonTest(TempDir):
 		self.assertEqual(data, self.plan_json())
 		self.assertEqual(list(self.dir.iterdir()), [], "plan wrote something")
 
-	def test_plan_json_with_a_missing_reference_rate_still_lists_every_invoice(self):
-		# Far past the end of the rate table: interest cannot be computed, which is said, not guessed
-		# (by due date: the first contact, a courteous email, claims no interest)
+	def test_plan_json_with_a_missing_reference_rate_still_plans_every_reminder(self):
+		# Far past the end of the rate table: the reminders are planned all the same, their interest
+		# provisional (counted up to the table's last day), exit status 5, the message names the table
+		# (by due date: a first contact, a courteous email, would claim no interest at all)
 		with tempfile.TemporaryDirectory() as tmp:
 			config = Path(tmp) / "c.toml"
 			config.write_text('[settings]\ncatch_up = "by_due_date"\n', encoding="utf-8")
 			code, out, err = run_cli(
 				"plan", "--register", SAMPLE, "--as-of", "2040-01-15", "--format", "json", "--config", config
 			)
-		self.assertEqual(code, 0, err)
+		self.assertEqual(code, 5, err)
 		data = json.loads(out)
-		self.assertTrue(data["errors"])
-		self.assertIn("rate_missing", {skip["reason"] for skip in data["skipped"]})
+		self.assertEqual(data["errors"], [])
+		self.assertNotIn("rate_missing", {skip["reason"] for skip in data["skipped"]})
 		self.check_plan(data, register_numbers(sample_rows()))
-		self.assertIn("error:", err)
+		self.assertTrue(data["provisional"])
+		self.assertEqual(
+			data["provisional"][0], {"table": "fr_ecb_refi", "from": "2026-07-01", "to": "2026-12-31"}
+		)
+		provisional = [line for a in data["actions"] for line in a["invoices"] if line["rates_missing"]]
+		self.assertTrue(provisional)
+		for line in provisional:
+			self.assertEqual(line["interest_until"], "2026-06-30")
+			self.assertIn("interest_provisional:2026-06-30", line["notes"])
+		self.assertIn("fr_ecb_refi.csv", err)
+		self.assertIn("relance rates update", err)
+		self.assertIn("--rates", err)
 
 	def test_plan_table(self):
 		code, out, err = run_cli("plan", "--register", SAMPLE, "--as-of", AS_OF)

@@ -11,6 +11,7 @@ from relance_erpnext.dunning.models import (
 	REGIME_QC,
 	SENT,
 	Arrangement,
+	MissingRate,
 	Payment,
 	Promise,
 )
@@ -400,11 +401,40 @@ class TestWhyNot(unittest.TestCase):
 		result = run(day(1), [customer(scenario="nope")], [invoice()])
 		self.assertEqual((result.skipped[0].reason, result.skipped[0].detail), ("unknown_scenario", "nope"))
 
-	def test_missing_rate_is_an_error_not_a_guess(self):
+	def test_a_missing_rate_never_stops_a_reminder(self):
+		# The bundled ECB table ends on 2026-06-30: on 1 August the reminder still goes out, its
+		# penalties counted up to 30 June only (2026-06-02..06-30, 29 days at 2.15 + 10 = 12.15 %:
+		# 1000 x 12.15 x 29 / 36500 = 9.653 -> 9.65), the second half-year named as missing
 		result = run(date(2026, 8, 1), [customer()], [invoice(due=date(2026, 6, 1))], settings=BY_DUE)
-		self.assertEqual(reasons_of(result), {"F1": "rate_missing"})
-		self.assertEqual(len(result.errors), 1)
-		self.assertIn("2026-07-01", result.errors[0])
+		self.assertEqual(result.skipped, ())
+		self.assertEqual(result.errors, ())
+		(action,) = result.actions
+		(line,) = action.lines
+		self.assertEqual(line.interest, Decimal("9.65"))
+		self.assertEqual(line.indemnity, Decimal("40.00"))
+		self.assertEqual(line.interest_from, date(2026, 6, 2))
+		self.assertEqual(line.interest_until, date(2026, 6, 30))
+		self.assertEqual([(p.start, p.end) for p in line.periods], [(date(2026, 6, 2), date(2026, 6, 30))])
+		missing = (MissingRate("fr_ecb_refi", date(2026, 7, 1), date(2026, 12, 31)),)
+		self.assertEqual(line.missing_rates, missing)
+		self.assertIn("interest_provisional:2026-06-30", line.notes)
+		self.assertTrue(action.provisional)
+		self.assertEqual(result.provisional, missing)
+		# The same invoice on a day the table covers: final figures, nothing provisional
+		known = run(date(2026, 6, 30), [customer()], [invoice(due=date(2026, 6, 1))], settings=BY_DUE)
+		self.assertEqual(known.provisional, ())
+		self.assertFalse(any(line.missing_rates for a in known.actions for line in a.lines))
+
+	def test_interest_wholly_in_a_missing_half_year_is_zero_and_provisional(self):
+		# Due 2026-07-10: every day of interest is in the missing half-year; the reminder still goes
+		result = run(date(2026, 8, 15), [customer()], [invoice(due=date(2026, 7, 10))], settings=BY_DUE)
+		(action,) = result.actions
+		(line,) = action.lines
+		self.assertEqual(line.interest, Decimal("0.00"))
+		self.assertEqual(line.interest_from, date(2026, 7, 11))
+		self.assertEqual(line.periods, ())
+		self.assertEqual(line.missing_rates[0].start, date(2026, 7, 1))
+		self.assertNotIn("interest_runs_from_notice", line.notes)
 
 
 class TestPromisesAndArrangements(unittest.TestCase):

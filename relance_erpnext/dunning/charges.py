@@ -10,15 +10,17 @@ Québec (C.c.Q. 1617, 1595; Interest Act s.3-4): the agreed rate, else the legal
 demeure, i.e. once the delay given in the written demand has run out; no fixed indemnity.
 
 Interest is simple, on a 365-day year, computed exactly per outstanding segment and per rate period,
-then rounded once per invoice.
+then rounded once per invoice. A day whose reference rate is not published yet (or not yet in the
+table) is left out: the interest is then provisional, counted up to the last day a known rate covers,
+and says which half-years it waits for. A missing figure never stops a reminder.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from .errors import RateMissing
 from .models import (
 	BUSINESS,
 	REGIME_FR,
@@ -28,10 +30,11 @@ from .models import (
 	ContractRate,
 	Customer,
 	Invoice,
+	MissingRate,
 	RatePeriod,
 )
 from .money import round_money
-from .rates import ReferenceRates
+from .rates import ReferenceRates, merge_missing
 
 FR_B2B_INDEMNITY = Decimal("40.00")
 FR_B2B_MARGIN = Decimal("10")
@@ -91,27 +94,34 @@ def overdue_outstanding(invoice: Invoice, as_of: date) -> tuple[Decimal, date | 
 
 def rate_periods(
 	customer: Customer, start: date, end: date, rates: ReferenceRates
-) -> list[tuple[date, date, Decimal, str]]:
-	"""The annual rate (percent) over [start, end], cut where a reference rate changes.
+) -> tuple[list[tuple[date, date, Decimal, str]], tuple[MissingRate, ...]]:
+	"""The annual rate (percent) over the days of [start, end] whose reference rates are known, cut
+	where a rate changes; and the half-years of the tables the regime needs that are not known yet.
 
-	Raises RateMissing when a day of the range is outside a table the regime needs.
-	"""
+	A missing half-year never stops the computation: its days are left out (the interest is then
+	provisional, to be completed once the table holds them)."""
 	if end < start:
-		return []
+		return [], ()
 	tables = _tables_for(customer, rates)
+	known_start, known_end = start, end
+	missing: list[MissingRate] = []
 	for table in tables:
-		first, last = table.covered
-		if start < first:
-			raise RateMissing(table.name, start, table.covered)
-		if last is not None and end > last:
-			raise RateMissing(table.name, max(start, last + ONE_DAY), table.covered)
-	cuts = sorted({start, *[b for table in tables for b in table.boundaries(start, end)]})
+		gaps = table.missing(start, end)
+		if gaps:
+			missing.extend(gaps)
+			first, last = table.covered
+			known_start = max(known_start, first)
+			if last is not None:
+				known_end = min(known_end, last)
+	if known_end < known_start:
+		return [], merge_missing(missing)
+	cuts = sorted({known_start, *[b for table in tables for b in table.boundaries(known_start, known_end)]})
 	periods = []
 	for i, period_start in enumerate(cuts):
-		period_end = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else end
+		period_end = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else known_end
 		rate, basis = annual_rate(customer, period_start, rates)
 		periods.append((period_start, period_end, rate, basis))
-	return periods
+	return periods, merge_missing(missing)
 
 
 def _tables_for(customer: Customer, rates: ReferenceRates):
@@ -155,6 +165,18 @@ def interest_start(customer: Customer, due: date, notice_day: date | None, notic
 	return max(start, due + ONE_DAY)
 
 
+class Accrual(NamedTuple):
+	"""Late interest of one invoice on a day: the amount (rounded once), the first day it runs, the
+	rate periods used, the last day counted, and the half-years of rates not known yet (when not empty,
+	the amount is provisional: counted up to `until` only)."""
+
+	amount: Decimal
+	start: date | None
+	periods: tuple[RatePeriod, ...]
+	until: date | None = None
+	missing: tuple[MissingRate, ...] = ()
+
+
 def late_interest(
 	invoice: Invoice,
 	customer: Customer,
@@ -164,37 +186,59 @@ def late_interest(
 	notice_days: int = 0,
 	cache: dict | None = None,
 ) -> tuple[Decimal, date | None, tuple[RatePeriod, ...]]:
-	"""Interest due on `as_of` for this invoice, rounded once to the cent, with the rate periods used.
+	"""Interest due on `as_of` for this invoice, rounded once to the cent, with the rate periods used
+	(`accrued_interest` also says whether it is provisional)."""
+	return accrued_interest(invoice, customer, as_of, rates, notice_day, notice_days, cache)[:3]
+
+
+def accrued_interest(
+	invoice: Invoice,
+	customer: Customer,
+	as_of: date,
+	rates: ReferenceRates,
+	notice_day: date | None = None,
+	notice_days: int = 0,
+	cache: dict | None = None,
+) -> Accrual:
+	"""Interest due on `as_of` for this invoice, rounded once to the cent.
 
 	Each instalment accrues from its own start day on its own unpaid balance; a payment made on day P
-	stops accrual on what it paid from P + 1. `cache` (a dict kept for one planning run) shares the
-	rate periods between invoices with the same regime, start day and date.
+	stops accrual on what it paid from P + 1. Days whose reference rate is not known yet are left out
+	and reported (`Accrual.missing`, `Accrual.until`). `cache` (a dict kept for one planning run)
+	shares the rate periods between invoices with the same regime, start day and date.
 	"""
 	if len(invoice.instalments) == 1 and not invoice.payments:
 		# One amount, one due date, nothing paid: amount x sum(rate x days) / 36500
 		inst = invoice.instalments[0]
 		start = interest_start(customer, inst.due, notice_day, notice_days)
 		if start is None or start > as_of or inst.amount <= 0:
-			return ZERO, None, ()
+			return Accrual(ZERO, None, ())
 		key = (customer.regime, customer.kind, customer.contract_rate, start, as_of)
 		known = cache.get(key) if cache is not None else None
 		if known is None:
-			raw = rate_periods(customer, start, as_of, rates)
+			raw, missing = rate_periods(customer, start, as_of, rates)
 			factor = sum((rate * ((end - begin).days + 1) for begin, end, rate, _ in raw), ZERO)
-			known = (factor, _merge_periods(raw))
+			known = (factor, _merge_periods(raw), _until(raw, start, as_of, missing), missing)
 			if cache is not None:
 				cache[key] = known
-		factor, periods = known
-		return round_money(inst.amount * factor / (100 * YEAR_DAYS), invoice.currency), start, periods
+		factor, periods, until, missing = known
+		amount = round_money(inst.amount * factor / (100 * YEAR_DAYS), invoice.currency)
+		return Accrual(amount, start, periods, until, missing)
 	exact = ZERO
 	first_start = None
+	legal_start = None
 	used: list[tuple[date, date, Decimal, str]] = []
+	missing: list[MissingRate] = []
 	for due, amount, allocated in instalment_balances(invoice):
 		start = interest_start(customer, due, notice_day, notice_days)
 		if start is None or start > as_of:
 			continue
+		if sum((a for day, a in allocated if day < start), ZERO) < amount:
+			legal_start = start if legal_start is None else min(legal_start, start)
 		balance_cuts = sorted({day + ONE_DAY for day, _ in allocated if start < day + ONE_DAY <= as_of})
-		for period_start, period_end, rate, basis in rate_periods(customer, start, as_of, rates):
+		periods, gaps = rate_periods(customer, start, as_of, rates)
+		missing.extend(gaps)
+		for period_start, period_end, rate, basis in periods:
 			cuts = [period_start, *[c for c in balance_cuts if period_start < c <= period_end]]
 			for i, seg_start in enumerate(cuts):
 				seg_end = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else period_end
@@ -206,7 +250,23 @@ def late_interest(
 				if first_start is None or seg_start < first_start:
 					first_start = seg_start
 			used.append((period_start, period_end, rate, basis))
-	return round_money(exact, invoice.currency), first_start, _merge_periods(used)
+	missing_rates = merge_missing(missing)
+	if missing_rates and first_start is None:
+		first_start = legal_start  # interest runs, but no day of it has a known rate yet
+	until = _until(used, first_start, as_of, missing_rates) if first_start is not None else None
+	return Accrual(
+		round_money(exact, invoice.currency), first_start, _merge_periods(used), until, missing_rates
+	)
+
+
+def _until(periods, start: date, as_of: date, missing: tuple[MissingRate, ...]) -> date:
+	"""The last day counted: `as_of` when every rate is known, else the end of the last known period
+	(the day before interest starts when none is known)."""
+	if not missing:
+		return as_of
+	if not periods:
+		return start - ONE_DAY
+	return max(end for _, end, _, _ in periods)
 
 
 def _merge_periods(periods: list[tuple[date, date, Decimal, str]]) -> tuple[RatePeriod, ...]:
@@ -247,11 +307,15 @@ def penalty_claim(
 	last_payment = max((p.day for p in invoice.payments), default=None)
 	settled = invoice.outstanding <= ZERO
 	until = last_payment if settled and last_payment is not None else letter_day
-	interest, start, periods = late_interest(invoice, customer, until, rates, notice_day, notice_days)
+	accrual = accrued_interest(invoice, customer, until, rates, notice_day, notice_days)
+	interest, start, periods = accrual.amount, accrual.start, accrual.periods
 	late = (until - invoice.due).days
 	indemnity, note = recovery_indemnity(invoice, customer, late)
-	if interest <= ZERO and indemnity <= ZERO:
+	if interest <= ZERO and indemnity <= ZERO and not accrual.missing:
 		return None
+	notes = (note,) if note else ()
+	if accrual.missing:
+		notes = (provisional_note(accrual), *notes)
 	return ActionLine(
 		invoice=invoice.id,
 		step=PENALTY_STEP,
@@ -262,8 +326,18 @@ def penalty_claim(
 		indemnity=indemnity,
 		interest_from=start,
 		periods=periods,
-		notes=(note,) if note else (),
+		notes=notes,
+		interest_until=accrual.until if accrual.missing else None,
+		missing_rates=accrual.missing,
 	)
+
+
+NOTE_INTEREST_PROVISIONAL = "interest_provisional"
+
+
+def provisional_note(accrual: Accrual) -> str:
+	"""The note of a line whose interest is provisional: its code and the last day counted."""
+	return f"{NOTE_INTEREST_PROVISIONAL}:{accrual.until.isoformat() if accrual.until else ''}"
 
 
 def fee_allowed(customer: Customer) -> bool:

@@ -553,6 +553,13 @@ def build_context(
 		"claims_indemnity": action.indemnity > ZERO,
 		"interest_lines": tuple(line for line in lines if line.periods and line.interest > ZERO),
 		"interest_from_notice": any("interest_runs_from_notice" in line.notes for line in lines),
+		# Provisional interest (a reference rate not known yet): counted up to `interest_until`, the
+		# half-years in `missing_rates` to be computed once their rate is published
+		"provisional": action.provisional,
+		"interest_until": min(
+			(line.interest_until for line in action.lines if line.interest_until is not None), default=None
+		),
+		"missing_rates": tuple(sorted({m for line in action.lines for m in line.missing_rates})),
 		"contract_rate": contract,
 		"contract_rate_annual": contract.annual if contract is not None else None,
 		"contract_rate_per": contract.period if contract is not None else PER_YEAR,

@@ -279,6 +279,18 @@ class RatePeriod:
 	basis: str
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class MissingRate:
+	"""A half-year of a reference-rate table that the table does not hold yet (both days inclusive).
+
+	Interest that needs it is left out (counted up to the last day a known rate covers) and the line
+	is marked provisional: a missing figure never stops a reminder."""
+
+	table: str
+	start: date
+	end: date
+
+
 @dataclass(frozen=True, slots=True)
 class ActionLine:
 	invoice: str
@@ -294,6 +306,14 @@ class ActionLine:
 	# This invoice's own step is a formal notice (the action's may be another invoice's step)
 	formal_notice: bool = False
 	section: str = SECTION_PAST_DUE
+
+	# Provisional interest: counted up to `interest_until` only, `missing_rates` not known yet
+	interest_until: date | None = None
+	missing_rates: tuple[MissingRate, ...] = ()
+
+	@property
+	def provisional(self) -> bool:
+		return bool(self.missing_rates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,6 +371,11 @@ class Action:
 	def invoices(self) -> tuple[str, ...]:
 		return tuple(line.invoice for line in self.lines)
 
+	@property
+	def provisional(self) -> bool:
+		"""Some interest of this action waits for a reference rate not known yet."""
+		return any(line.missing_rates for line in self.lines)
+
 
 class Skip(NamedTuple):
 	"""Why an open invoice gets no action today. `detail` is data for the message (a date, a step).
@@ -370,3 +395,6 @@ class Plan:
 	actions: tuple[Action, ...]
 	skipped: tuple[Skip, ...]
 	errors: tuple[str, ...] = field(default=())
+	# Every half-year of a rate table some line of the plan needed and did not find (its interest is
+	# provisional); empty when every figure is final
+	provisional: tuple[MissingRate, ...] = field(default=())

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from .charges import overdue_outstanding
 from .dates import DEFAULT_BUCKETS, bucket, bucket_labels, days_late
-from .models import ZERO, Customer, Invoice, Plan, Promise
+from .models import ZERO, Customer, Invoice, MissingRate, Plan, Promise
 from .money import round_money
 from .planner import next_steps
 
@@ -127,6 +127,8 @@ class Overview:
 	promises: tuple[PromiseDue, ...]
 	holds: tuple[HeldInvoice, ...]
 	errors: tuple[str, ...]
+	# Half-years of rate tables some action of the week needed and did not find (provisional interest)
+	provisional: tuple[MissingRate, ...] = ()
 
 
 def build_overview(
@@ -217,6 +219,7 @@ def build_overview(
 		promises=_promises_due(promises, open_invoices, as_of, until, name_of),
 		holds=tuple(holds),
 		errors=tuple(dict.fromkeys(error for result in plans for error in result.errors)),
+		provisional=tuple(sorted({m for result in plans for m in result.provisional})),
 	)
 
 

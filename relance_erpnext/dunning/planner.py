@@ -20,8 +20,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
-from .charges import fee_allowed, late_interest, overdue_outstanding, recovery_indemnity
-from .errors import RateMissing
+from .charges import (
+	NOTE_INTEREST_PROVISIONAL,
+	accrued_interest,
+	fee_allowed,
+	overdue_outstanding,
+	provisional_note,
+	recovery_indemnity,
+)
 from .models import (
 	AMICAL,
 	BY_DUE_DATE,
@@ -77,6 +83,8 @@ SCENARIO_COMPLETE = "scenario_complete"
 BELOW_MINIMUM = "below_minimum"
 MIN_GAP = "min_gap"
 NO_CONTACT = "no_contact"
+# No longer given by the planner (a missing rate makes interest provisional, never stops a reminder);
+# kept for the plans and logs recorded before
 RATE_MISSING = "rate_missing"
 
 # Notes on a line or an action
@@ -98,6 +106,8 @@ TONE_RANK = {AMICAL: 0, FORMEL: 1, FERME: 2}
 # The written reminder standing for a call when the customer has no phone number, by tone
 WRITTEN_TEMPLATE_FOR_TONE = {AMICAL: "courteous", FORMEL: "formal", FERME: "formal"}
 WRITTEN_CHANNELS = frozenset((EMAIL, LETTER, *POSTAL_CHANNELS))
+# NOTE_INTEREST_PROVISIONAL ("interest_provisional:<last day counted>"), from charges: interest counted
+# up to the last day a known reference rate covers; the line's `missing_rates` say which half-years wait
 
 ONE_DAY = timedelta(days=1)
 _NOTICE_STATUSES = frozenset((SENT, DONE))
@@ -266,7 +276,6 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	# its lines, and the most advanced step among them [rank, customer, index, step position]
 	groups: dict[tuple[str, str, bool], list[ActionLine]] = {}
 	group_info: dict[tuple[str, str, bool], list] = {}
-	errors: dict[str, None] = {}
 	interest_cache: dict = {}
 	# An invoice due after this day has not reached its scenario's first step yet
 	for index in indexes.values():
@@ -456,14 +465,9 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			extra_notes = (f"{NOTE_STEPS_SKIPPED}:{','.join(index.keys[last + 1 : chosen])}",)
 		if escalate_note:
 			extra_notes = (*extra_notes, escalate_note)
-		try:
-			line = _line(
-				inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
-			)
-		except RateMissing as exc:
-			errors[str(exc)] = None
-			skip(new_skip(Skip, (inv_id, customer_id, RATE_MISSING, exc.day.isoformat())))
-			continue
+		line = _line(
+			inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
+		)
 		key = (customer_id, inv.currency, step.channel == ESCALATION)
 		lines = groups.get(key)
 		rank = index.rank[chosen]
@@ -479,7 +483,14 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	actions = [
 		_action(key, group_info[key], groups[key], as_of, settings, done_steps) for key in sorted(groups)
 	]
-	return Plan(as_of=as_of, actions=tuple(actions), skipped=tuple(skipped), errors=tuple(errors))
+	# The half-years whose reference rate is not known yet, for the lines counted up to their eve
+	missing = {rate for lines in groups.values() for line in lines for rate in line.missing_rates}
+	return Plan(
+		as_of=as_of,
+		actions=tuple(actions),
+		skipped=tuple(skipped),
+		provisional=tuple(sorted(missing)),
+	)
 
 
 def _action(key, info, lines, as_of, settings, done_steps) -> Action:
@@ -586,12 +597,16 @@ def _line(
 	interest_from = None
 	periods = ()
 	notes: tuple[str, ...] = ()
+	until = None
+	missing = ()
 	if step.claim_interest and late > 0:
-		interest, interest_from, periods = late_interest(
-			inv, customer, as_of, rates, notice, step.notice_days, interest_cache
-		)
+		accrual = accrued_interest(inv, customer, as_of, rates, notice, step.notice_days, interest_cache)
+		interest, interest_from, periods = accrual.amount, accrual.start, accrual.periods
 		if interest_from is None:
 			notes = (NOTE_INTEREST_FROM_NOTICE,)
+		elif accrual.missing:
+			notes = (provisional_note(accrual),)
+			until, missing = accrual.until, accrual.missing
 	indemnity = ZERO
 	if step.claim_indemnity:
 		indemnity, note = recovery_indemnity(inv, customer, late)
@@ -618,6 +633,8 @@ def _line(
 		notes=notes,
 		formal_notice=step.formal_notice,
 		section=section,
+		interest_until=until,
+		missing_rates=missing,
 	)
 
 

@@ -38,6 +38,7 @@ REASONS: dict[str, tuple[str, str]] = {
 		"client relancé récemment ; prochaine relance à partir du {detail}",
 	),
 	"no_contact": ("no contact for channel {detail}", "aucun contact pour le canal {detail}"),
+	# Plans made before missing rates became provisional interest (never given now)
 	"rate_missing": ("no reference rate for {detail}", "aucun taux de référence pour le {detail}"),
 }
 
@@ -93,6 +94,10 @@ NOTES: dict[str, tuple[str, str]] = {
 	"no_phone_written_reminder": (
 		"no phone number: the reminder goes in writing",
 		"pas de numéro de téléphone : la relance part par écrit",
+	),
+	"interest_provisional": (
+		"provisional interest, counted up to {detail}: a reference rate is not known yet (relance rates update)",
+		"intérêts provisoires, arrêtés au {detail} : un taux de référence n'est pas encore connu (relance rates update)",
 	),
 	"indemnity_eur_only": (
 		"the 40 EUR indemnity is claimed on EUR invoices only",

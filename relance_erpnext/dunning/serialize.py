@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Action, ActionLine, Plan
+from .models import Action, ActionLine, MissingRate, Plan
 from .money import round_money
 from .overview import Overview
 
@@ -16,6 +16,11 @@ FORMAT_VERSION = 1
 
 def _money(amount, currency: str) -> str:
 	return str(round_money(amount, currency))
+
+
+def missing_to_dict(missing: MissingRate) -> dict[str, Any]:
+	"""A half-year of a rate table not known yet: {"table", "from", "to"}."""
+	return {"table": missing.table, "from": missing.start.isoformat(), "to": missing.end.isoformat()}
 
 
 def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
@@ -41,6 +46,9 @@ def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
 		"notes": list(line.notes),
 		"formal_notice": line.formal_notice,
 		"section": line.section,
+		# Provisional interest: counted up to this day only (null when final), waiting for these rates
+		"interest_until": line.interest_until.isoformat() if line.interest_until else None,
+		"rates_missing": [missing_to_dict(m) for m in line.missing_rates],
 	}
 
 
@@ -80,6 +88,7 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 			for c in action.previous
 		],
 		"tasks": list(action.tasks),
+		"provisional": action.provisional,
 	}
 
 
@@ -93,6 +102,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 			for s in plan.skipped
 		],
 		"errors": list(plan.errors),
+		"provisional": [missing_to_dict(m) for m in plan.provisional],
 	}
 
 

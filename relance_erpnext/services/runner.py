@@ -101,6 +101,11 @@ def run_once(company: str, as_of, dry_run: bool, triggered_by: str, run_name: st
 	run.skipped_count = len(result.skipped)
 	run.error_count = len(result.errors)
 	run.errors = "\n".join(result.errors)
+	if result.provisional:
+		# The reminders go out; their interest waits for these half-years (services/rates.py warns)
+		from relance_erpnext.services.rates import missing_text
+
+		run.provisional_rates = missing_text(result.provisional)
 	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
 	run.summary = summary_html(result)
 	logs = []
@@ -256,6 +261,8 @@ def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | N
 				"interest": to_float(line.interest),
 				"indemnity": to_float(line.indemnity),
 				"interest_from": line.interest_from,
+				"interest_until": line.interest_until,
+				"interest_provisional": int(bool(line.missing_rates)),
 				"currency": action.currency,
 				"notes": "\n".join(describe(n, language="en") for n in line.notes),
 			},
@@ -499,6 +506,18 @@ def summary_html(result) -> str:
 		for code, count in sorted(reasons.items(), key=lambda item: -item[1])
 	)
 	errors = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
+	provisional = ""
+	if result.provisional:
+		from relance_erpnext.services.rates import missing_text
+
+		provisional = "<p class='text-danger'><b>{}</b> {}</p>".format(
+			esc(missing_text(result.provisional)),
+			esc(
+				_(
+					"The reminders went out; their interest is provisional, counted up to the last day a known rate covers. Add the rates in Relance Settings."
+				)
+			),
+		)
 	# Translated outside the f-strings: Frappe's extractor does not read inside them
 	customer, step, channel, invoices, total = (
 		_("Customer"),
@@ -520,7 +539,8 @@ def summary_html(result) -> str:
 		else f"<p>{nothing}</p>"
 	)
 	return (
-		actions
+		provisional
+		+ actions
 		+ f"<p><b>{waiting}</b></p><ul>{skipped}</ul>"
 		+ (f"<p><b>{errors_title}</b></p><ul>{errors}</ul>" if errors else "")
 	)

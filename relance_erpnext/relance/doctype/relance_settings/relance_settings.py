@@ -9,6 +9,39 @@ from frappe.model.document import Document
 class RelanceSettings(Document):
 	def validate(self):
 		self.validate_penalty_item()
+		self.validate_reference_rates()
+
+	def validate_reference_rates(self):
+		"""Each row by the core's rules (a rate between -5 and 30, a whole half-year, a source); each
+		series a table without gap or overlap. A row typed by hand is dated today."""
+		from frappe.utils import getdate, today
+
+		from relance_erpnext.dunning.errors import RateTableError
+		from relance_erpnext.dunning.rates import RateRow, RateTable, check_row
+		from relance_erpnext.services.mapping import to_decimal
+
+		language = "fr" if (frappe.local.lang or "").startswith("fr") else "en"
+		by_series: dict[str, list] = {}
+		for row in self.reference_rates:
+			if not row.read_on and row.is_new():
+				row.read_on = today()
+			core = RateRow(
+				getdate(row.valid_from),
+				getdate(row.valid_until) if row.valid_until else None,
+				to_decimal(row.rate),
+				(row.source or "").strip(),
+			)
+			for problem in check_row(row.series, core):
+				frappe.throw(
+					_("Reference Rates, row {0}: {1}").format(row.idx, problem.describe(language)),
+					title=_("Reference Rates"),
+				)
+			by_series.setdefault(row.series, []).append(core)
+		for series, rows in by_series.items():
+			try:
+				RateTable(series, rows)
+			except RateTableError as exc:
+				frappe.throw(_("Reference Rates: {0}").format(str(exc)), title=_("Reference Rates"))
 
 	def validate_penalty_item(self):
 		if not self.bill_penalties:
