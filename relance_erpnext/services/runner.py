@@ -31,9 +31,8 @@ def plan_settings(company: str, scenarios: dict) -> PlanSettings:
 		min_amount=to_decimal(settings.min_amount),
 		min_gap_days=int(settings.min_gap_days or 0),
 		promise_grace_days=int(settings.promise_grace_days or 0),
-		# Not fields of Relance Settings yet: the core's defaults unless a site adds them
-		catch_up=settings.get("catch_up") or core.FIRST_CONTACT,
-		payment_days=int(settings.get("payment_days") or 8),
+		catch_up=settings.catch_up or core.FIRST_CONTACT,
+		payment_days=int(settings.payment_days or 8),
 	)
 
 
@@ -321,6 +320,8 @@ def sender_for(company: str):
 		phone=values.phone_no or "",
 		vat_id=values.tax_id or "",
 		website=values.website or "",
+		signatory=frappe.get_cached_value("Relance Settings", None, "signatory_name") or "",
+		signatory_title=frappe.get_cached_value("Relance Settings", None, "signatory_title") or "",
 	)
 
 

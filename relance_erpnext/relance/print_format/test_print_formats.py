@@ -73,7 +73,10 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 		super().setUpClass()
 		make_company()
 		make_outgoing_email_account()
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 
 	def test_french_formal_reminder_with_its_amounts_and_window_address(self):
 		customer = make_customer("_Relance Boulangerie Print", email="compta@boulangerie.example")
@@ -142,8 +145,9 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 		self.assert_address_in_window(pdf, "_Relance Fenetre Print")
 
 	def test_a_documents_letter_head_does_not_show_the_log_as_the_document(self):
-		"""ERPNext 16 makes "Company Letterhead - Grey" the site's default letter head: it prints the
-		document's type and number, which on a letter would be "Follow-up Log RELANCE-…"."""
+		"""ERPNext 16 makes "Company Letterhead - Grey" the site's default letter head (chosen here by
+		name, as in the print view): it prints the document's type and number, which on a letter would
+		be "Follow-up Log RELANCE-…"."""
 		head = frappe.get_doc(
 			{
 				"doctype": "Letter Head",
@@ -152,13 +156,11 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 				"content": '<div class="lh">{{ doc.company }} | {{ doc.doctype }} | {{ doc.name }}</div>',
 			}
 		).insert(ignore_permissions=True)
-		frappe.db.set_value("Letter Head", {"is_default": 1}, "is_default", 0)
-		frappe.db.set_value("Letter Head", head.name, "is_default", 1)
 		customer = make_customer("_Relance Entete Print", email="entete@example.com")
 		invoice = make_invoice(customer, 300, days_late=3)
 		run_for_company(COMPANY, AS_OF)
 		log = log_of(invoice.name)
-		html = frappe.get_print("Follow-up Log", log, LETTER)
+		html = frappe.get_print("Follow-up Log", log, LETTER, letterhead=head.name)
 		letter_head = re.search(r'<div class="lh">(.*?)</div>', html).group(1)
 		self.assertEqual(letter_head.split(" | "), [COMPANY, "", ""])
 		self.assertNotIn(log, plain(html))
@@ -365,7 +367,8 @@ class TestPreview(IntegrationTestCase):
 	def setUpClass(cls):
 		super().setUpClass()
 		make_company()
-		frappe.db.set_single_value("Relance Settings", {"min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value("Relance Settings", {"min_gap_days": 0, "catch_up": "by_due_date"})
 
 	def test_preview_shows_the_next_letter_and_changes_nothing(self):
 		customer = make_customer("_Relance Apercu Client", email="apercu@example.com")

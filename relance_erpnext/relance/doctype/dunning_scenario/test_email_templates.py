@@ -31,7 +31,10 @@ class TestEmailTemplates(IntegrationTestCase):
 		create_email_templates()
 		frappe.db.delete("Follow-up Log")
 		frappe.db.delete("Follow-up Log Invoice")
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 
 	def tearDown(self):
 		doc = frappe.get_doc("Email Template", COURTEOUS_FR)

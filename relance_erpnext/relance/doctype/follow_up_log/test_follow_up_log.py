@@ -47,7 +47,10 @@ class TestDailyRun(IntegrationTestCase):
 		frappe.db.delete("Follow-up Log")
 		frappe.db.delete("Follow-up Log Invoice")
 		frappe.db.delete("Payment Promise")
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 
 	def test_dry_run_plans_and_changes_nothing(self):
 		invoice = make_invoice(self.customer, 1200, days_late=7)

@@ -44,7 +44,10 @@ class TestRunWithoutReview(IntegrationTestCase):
 	def setUp(self):
 		frappe.db.delete("Follow-up Log")
 		frappe.db.delete("Follow-up Log Invoice")
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 0, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 0, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 
 	def tearDown(self):
 		frappe.db.set_single_value("Relance Settings", "review_before_sending", 1)
@@ -128,7 +131,10 @@ class TestTwoWorkers(IntegrationTestCase):
 
 	def setUp(self):
 		make_company()
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 		self.invoices = []
 		for customer in self.CUSTOMERS:
 			make_customer(customer, email="concurrent@client.example")

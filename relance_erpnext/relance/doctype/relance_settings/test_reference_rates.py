@@ -68,7 +68,10 @@ class TestReferenceRates(IntegrationTestCase):
 		self.settings.rates_auto_update = 1
 		self.settings.rates_legal_url = ""
 		self.settings.save(ignore_permissions=True)
-		frappe.db.set_single_value("Relance Settings", {"review_before_sending": 1, "min_gap_days": 0})
+		# Each step at the delay its test gives, first contact or not: the calendar by due date
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
 
 	def tearDown(self):
 		settings = frappe.get_single("Relance Settings")
