@@ -148,6 +148,10 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 		"""ERPNext 16 makes "Company Letterhead - Grey" the site's default letter head (chosen here by
 		name, as in the print view): it prints the document's type and number, which on a letter would
 		be "Follow-up Log RELANCE-…"."""
+		# The first letter head of a site becomes its default, kept in the cached defaults, which a
+		# rollback does not reach: the defaults are put back and the letter head deleted after the test
+		for key in ("letter_head", "default_letter_head_content"):
+			self.addCleanup(frappe.db.set_default, key, frappe.db.get_default(key))
 		head = frappe.get_doc(
 			{
 				"doctype": "Letter Head",
@@ -156,6 +160,7 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 				"content": '<div class="lh">{{ doc.company }} | {{ doc.doctype }} | {{ doc.name }}</div>',
 			}
 		).insert(ignore_permissions=True)
+		self.addCleanup(frappe.delete_doc, "Letter Head", head.name, force=True, ignore_permissions=True)
 		customer = make_customer("_Relance Entete Print", email="entete@example.com")
 		invoice = make_invoice(customer, 300, days_late=3)
 		run_for_company(COMPANY, AS_OF)
@@ -225,7 +230,8 @@ class TestLetterOfAFollowUp(IntegrationTestCase):
 		import os
 		import shutil
 
-		if not frappe.get_meta("Print Format").has_field("pdf_generator"):
+		if "frappe.utils.pdf.get_chrome_pdf" not in frappe.get_hooks("pdf_generator"):
+			# v15 has the print format's field, for apps such as Print Designer, but no generator
 			self.skipTest("this Frappe makes PDFs with wkhtmltopdf only (v15)")
 		chromium = shutil.which("chromium") or shutil.which("chromium-browser")
 		if not chromium:
