@@ -39,6 +39,9 @@ override_doctype_dashboards = {
 	"Customer": "relance_erpnext.relance.workspace.dashboards.customer_dashboard",
 }
 
+# The desk's boot information: what the forms' scripts need before they draw (public/js)
+extend_bootinfo = "relance_erpnext.relance.workspace.dashboards.extend_bootinfo"
+
 # Installation
 # ------------
 

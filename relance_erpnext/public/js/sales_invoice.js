@@ -4,6 +4,16 @@
 // Sales Invoice: the "Relance" buttons and the follow-up history (uses relance_forms.js).
 
 frappe.ui.form.on("Sales Invoice", {
+	setup(frm) {
+		// ERPNext's own Dunning (Create › Dunning) beside the app's Relance misleads: its button is
+		// added by ERPNext's controller after this script's refresh, so it is left out where it is made
+		if (!frappe.boot.relance?.hide_erpnext_dunning) return;
+		const add_custom_button = frm.add_custom_button.bind(frm);
+		frm.add_custom_button = (label, click, group) =>
+			label === __("Dunning") && group === __("Create")
+				? null
+				: add_custom_button(label, click, group);
+	},
 	refresh(frm) {
 		if (frm.doc.docstatus !== 1 || frm.doc.is_return) return;
 		const forms = relance_erpnext.forms;

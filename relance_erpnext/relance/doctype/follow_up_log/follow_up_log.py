@@ -3,16 +3,49 @@
 
 import frappe
 from frappe import _
+from frappe.model import no_value_fields
 from frappe.model.document import Document
-from frappe.utils import flt
+from frappe.utils import cstr, flt
 
 LIVE_STATUSES = ("Planned", "Sent", "Done", "Unknown")
+# What an automatic follow-up says is frozen once it left: only what came after may still be written
+EDITABLE_STATUSES = ("Planned", "Failed")
+WRITABLE_AFTER_SENDING = frozenset(
+	("status", "outcome", "answer", "proof", "registered_letter_number", "error", "run")
+)
+NUMERIC_TYPES = frozenset(("Currency", "Float", "Int", "Check", "Percent"))
 
 
 class FollowupLog(Document):
 	def validate(self):
+		self.keep_what_was_sent()
 		self.set_totals()
 		self.set_step_keys()
+
+	def keep_what_was_sent(self):
+		"""A letter, an email or a call that went out is a record (it may be shown to a judge): its
+		content, its amounts and its invoices no longer change; its answer and proof still may."""
+		before = self.get_doc_before_save()
+		if not before or before.entry_type != "Automatic" or before.status in EDITABLE_STATUSES:
+			return
+		changed = [
+			_(df.label)
+			for df in self.meta.fields
+			if df.fieldname not in WRITABLE_AFTER_SENDING
+			and not df.read_only  # computed or fetched: follows the rest
+			and df.fieldtype not in no_value_fields
+			and df.fieldtype != "Table"
+			and not same_value(df.fieldtype, self.get(df.fieldname), before.get(df.fieldname))
+		]
+		if invoice_rows(self) != invoice_rows(before):
+			changed.append(_("Invoices"))
+		if changed:
+			frappe.throw(
+				_(
+					"This follow-up went out ({0}): {1} can no longer change, only its answer and proof."
+				).format(_(before.status), ", ".join(changed)),
+				title=_("Follow-up already sent"),
+			)
 
 	def set_totals(self):
 		self.total_outstanding = sum(flt(row.outstanding) for row in self.invoices)
@@ -41,6 +74,39 @@ class FollowupLog(Document):
 				{"relance_level": self.step_label or self.step, "relance_last_action_date": self.log_date},
 				update_modified=False,
 			)
+
+
+def same_value(fieldtype: str, a, b) -> bool:
+	"""Values as saved: a date from the form is a string, from the database a date."""
+	if fieldtype in NUMERIC_TYPES:
+		return flt(a) == flt(b)
+	return cstr(a) == cstr(b)
+
+
+def invoice_rows(doc) -> list[tuple]:
+	return [
+		(row.sales_invoice, row.step, flt(row.outstanding), flt(row.interest), flt(row.indemnity))
+		for row in doc.invoices
+	]
+
+
+@frappe.whitelist()
+def email_status(name: str) -> dict | None:
+	"""Where the log's email is in Frappe's email queue: queued, sent or failed (and when, and why)."""
+	frappe.get_doc("Follow-up Log", name).check_permission("read")
+	rows = frappe.get_all(
+		"Email Queue",
+		filters={"reference_doctype": "Follow-up Log", "reference_name": name},
+		fields=["status", "error", "modified", "creation"],
+		order_by="creation desc",
+		limit=1,
+		ignore_permissions=True,  # Email Queue is System Manager's; the log's reader may know this
+	)
+	if not rows:
+		return None
+	row = rows[0]
+	state = {"Sent": "sent", "Error": "failed", "Expired": "failed"}.get(row.status, "queued")
+	return {"state": state, "status": row.status, "error": cstr(row.error)[:300], "when": row.modified}
 
 
 @frappe.whitelist()

@@ -229,3 +229,51 @@ class TestPermissions(IntegrationTestCase):
 		with self.set_user(manager):
 			self.assertTrue(frappe.has_permission("Dunning Scenario", "write", "standard"))
 			self.assertTrue(frappe.has_permission("Relance Settings", "write"))
+
+
+class TestSentLogsKeepTheirWord(IntegrationTestCase):
+	"""What went out stays as it went out; its answer and proof may still be written."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_company()
+		make_outgoing_email_account()
+
+	def setUp(self):
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
+		customer = make_customer("_Relance Parole Tenue", email="parole@client.example")
+		invoice = make_invoice(customer, 1200, days_late=7)
+		run_for_company(COMPANY, AS_OF)
+		self.log = frappe.get_doc("Follow-up Log", logs_for(invoice.name)[0].name)
+
+	def test_a_planned_log_may_be_edited_a_sent_one_only_for_its_answer_and_proof(self):
+		from relance_erpnext.relance.doctype.follow_up_log.follow_up_log import email_status
+
+		self.log.subject = "Relance – objet revu avant l'envoi"
+		self.log.save(ignore_permissions=True)  # planned: a person may still reword it
+		send_logs([self.log.name])
+		log = frappe.get_doc("Follow-up Log", self.log.name)
+		self.assertEqual(log.status, "Sent")
+		# The queue has it, not sent yet: the log says "Sent", the form says where the email is
+		self.assertEqual(email_status(log.name)["state"], "queued")
+		for change in (
+			lambda d: setattr(d, "message", d.message + "<p>ajout</p>"),
+			lambda d: setattr(d, "log_date", add_days(AS_OF, -3)),
+			lambda d: setattr(d.invoices[0], "outstanding", 1.0),
+			lambda d: d.append("invoices", {"sales_invoice": d.invoices[0].sales_invoice, "step": "x"}),
+		):
+			edited = frappe.get_doc("Follow-up Log", log.name)
+			change(edited)
+			with self.assertRaises(frappe.ValidationError):
+				edited.save(ignore_permissions=True)
+		# The customer's answer, the outcome and the proof still go in; the date as the form sends it
+		answered = frappe.get_doc("Follow-up Log", log.name)
+		answered.log_date = str(answered.log_date)
+		answered.answer = "Paiement prévu vendredi"
+		answered.outcome = "Promise to Pay"
+		answered.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value("Follow-up Log", log.name, "answer"), "Paiement prévu vendredi")
+		self.assertEqual(frappe.db.get_value("Follow-up Log", log.name, "subject"), log.subject)

@@ -11,6 +11,10 @@ class RelanceSettings(Document):
 		self.validate_penalty_item()
 		self.validate_reference_rates()
 
+	def on_update(self):
+		if self.has_value_changed("hide_erpnext_dunning"):
+			frappe.clear_cache()  # the desk reads it from the session's boot information
+
 	def validate_reference_rates(self):
 		"""Each row by the core's rules (a rate between -5 and 30, a whole half-year, a source); each
 		series a table without gap or overlap. A row typed by hand is dated today."""
