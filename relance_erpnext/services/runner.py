@@ -106,7 +106,7 @@ def run_once(company: str, as_of, dry_run: bool, triggered_by: str, run_name: st
 
 		run.provisional_rates = missing_text(result.provisional)
 	run.plan_json = json.dumps(plan_to_dict(result), ensure_ascii=False, indent=1)
-	run.summary = summary_html(result)
+	run.summary = ""  # rendered from plan_json in the reader's language (RelanceRun.onload)
 	logs = []
 	if not dry_run:
 		update_next_action_dates(result)
@@ -484,40 +484,67 @@ def assignees(log) -> list[str]:
 	return users[:3] or ["Administrator"]
 
 
-def summary_html(result) -> str:
-	"""What the run planned and why the rest waits, in the language of whoever runs it."""
-	from relance_erpnext.dunning.reasons import reason_title
+def summary_html(plan: dict, run_name: str | None = None) -> str:
+	"""What a run planned and why the rest waits, from its stored plan (`plan_to_dict`), in the
+	language of whoever reads it now: a scheduled run has no user, so its summary is never stored as
+	text. Customers link to their form; with `run_name`, the logs the run made are listed."""
+	from relance_erpnext.dunning.models import MissingRate
+	from relance_erpnext.dunning.reasons import reason_title, task_text
 	from relance_erpnext.services.mapping import channel_label
+	from relance_erpnext.services.rates import missing_text
 
 	language = "fr" if (frappe.local.lang or "").startswith("fr") else "en"
 	esc = frappe.utils.escape_html
+	link = frappe.utils.get_link_to_form
+
+	def money(amount: str, currency: str) -> str:
+		return frappe.utils.fmt_money(float(amount), currency=currency)
+
+	actions = plan.get("actions", [])
 	rows = "".join(
-		f"<tr><td>{esc(a.customer_name)}</td><td>{esc(a.step_label)}</td><td>{esc(channel_label(a.channel))}</td>"
-		f"<td style='text-align:right'>{len(a.lines)}</td>"
-		f"<td style='text-align:right'>{frappe.utils.fmt_money(float(a.total), currency=a.currency)}</td></tr>"
-		for a in result.actions
+		f"<tr><td>{link('Customer', a['customer'], esc(a['customer_name'] or a['customer']))}</td>"
+		f"<td>{esc(a['step_label'])}</td><td>{esc(channel_label(a['channel']))}</td>"
+		f"<td style='text-align:right'>{len(a['invoices'])}</td>"
+		f"<td style='text-align:right'>{money(a['total'], a['currency'])}</td></tr>"
+		for a in actions
+	)
+	tasks = "".join(
+		f"<li>{esc(a['customer_name'] or a['customer'])} : {esc(task_text(code, language))}</li>"
+		for a in actions
+		for code in a.get("tasks", [])
 	)
 	reasons: dict[str, int] = {}
-	for skip in result.skipped:
-		reasons[skip.reason] = reasons.get(skip.reason, 0) + 1
+	for skip in plan.get("skipped", []):
+		reasons[skip["reason"]] = reasons.get(skip["reason"], 0) + 1
+	colon = " :" if language == "fr" else ":"
 	skipped = "".join(
-		f"<li>{esc(reason_title(code, language))} : {count}</li>"
-		if language == "fr"
-		else f"<li>{esc(reason_title(code, language))}: {count}</li>"
+		f"<li>{esc(reason_title(code, language))}{colon} {count}</li>"
 		for code, count in sorted(reasons.items(), key=lambda item: -item[1])
 	)
-	errors = "".join(f"<li>{esc(e)}</li>" for e in result.errors)
+	errors = "".join(f"<li>{esc(e)}</li>" for e in plan.get("errors", []))
 	provisional = ""
-	if result.provisional:
-		from relance_erpnext.services.rates import missing_text
-
+	if plan.get("provisional"):
+		missing = [MissingRate(m["table"], getdate(m["from"]), getdate(m["to"])) for m in plan["provisional"]]
 		provisional = "<p class='text-danger'><b>{}</b> {}</p>".format(
-			esc(missing_text(result.provisional)),
+			esc(missing_text(missing)),
 			esc(
 				_(
 					"The reminders went out; their interest is provisional, counted up to the last day a known rate covers. Add the rates in Relance Settings."
 				)
 			),
+		)
+	logs = ""
+	if run_name:
+		made = frappe.get_all(
+			"Follow-up Log",
+			filters={"run": run_name},
+			fields=["name", "customer_name", "step_label", "channel", "status"],
+			order_by="customer_name",
+		)
+		logs = "".join(
+			f"<li>{link('Follow-up Log', m.name)} — {esc(m.customer_name or '')}, {esc(m.step_label or '')}"
+			f" ({esc(channel_label(m.channel))}, {esc(_(m.status))})</li>"
+			for m in made
 		)
 	# Translated outside the f-strings: Frappe's extractor does not read inside them
 	customer, step, channel, invoices, total = (
@@ -527,12 +554,14 @@ def summary_html(result) -> str:
 		_("Invoices"),
 		_("Total"),
 	)
-	nothing, waiting, errors_title = (
+	nothing, waiting, errors_title, tasks_title, logs_title = (
 		_("Nothing to send on this day."),
 		_("Not followed up today"),
 		_("Errors"),
+		_("To do before sending"),
+		_("Follow-up Logs made by this run"),
 	)
-	actions = (
+	table = (
 		f"<table class='table table-bordered'><tr><th>{customer}</th><th>{step}</th><th>{channel}</th>"
 		f"<th style='text-align:right'>{invoices}</th><th style='text-align:right'>{total}</th></tr>"
 		f"{rows}</table>"
@@ -541,7 +570,9 @@ def summary_html(result) -> str:
 	)
 	return (
 		provisional
-		+ actions
+		+ table
+		+ (f"<p><b>{tasks_title}</b></p><ul>{tasks}</ul>" if tasks else "")
+		+ (f"<p><b>{logs_title}</b></p><ul>{logs}</ul>" if logs else "")
 		+ f"<p><b>{waiting}</b></p><ul>{skipped}</ul>"
 		+ (f"<p><b>{errors_title}</b></p><ul>{errors}</ul>" if errors else "")
 	)

@@ -43,4 +43,5 @@ def preview(company: str, as_of: str | None = None, scenario: str | None = None)
 			actions=tuple(a for a in result.actions if a.scenario == scenario),
 			skipped=tuple(s for s in result.skipped if s.invoice in ours),
 		)
-	return {"summary": summary_html(result), "plan": plan_to_dict(result)}
+	plan = plan_to_dict(result)
+	return {"summary": summary_html(plan), "plan": plan}

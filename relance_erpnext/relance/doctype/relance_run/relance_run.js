@@ -3,23 +3,27 @@
 
 frappe.ui.form.on("Relance Run", {
 	refresh(frm) {
-		frm.add_custom_button(__("Preview"), () => start(frm, 1));
-		frm.add_custom_button(__("Run Now"), () =>
-			frappe.confirm(
-				__(
-					"Record today's follow-ups for {0}? With review before sending, they wait as Planned.",
-					[frm.doc.company]
-				),
-				() => start(frm, 0)
-			)
-		);
+		// A finished run is a record: starting another is done from a new run or today's preview
+		const today_preview = frm.doc.dry_run && frm.doc.run_date === frappe.datetime.get_today();
+		if (frm.is_new() || today_preview) {
+			frm.add_custom_button(__("Preview"), () => start(frm, 1));
+			frm.add_custom_button(__("Run Now"), () =>
+				frappe.confirm(
+					__(
+						"Record today's follow-ups for {0}? With review before sending, they wait as Planned.",
+						[frm.doc.company]
+					),
+					() => start(frm, 0)
+				)
+			);
+		}
 		if (frm.doc.letters_pdf) {
 			frm.add_custom_button(__("Print Letters"), () => window.open(frm.doc.letters_pdf));
 		}
-		// The summary is HTML made by the run: show it as a table, not as code
-		frm.toggle_display("summary", !frm.doc.summary);
-		if (frm.doc.summary) {
-			frm.dashboard.add_section(frm.doc.summary, __("Summary"));
+		// The summary is made on load from the stored plan, in the reader's language
+		const summary = frm.doc.__onload && frm.doc.__onload.summary_html;
+		if (summary) {
+			frm.dashboard.add_section(summary, __("Summary"));
 		}
 		if (!frm.is_new() && ["Queued", "Running"].includes(frm.doc.status)) {
 			frm.dashboard.set_headline(

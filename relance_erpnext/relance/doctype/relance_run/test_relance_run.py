@@ -217,3 +217,65 @@ class TestTwoWorkers(IntegrationTestCase):
 		)
 		self.assertEqual(frappe.db.get_value("Relance Run", run, "status"), "Done")
 		self.assertGreater(calls["n"], 2, "planned again after the rollback")
+
+
+class TestRunRecord(IntegrationTestCase):
+	"""A run stores data, not text in one language; previews do not pile up."""
+
+	@classmethod
+	def setUpClass(cls):
+		super().setUpClass()
+		make_company()
+		make_outgoing_email_account()
+
+	def setUp(self):
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 1, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
+		self.customer = make_customer("_Relance Record Run", email="record@client.example")
+		self.invoice = make_invoice(self.customer, 700, days_late=7)
+
+	def summary_in(self, run_name: str, lang: str) -> str:
+		previous = frappe.local.lang
+		frappe.local.lang = lang
+		try:
+			run = frappe.get_doc("Relance Run", run_name)
+			run.run_method("onload")
+			return run.get_onload().summary_html
+		finally:
+			frappe.local.lang = previous
+
+	def test_a_scheduled_run_reads_in_the_readers_language_with_its_links(self):
+		frappe.local.lang = "en"  # the scheduler has no user, hence no language
+		name = run_for_company(COMPANY, AS_OF, triggered_by="Scheduler")
+		self.assertFalse(frappe.db.get_value("Relance Run", name, "summary"))  # nothing stored in English
+		french = self.summary_in(name, "fr")
+		english = self.summary_in(name, "en")
+		self.assertIn("Relance formelle", french)  # the scenario's step label
+		self.assertIn(frappe.utils.get_url_to_form("Customer", self.customer), french)
+		log = frappe.db.get_value("Follow-up Log", {"run": name, "customer": self.customer})
+		self.assertIn(frappe.utils.get_url_to_form("Follow-up Log", log), french)
+		self.assertIn("Follow-up Logs made by this run", english)
+		self.assertNotEqual(french, english)
+		from relance_erpnext.dunning.reasons import reason_title
+
+		skipped = {
+			s["reason"]
+			for s in frappe.parse_json(frappe.db.get_value("Relance Run", name, "plan_json"))["skipped"]
+		}
+		for code in skipped:
+			self.assertIn(frappe.utils.escape_html(reason_title(code, "fr")), french)
+			self.assertIn(frappe.utils.escape_html(reason_title(code, "en")), english)
+
+	def test_previews_of_a_day_do_not_pile_up(self):
+		from relance_erpnext.relance.doctype.relance_run.relance_run import start
+
+		first = start(COMPANY, str(AS_OF), dry_run=1)
+		second = start(COMPANY, str(AS_OF), dry_run=1)
+		self.assertEqual(first, second)
+		self.assertEqual(
+			frappe.db.count("Relance Run", {"company": COMPANY, "run_date": AS_OF, "dry_run": 1}), 1
+		)
+		self.assertEqual(frappe.db.get_value("Relance Run", first, "status"), "Done")
+		# a preview writes no log
+		self.assertFalse(frappe.db.exists("Follow-up Log", {"run": first}))
