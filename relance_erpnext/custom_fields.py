@@ -40,6 +40,15 @@ HOLD_FIELDS = [
 ]
 
 
+def field_before(doctype: str, tab: str) -> str:
+	"""The standard field just before `tab` in ERPNext's layout (it differs between v15 and v16), so
+	that a tab inserted after it comes just before `tab`; the last field when `tab` is not there."""
+	import frappe
+
+	standard = [df.fieldname for df in frappe.get_meta(doctype).fields if not df.get("is_custom_field")]
+	return standard[standard.index(tab) - 1] if tab in standard[1:] else standard[-1]
+
+
 def get_custom_fields() -> dict[str, list[dict]]:
 	return {
 		"Customer Group": [
@@ -53,11 +62,11 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		],
 		"Customer": [
 			{
+				# Its own tab (it used to split the Accounting tab's credit-limit section)
 				"fieldname": "relance_section",
-				"fieldtype": "Section Break",
+				"fieldtype": "Tab Break",
 				"label": _("Relance"),
-				"insert_after": "payment_terms",
-				"collapsible": 1,
+				"insert_after": field_before("Customer", "settings_tab"),
 			},
 			{
 				"fieldname": "relance_scenario",
@@ -78,11 +87,11 @@ def get_custom_fields() -> dict[str, list[dict]]:
 		],
 		"Sales Invoice": [
 			{
+				# Its own tab (it used to be a folded section at the foot of the Terms tab)
 				"fieldname": "relance_section",
-				"fieldtype": "Section Break",
+				"fieldtype": "Tab Break",
 				"label": _("Relance"),
-				"insert_after": "payment_schedule",
-				"collapsible": 1,
+				"insert_after": field_before("Sales Invoice", "more_info_tab"),
 			},
 			{
 				"fieldname": "relance_scenario",

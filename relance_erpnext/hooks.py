@@ -61,9 +61,14 @@ doc_events = {
 		"on_submit": "relance_erpnext.overrides.payments.on_payment_submit",
 		"on_cancel": "relance_erpnext.overrides.payments.on_payment_cancel",
 	},
+	"Customer": {
+		"on_update": "relance_erpnext.overrides.holds.note_hold_change",
+	},
 	"Sales Invoice": {
 		# Late-payment penalties stay outside VAT, whatever ERPNext's tax defaults add on save
 		"validate": "relance_erpnext.services.penalties.keep_outside_vat",
+		# A hold or dispute set on a submitted invoice, with its reason, in its timeline
+		"on_update_after_submit": "relance_erpnext.overrides.holds.note_hold_change",
 		# A credit note pays the invoice it returns against
 		"on_submit": "relance_erpnext.overrides.payments.on_payment_submit",
 		"on_cancel": [

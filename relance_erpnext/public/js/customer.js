@@ -22,6 +22,6 @@ frappe.ui.form.on("Customer", {
 			() => forms.open_print(frm, "Relevé des factures échues"),
 			forms.group()
 		);
-		forms.show_history(frm, { customer: frm.doc.name });
+		forms.show_follow_up(frm, "relance_erpnext.services.desk.customer_follow_up");
 	},
 });

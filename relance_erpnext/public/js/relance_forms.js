@@ -210,55 +210,102 @@ relance_erpnext.forms = {
 		dialog.show();
 	},
 
-	// The follow-up history, in a section of the form's dashboard
-	show_history(frm, filters) {
-		frappe.db
-			.get_list("Follow-up Log", {
-				filters: filters,
-				fields: [
-					"name",
-					"log_date",
-					"channel",
-					"step_label",
-					"status",
-					"outcome",
-					"grand_total",
-					"currency",
-				],
-				order_by: "log_date desc",
-				limit: 20,
-			})
-			.then((logs) => {
-				if (!logs.length || frm.is_new()) return;
-				const esc = frappe.utils.escape_html;
-				const rows = logs
+	// Where the follow-up stands, on top of the form whatever its tab: a hold or dispute and its
+	// reason, the stage and the next reminder, the scenario and where it comes from; then the
+	// history (an invoice's own figures on an invoice) and, on a customer, its overdue invoices
+	show_follow_up(frm, method) {
+		if (frm.is_new()) return;
+		frappe.call({ method: method, args: { name: frm.doc.name } }).then(({ message: f }) => {
+			if (!f) return;
+			const esc = frappe.utils.escape_html;
+			const day = (d) => (d ? frappe.datetime.str_to_user(d) : "");
+			if (f.hold) {
+				const what = f.hold.kind === "Dispute" ? __("In dispute") : __("Follow-up on hold");
+				const where = f.hold.on === "customer" && frm.doctype !== "Customer" ? __("(customer)") : "";
+				const until = f.hold.until ? __("until {0}", [day(f.hold.until)]) : "";
+				frm.dashboard.set_headline_alert(
+					`<div class="indicator red">${esc(
+						[what, where, until].filter(Boolean).join(" ")
+					)}${f.hold.reason ? " — " + esc(f.hold.reason) : ""}</div>`
+				);
+			} else if (f.stage || f.next_date) {
+				const parts = [
+					f.stage ? __("Stage: {0}", [f.stage]) : "",
+					f.next_date ? __("next reminder on {0}", [day(f.next_date)]) : "",
+				];
+				frm.dashboard.set_headline_alert(
+					`<div class="indicator ${f.overdue ? "orange" : "blue"}">${esc(
+						parts.filter(Boolean).join(", ")
+					)}</div>`
+				);
+			}
+			frm.dashboard.add_indicator(
+				__("Scenario: {0} ({1})", [f.scenario.label, f.scenario.source]),
+				"grey"
+			);
+			if (f.invoices && f.invoices.length) {
+				const rows = f.invoices
 					.map(
-						(log) => `<tr>
-							<td>${frappe.datetime.str_to_user(log.log_date)}</td>
-							<td><a href="${frappe.utils.get_form_link("Follow-up Log", log.name)}">${esc(
-							log.step_label || relance_erpnext.forms.channel_label(log.channel)
+						(inv) => `<tr>
+							<td><a href="${frappe.utils.get_form_link("Sales Invoice", inv.name)}">${esc(
+							inv.name
 						)}</a></td>
-							<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>
-							<td>${esc(__(log.status))}</td>
-							<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
-							<td class="text-right">${
-								log.grand_total ? format_currency(log.grand_total, log.currency) : ""
-							}</td>
+							<td>${day(inv.due_date)}</td>
+							<td class="text-right">${format_currency(inv.outstanding_amount, inv.currency)}</td>
+							<td>${esc(
+								inv.relance_hold
+									? inv.relance_hold_kind === "Dispute"
+										? __("In dispute")
+										: __("On hold")
+									: inv.relance_level || ""
+							)}</td>
+							<td>${day(inv.relance_last_action_date)}</td>
+							<td>${day(inv.relance_next_action_date)}</td>
 						</tr>`
 					)
 					.join("");
 				frm.dashboard.add_section(
-					`<table class="table table-sm table-hover relance-history">
+					`<table class="table table-sm table-hover relance-overdue">
 						<thead><tr>
-							<th>${__("Date")}</th><th>${__("Step")}</th><th>${__("Channel")}</th>
-							<th>${__("Status")}</th><th>${__("Outcome")}</th>
-							<th class="text-right">${__("Total Claimed")}</th>
+							<th>${__("Invoice")}</th><th>${__("Due Date")}</th>
+							<th class="text-right">${__("Outstanding")}</th><th>${__("Stage")}</th>
+							<th>${__("Last Reminder")}</th><th>${__("Next Reminder")}</th>
 						</tr></thead>
 						<tbody>${rows}</tbody>
 					</table>`,
-					__("Follow-up History")
+					__("Overdue Invoices")
 				);
-			});
+			}
+			if (!f.history.length) return;
+			const rows = f.history
+				.map(
+					(log) => `<tr>
+						<td>${day(log.log_date)}</td>
+						<td><a href="${frappe.utils.get_form_link("Follow-up Log", log.name)}">${esc(
+						log.step_label || relance_erpnext.forms.channel_label(log.channel)
+					)}</a></td>
+						<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>
+						<td>${esc(__(log.status))}</td>
+						<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
+						<td class="text-right">${
+							log.claimed ? format_currency(log.claimed, log.currency) : ""
+						}</td>
+					</tr>`
+				)
+				.join("");
+			const claimed = frm.doctype === "Sales Invoice" ? __("Claimed for this Invoice") : __("Total Claimed");
+			frm.dashboard.add_section(
+				`<table class="table table-sm table-hover relance-history">
+					<thead><tr>
+						<th>${__("Date")}</th><th>${__("Step")}</th><th>${__("Channel")}</th>
+						<th>${__("Status")}</th><th>${__("Outcome")}</th>
+						<th class="text-right">${claimed}</th>
+					</tr></thead>
+					<tbody>${rows}</tbody>
+				</table>`,
+				__("Follow-up History")
+			);
+		});
 	},
 
 	// The print view of this document in one of the Relance print formats

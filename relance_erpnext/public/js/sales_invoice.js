@@ -49,6 +49,6 @@ frappe.ui.form.on("Sales Invoice", {
 				forms.group()
 			);
 		}
-		forms.show_history(frm, [["Follow-up Log Invoice", "sales_invoice", "=", frm.doc.name]]);
+		forms.show_follow_up(frm, "relance_erpnext.services.desk.invoice_follow_up");
 	},
 });

@@ -63,6 +63,39 @@ class FollowupLog(Document):
 
 	def on_update(self):
 		self.update_invoices()
+		self.add_to_timelines()
+
+	def add_to_timelines(self):
+		"""Once it went out (or was done), the follow-up shows in the timeline of its customer and of
+		each of its invoices, where people look, with a link to the log."""
+		if self.status not in ("Sent", "Done") or not self.has_value_changed("status"):
+			return
+		from relance_erpnext.services.mapping import channel_label
+
+		what = self.step_label or channel_label(self.channel)
+		text = _("{0} ({1}), {2}: {3}").format(
+			frappe.utils.escape_html(what),
+			channel_label(self.channel),
+			_(self.status).lower(),
+			frappe.utils.get_link_to_form("Follow-up Log", self.name),
+		)
+		if self.answer:
+			text += " — " + frappe.utils.escape_html(self.answer)
+		targets = [("Customer", self.customer)] + [
+			("Sales Invoice", invoice)
+			for invoice in dict.fromkeys(row.sales_invoice for row in self.invoices)
+		]
+		for doctype, name in targets:
+			if name:
+				frappe.get_doc(
+					{
+						"doctype": "Comment",
+						"comment_type": "Info",
+						"reference_doctype": doctype,
+						"reference_name": name,
+						"content": text,
+					}
+				).insert(ignore_permissions=True)
 
 	def update_invoices(self):
 		if not self.step or self.status not in LIVE_STATUSES:
