@@ -69,11 +69,18 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"insert_after": field_before("Customer", "settings_tab"),
 			},
 			{
+				# Filled by public/js/relance_forms.js: the history and, on a customer, its overdue invoices
+				"fieldname": "relance_follow_up_html",
+				"fieldtype": "HTML",
+				"label": _("Follow-up"),
+				"insert_after": "relance_section",
+			},
+			{
 				"fieldname": "relance_scenario",
 				"fieldtype": "Link",
 				"label": _("Dunning Scenario"),
 				"options": "Dunning Scenario",
-				"insert_after": "relance_section",
+				"insert_after": "relance_follow_up_html",
 				"description": _("Empty: the customer group's, else the company default"),
 			},
 			*[
@@ -94,11 +101,18 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"insert_after": field_before("Sales Invoice", "more_info_tab"),
 			},
 			{
+				# Filled by public/js/relance_forms.js: the history and, on a customer, its overdue invoices
+				"fieldname": "relance_follow_up_html",
+				"fieldtype": "HTML",
+				"label": _("Follow-up"),
+				"insert_after": "relance_section",
+			},
+			{
 				"fieldname": "relance_scenario",
 				"fieldtype": "Link",
 				"label": _("Dunning Scenario"),
 				"options": "Dunning Scenario",
-				"insert_after": "relance_section",
+				"insert_after": "relance_follow_up_html",
 				"allow_on_submit": 1,
 				"no_copy": 1,
 			},

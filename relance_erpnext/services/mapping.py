@@ -123,17 +123,25 @@ def step_rows(scenario: core.Scenario) -> list[dict]:
 	]
 
 
-def channel_label(channel: str | None) -> str:
-	"""A channel code as people read it, translated."""
+def channel_label(channel: str | None, lang: str | None = None) -> str:
+	"""A channel code as people read it, translated (into `lang`, else the reader's language)."""
 	from frappe import _
 
 	labels = {
-		"email": _("Email"),
-		"letter": _("Letter"),
-		"registered_letter": _("Registered Letter"),
-		"phone": _("Phone Call"),
-		"escalation": _("Escalation"),
-		"meeting": _("Meeting"),
-		"note": _("Note"),
+		"email": _("Email", lang),
+		"letter": _("Letter", lang),
+		"registered_letter": _("Registered Letter", lang),
+		"phone": _("Phone Call", lang),
+		"escalation": _("Escalation", lang),
+		"meeting": _("Meeting", lang),
+		"note": _("Note", lang),
 	}
 	return labels.get(channel or "", channel or "")
+
+
+def site_language() -> str:
+	"""The language of what is stored for everyone to read (timeline entries): the site's, not that
+	of whoever (or whichever scheduled job) wrote it."""
+	import frappe
+
+	return frappe.db.get_single_value("System Settings", "language") or "en"

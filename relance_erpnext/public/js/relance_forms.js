@@ -211,101 +211,109 @@ relance_erpnext.forms = {
 	},
 
 	// Where the follow-up stands, on top of the form whatever its tab: a hold or dispute and its
-	// reason, the stage and the next reminder, the scenario and where it comes from; then the
-	// history (an invoice's own figures on an invoice) and, on a customer, its overdue invoices
+	// reason, or the stage and the next reminder, and the scenario with where it comes from. In the
+	// Relance tab: the history (an invoice's own figures on an invoice) and, on a customer, its
+	// overdue invoices with their stage
 	show_follow_up(frm, method) {
 		if (frm.is_new()) return;
 		frappe.call({ method: method, args: { name: frm.doc.name } }).then(({ message: f }) => {
 			if (!f) return;
 			const esc = frappe.utils.escape_html;
 			const day = (d) => (d ? frappe.datetime.str_to_user(d) : "");
+			const scenario = __("Scenario {0} ({1})", [f.scenario.label, f.scenario.source]);
+			let state = "";
+			let color = "blue";
 			if (f.hold) {
 				const what = f.hold.kind === "Dispute" ? __("In dispute") : __("Follow-up on hold");
-				const where = f.hold.on === "customer" && frm.doctype !== "Customer" ? __("(customer)") : "";
+				const where =
+					f.hold.on === "customer" && frm.doctype !== "Customer" ? __("(customer)") : "";
 				const until = f.hold.until ? __("until {0}", [day(f.hold.until)]) : "";
-				frm.dashboard.set_headline_alert(
-					`<div class="indicator red">${esc(
-						[what, where, until].filter(Boolean).join(" ")
-					)}${f.hold.reason ? " — " + esc(f.hold.reason) : ""}</div>`
-				);
+				state = [what, where, until].filter(Boolean).join(" ");
+				if (f.hold.reason) state += " — " + f.hold.reason;
+				color = "red";
 			} else if (f.stage || f.next_date) {
-				const parts = [
+				state = [
 					f.stage ? __("Stage: {0}", [f.stage]) : "",
 					f.next_date ? __("next reminder on {0}", [day(f.next_date)]) : "",
-				];
-				frm.dashboard.set_headline_alert(
-					`<div class="indicator ${f.overdue ? "orange" : "blue"}">${esc(
-						parts.filter(Boolean).join(", ")
-					)}</div>`
-				);
+				]
+					.filter(Boolean)
+					.join(", ");
+				color = f.overdue ? "orange" : "blue";
 			}
-			frm.dashboard.add_indicator(
-				__("Scenario: {0} ({1})", [f.scenario.label, f.scenario.source]),
-				"grey"
+			frm.dashboard.set_headline_alert(
+				`<div class="indicator ${color}">${esc([state, scenario].filter(Boolean).join(" · "))}</div>`
 			);
-			if (f.invoices && f.invoices.length) {
-				const rows = f.invoices
-					.map(
-						(inv) => `<tr>
-							<td><a href="${frappe.utils.get_form_link("Sales Invoice", inv.name)}">${esc(
-							inv.name
-						)}</a></td>
-							<td>${day(inv.due_date)}</td>
-							<td class="text-right">${format_currency(inv.outstanding_amount, inv.currency)}</td>
-							<td>${esc(
-								inv.relance_hold
-									? inv.relance_hold_kind === "Dispute"
-										? __("In dispute")
-										: __("On hold")
-									: inv.relance_level || ""
-							)}</td>
-							<td>${day(inv.relance_last_action_date)}</td>
-							<td>${day(inv.relance_next_action_date)}</td>
-						</tr>`
-					)
-					.join("");
-				frm.dashboard.add_section(
-					`<table class="table table-sm table-hover relance-overdue">
-						<thead><tr>
-							<th>${__("Invoice")}</th><th>${__("Due Date")}</th>
-							<th class="text-right">${__("Outstanding")}</th><th>${__("Stage")}</th>
-							<th>${__("Last Reminder")}</th><th>${__("Next Reminder")}</th>
-						</tr></thead>
-						<tbody>${rows}</tbody>
-					</table>`,
-					__("Overdue Invoices")
-				);
+			const html = relance_erpnext.forms.overdue_table(f.invoices) + relance_erpnext.forms.history_table(frm, f.history);
+			const field = frm.get_field("relance_follow_up_html");
+			if (field) {
+				field.$wrapper.html(html || `<p class="text-muted">${__("No follow-up yet.")}</p>`);
+			} else if (html) {
+				frm.dashboard.add_section(html, __("Follow-up History"));
 			}
-			if (!f.history.length) return;
-			const rows = f.history
-				.map(
-					(log) => `<tr>
-						<td>${day(log.log_date)}</td>
-						<td><a href="${frappe.utils.get_form_link("Follow-up Log", log.name)}">${esc(
-						log.step_label || relance_erpnext.forms.channel_label(log.channel)
-					)}</a></td>
-						<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>
-						<td>${esc(__(log.status))}</td>
-						<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
-						<td class="text-right">${
-							log.claimed ? format_currency(log.claimed, log.currency) : ""
-						}</td>
-					</tr>`
-				)
-				.join("");
-			const claimed = frm.doctype === "Sales Invoice" ? __("Claimed for this Invoice") : __("Total Claimed");
-			frm.dashboard.add_section(
-				`<table class="table table-sm table-hover relance-history">
-					<thead><tr>
-						<th>${__("Date")}</th><th>${__("Step")}</th><th>${__("Channel")}</th>
-						<th>${__("Status")}</th><th>${__("Outcome")}</th>
-						<th class="text-right">${claimed}</th>
-					</tr></thead>
-					<tbody>${rows}</tbody>
-				</table>`,
-				__("Follow-up History")
-			);
 		});
+	},
+
+	overdue_table(invoices) {
+		if (!invoices || !invoices.length) return "";
+		const esc = frappe.utils.escape_html;
+		const day = (d) => (d ? frappe.datetime.str_to_user(d) : "");
+		const rows = invoices
+			.map(
+				(inv) => `<tr>
+					<td><a href="${frappe.utils.get_form_link("Sales Invoice", inv.name)}">${esc(inv.name)}</a></td>
+					<td>${day(inv.due_date)}</td>
+					<td class="text-right">${format_currency(inv.outstanding_amount, inv.currency)}</td>
+					<td>${esc(
+						inv.relance_hold
+							? inv.relance_hold_kind === "Dispute"
+								? __("In dispute")
+								: __("On hold")
+							: inv.relance_level || ""
+					)}</td>
+					<td>${day(inv.relance_last_action_date)}</td>
+					<td>${day(inv.relance_next_action_date)}</td>
+				</tr>`
+			)
+			.join("");
+		return `<h5>${__("Overdue Invoices")}</h5>
+			<table class="table table-sm table-hover relance-overdue">
+				<thead><tr>
+					<th>${__("Invoice")}</th><th>${__("Due Date")}</th>
+					<th class="text-right">${__("Outstanding")}</th><th>${__("Stage")}</th>
+					<th>${__("Last Reminder")}</th><th>${__("Next Reminder")}</th>
+				</tr></thead>
+				<tbody>${rows}</tbody>
+			</table>`;
+	},
+
+	history_table(frm, history) {
+		if (!history || !history.length) return "";
+		const esc = frappe.utils.escape_html;
+		const rows = history
+			.map(
+				(log) => `<tr>
+					<td>${frappe.datetime.str_to_user(log.log_date)}</td>
+					<td><a href="${frappe.utils.get_form_link("Follow-up Log", log.name)}">${esc(
+					log.step_label || relance_erpnext.forms.channel_label(log.channel)
+				)}</a></td>
+					<td>${esc(relance_erpnext.forms.channel_label(log.channel))}</td>
+					<td>${esc(__(log.status))}</td>
+					<td>${esc(log.outcome ? __(log.outcome) : "")}</td>
+					<td class="text-right">${log.claimed ? format_currency(log.claimed, log.currency) : ""}</td>
+				</tr>`
+			)
+			.join("");
+		const claimed =
+			frm.doctype === "Sales Invoice" ? __("Claimed for this Invoice") : __("Total Claimed");
+		return `<h5>${__("Follow-up History")}</h5>
+			<table class="table table-sm table-hover relance-history">
+				<thead><tr>
+					<th>${__("Date")}</th><th>${__("Step")}</th><th>${__("Channel")}</th>
+					<th>${__("Status")}</th><th>${__("Outcome")}</th>
+					<th class="text-right">${claimed}</th>
+				</tr></thead>
+				<tbody>${rows}</tbody>
+			</table>`;
 	},
 
 	// The print view of this document in one of the Relance print formats

@@ -70,13 +70,14 @@ class FollowupLog(Document):
 		each of its invoices, where people look, with a link to the log."""
 		if self.status not in ("Sent", "Done") or not self.has_value_changed("status"):
 			return
-		from relance_erpnext.services.mapping import channel_label
+		from relance_erpnext.services.mapping import channel_label, site_language
 
-		what = self.step_label or channel_label(self.channel)
-		text = _("{0} ({1}), {2}: {3}").format(
+		lang = site_language()
+		what = self.step_label or channel_label(self.channel, lang)
+		text = _("{0} ({1}), {2}: {3}", lang).format(
 			frappe.utils.escape_html(what),
-			channel_label(self.channel),
-			_(self.status).lower(),
+			channel_label(self.channel, lang),
+			_(self.status, lang).lower(),
 			frappe.utils.get_link_to_form("Follow-up Log", self.name),
 		)
 		if self.answer:
