@@ -150,3 +150,182 @@ def customer_follow_up(name: str) -> dict:
 		"invoices": invoices,
 		"history": history,
 	}
+
+
+# The follow-up screen (relance/page/follow_up_desk) ------------------------------------------------
+
+
+def step_labels() -> dict[str, str]:
+	"""Step key → its label, as the scenarios name it (in French for the built-in ones)."""
+	rows = frappe.get_all(
+		"Dunning Scenario Step", filters={"parenttype": "Dunning Scenario"}, fields=["step_key", "label"]
+	)
+	return {row.step_key: row.label or row.step_key for row in rows}
+
+
+@frappe.whitelist()
+def follow_up_lines(
+	company: str,
+	as_of: str | None = None,
+	to_do_today: int = 0,
+	stage: str | None = None,
+	account_manager: str | None = None,
+) -> dict:
+	"""One line per customer and currency with overdue invoices: the invoices (each its stage, last and
+	next step), the total due, the customer's stage (its most advanced step so far), the last action
+	and the next one (today's when the plan has one), an open promise or dispute, the phone number.
+	The same bulk reads as the daily run (no query per customer or invoice) and the core's overview."""
+	from relance_erpnext.dunning.dates import DEFAULT_BUCKETS
+	from relance_erpnext.dunning.overview import build_overview
+	from relance_erpnext.services.mapping import channel_label, to_float
+	from relance_erpnext.services.runner import make_plan
+
+	frappe.has_permission("Follow-up Log", "read", throw=True)
+	as_of = getdate(as_of or today())
+	book, result = make_plan(company, as_of)
+	overview = build_overview(as_of, book.customers, book.invoices, [result], book.promises, DEFAULT_BUCKETS)
+	labels = step_labels()
+	invoice_of = {inv.id: inv for inv in book.invoices}
+
+	last_by_invoice: dict[str, object] = {}
+	for entry in book.history:
+		if entry.day <= as_of and (
+			entry.invoice not in last_by_invoice or entry.day >= last_by_invoice[entry.invoice].day
+		):
+			last_by_invoice[entry.invoice] = entry
+	today_action = {(a.customer, a.currency): a for a in result.actions if a.channel != "escalation"}
+	promises: dict[tuple[str, str], dict] = {}
+	for promise in book.promises:
+		for invoice in promise.invoices:
+			inv = invoice_of.get(invoice)
+			key = (inv.customer, inv.currency) if inv else None
+			if key and promise.due >= as_of and (key not in promises or promise.due < promises[key]["due"]):
+				promises[key] = {"due": promise.due, "amount": to_float(promise.amount)}
+	holds = {h.invoice: h for h in overview.holds}
+
+	lines: dict[tuple[str, str], dict] = {}
+	for item in overview.late:
+		key = (item.customer, item.currency)
+		customer = book.customers.get(item.customer)
+		line = lines.setdefault(
+			key,
+			{
+				"customer": item.customer,
+				"customer_name": item.customer_name,
+				"currency": item.currency,
+				"phone": customer.phone if customer else "",
+				"email": customer.email if customer else "",
+				"account_manager": customer.account_manager if customer else "",
+				"invoices": [],
+				"total_due": 0.0,
+				"outstanding": 0.0,
+				"oldest_days_late": 0,
+				"dispute": False,
+				"hold": False,
+				"last": None,
+				"next": None,
+				"promise": promises.get(key),
+			},
+		)
+		last = last_by_invoice.get(item.invoice)
+		hold = holds.get(item.invoice)
+		line["invoices"].append(
+			{
+				"invoice": item.invoice,
+				"due": item.due,
+				"days_late": item.days_late,
+				"late_amount": to_float(item.late_amount),
+				"outstanding": to_float(item.outstanding),
+				"stage": labels.get(last.step, last.step) if last else "",
+				"last_date": last.day if last else None,
+				"next_step": labels.get(item.next_step, item.next_step),
+				"next_date": item.next_day,
+				"hold": item.hold,
+				"hold_reason": hold.reason if hold else "",
+			}
+		)
+		line["total_due"] += to_float(item.late_amount)
+		line["outstanding"] += to_float(item.outstanding)
+		line["oldest_days_late"] = max(line["oldest_days_late"], item.days_late)
+		line["dispute"] |= item.hold == "dispute"
+		line["hold"] |= item.hold == "hold"
+		if last and (not line["last"] or last.day > line["last"]["date"]):
+			line["last"] = {
+				"date": last.day,
+				"step": labels.get(last.step, last.step),
+				"channel": channel_label(last.channel),
+			}
+		if item.next_day and (not line["next"] or item.next_day < line["next"]["date"]):
+			line["next"] = {"date": item.next_day, "step": labels.get(item.next_step, item.next_step)}
+	for key, line in lines.items():
+		action = today_action.get(key)
+		if action:
+			line["next"] = {
+				"date": as_of,
+				"step": action.step_label,
+				"channel": channel_label(action.channel),
+			}
+		line["today"] = bool(action)
+		line["stage"] = max(
+			(inv for inv in line["invoices"] if inv["stage"]),
+			key=lambda inv: inv["last_date"],
+			default={"stage": ""},
+		)["stage"]
+		line["total_due"] = round(line["total_due"], 2)
+		line["outstanding"] = round(line["outstanding"], 2)
+
+	planned = planned_logs(company)
+	for key, line in lines.items():
+		line["planned"] = planned.get(key, 0)
+	rows = sorted(lines.values(), key=lambda line: (not line["today"], -line["oldest_days_late"]))
+	if int(to_do_today or 0):
+		rows = [line for line in rows if line["today"]]
+	if stage:
+		rows = [line for line in rows if line["stage"] == stage or (line["next"] or {}).get("step") == stage]
+	if account_manager:
+		rows = [line for line in rows if line["account_manager"] == account_manager]
+	return {
+		"as_of": as_of,
+		"lines": rows,
+		"stages": sorted(set(labels.values())),
+		"provisional": bool(result.provisional),
+	}
+
+
+WRITTEN_CHANNELS = ("email", "letter", "registered_letter")
+
+
+def planned_logs(company: str) -> dict[tuple[str, str], int]:
+	"""Follow-up Logs waiting to be sent (review before sending), per customer and currency."""
+	from frappe.query_builder.functions import Count
+
+	log = frappe.qb.DocType("Follow-up Log")
+	rows = (
+		frappe.qb.from_(log)
+		.select(log.customer, log.currency, Count(log.name).as_("n"))
+		.where((log.company == company) & (log.status == "Planned") & log.channel.isin(WRITTEN_CHANNELS))
+		.groupby(log.customer, log.currency)
+		.run(as_dict=True)
+	)
+	return {(row.customer, row.currency): row.n for row in rows}
+
+
+@frappe.whitelist()
+def send_planned(company: str, customers: str | list) -> int:
+	"""Send (or print, for letters) the planned written follow-ups of these customers now."""
+	from relance_erpnext.services.runner import send_logs
+
+	customers = frappe.parse_json(customers) if isinstance(customers, str) else customers
+	names = frappe.get_all(
+		"Follow-up Log",
+		filters={
+			"company": company,
+			"customer": ("in", customers),
+			"status": "Planned",
+			"channel": ("in", WRITTEN_CHANNELS),
+		},
+		pluck="name",
+	)
+	for name in names:
+		frappe.get_doc("Follow-up Log", name).check_permission("write")
+	return send_logs(names)
