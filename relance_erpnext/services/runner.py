@@ -110,6 +110,7 @@ def run_once(company: str, as_of, dry_run: bool, triggered_by: str, run_name: st
 	logs = []
 	if not dry_run:
 		update_next_action_dates(result)
+		mark_broken_promises(result)
 		problems: list[str] = []
 		logs = record_actions(result, book, run.name, problems)
 		if problems:
@@ -173,6 +174,35 @@ def update_next_action_dates(result) -> None:
 				.where(si.name.isin(invoices[start : start + 1000]))
 				.run()
 			)
+
+
+def mark_broken_promises(result) -> None:
+	"""The promises the core found broken (their invoices escalated today) become "Broken": the
+	workspace counts them, and the customer's file says so. Two queries, whatever their number."""
+	from relance_erpnext.dunning.planner import NOTE_PROMISE_BROKEN
+
+	invoices = sorted(
+		{line.invoice for a in result.actions for line in a.lines if NOTE_PROMISE_BROKEN in line.notes}
+	)
+	if not invoices:
+		return
+	promise = frappe.qb.DocType("Payment Promise")
+	row = frappe.qb.DocType("Payment Promise Invoice")
+	broken = (
+		frappe.qb.from_(promise)
+		.join(row)
+		.on(row.parent == promise.name)
+		.select(promise.name)
+		.distinct()
+		.where(
+			(promise.status == "Open")
+			& (promise.promised_date < result.as_of)
+			& row.sales_invoice.isin(invoices)
+		)
+		.run(pluck=True)
+	)
+	if broken:
+		frappe.qb.update(promise).set(promise.status, "Broken").where(promise.name.isin(broken)).run()
 
 
 def record_actions(result, book, run_name: str, problems: list[str] | None = None) -> list[tuple[str, str]]:

@@ -181,6 +181,12 @@ class TestDailyRun(IntegrationTestCase):
 		_, later = make_plan(COMPANY, add_days(AS_OF, 6))
 		notes = {line.invoice: line.notes for action in later.actions for line in action.lines}
 		self.assertIn("promise_broken", notes[invoice.name])
+		# The run of that day escalates and marks the promise broken (the workspace counts it)
+		promise = frappe.db.get_value("Payment Promise", {"customer": self.customer})
+		run_for_company(COMPANY, add_days(AS_OF, 4))  # still pending: stays open
+		self.assertEqual(frappe.db.get_value("Payment Promise", promise, "status"), "Open")
+		run_for_company(COMPANY, add_days(AS_OF, 6))
+		self.assertEqual(frappe.db.get_value("Payment Promise", promise, "status"), "Broken")
 
 	def test_consumer_gets_no_indemnity(self):
 		invoice = make_invoice(self.consumer, 250, days_late=7)
