@@ -41,8 +41,15 @@ class LateInvoicesByDelay:
 		reasons = {s.invoice: describe(s.reason, s.detail, self.language) for s in result.skipped}
 		last = self.last_actions([inv.id for inv in book.invoices])
 		scenario_of = {inv.id: book.scenario_of(inv) for inv in book.invoices}
+		holds = {h.invoice: h for h in overview.holds}
+		promised = {}
+		for promise in book.promises:
+			for invoice in promise.invoices:
+				if invoice not in promised or promise.due < promised[invoice]:
+					promised[invoice] = promise.due
 		rows = []
 		for item in overview.late:
+			hold = holds.get(item.invoice)
 			rows.append(
 				self.row(item.invoice, item.customer, item.customer_name, item.due, item.days_late)
 				| {
@@ -52,6 +59,8 @@ class LateInvoicesByDelay:
 					"outstanding": to_float(item.outstanding),
 					"next_action": step_labels.get(item.next_step) or reasons.get(item.invoice, ""),
 					"next_action_date": item.next_day,
+					"promise": promised.get(item.invoice),
+					"hold": self.hold_text(item.hold, hold.reason if hold else ""),
 				}
 			)
 		if self.filters.include_not_due:
@@ -61,7 +70,53 @@ class LateInvoicesByDelay:
 		for row in rows:
 			row["last_action"], row["last_action_date"] = last.get(row["sales_invoice"], ("", None))
 		rows.sort(key=lambda r: (-r["days_late"], r["sales_invoice"]))
-		return self.columns(), rows, None, self.chart(rows), self.summary(rows)
+		return self.columns(), self.by_customer(rows), None, self.chart(rows), self.summary(rows)
+
+	def hold_text(self, kind: str, reason: str) -> str:
+		if not kind:
+			return ""
+		text = _("In dispute") if kind == "dispute" else _("On hold")
+		return f"{text} — {reason}" if reason else text
+
+	def by_customer(self, rows: list[dict]) -> list[dict]:
+		"""One line per customer and currency (its overdue and outstanding totals, its oldest delay, its
+		last and next action), its invoices below it; customers by their oldest delay. Amounts add
+		up within a currency only, so there is no grand total row."""
+		groups: dict[tuple[str, str], list[dict]] = {}
+		for row in rows:
+			groups.setdefault((row["customer"], row["currency"]), []).append(row)
+		out = []
+		for (customer, currency), invoices in groups.items():  # rows come oldest delay first
+			last = max(
+				(r for r in invoices if r.get("last_action_date")),
+				key=lambda r: r["last_action_date"],
+				default=None,
+			)
+			upcoming = min(
+				(r for r in invoices if r.get("next_action_date")),
+				key=lambda r: r["next_action_date"],
+				default=None,
+			)
+			out.append(
+				{
+					"sales_invoice": None,
+					"customer": customer,
+					"customer_name": invoices[0]["customer_name"],
+					"currency": currency,
+					"days_late": max(r["days_late"] for r in invoices),
+					"late_amount": round(sum(r["late_amount"] for r in invoices), 2),
+					"outstanding": round(sum(r["outstanding"] for r in invoices), 2),
+					"last_action": last["last_action"] if last else "",
+					"last_action_date": last["last_action_date"] if last else None,
+					"next_action": upcoming["next_action"] if upcoming else "",
+					"next_action_date": upcoming["next_action_date"] if upcoming else None,
+					"promise": min((r["promise"] for r in invoices if r.get("promise")), default=None),
+					"hold": "; ".join(dict.fromkeys(r["hold"] for r in invoices if r.get("hold"))),
+					"indent": 0,
+				}
+			)
+			out += [row | {"indent": 1} for row in invoices]
+		return out
 
 	def row(self, invoice, customer, customer_name, due, days_late):
 		return {
@@ -187,6 +242,8 @@ class LateInvoicesByDelay:
 				"fieldtype": "Date",
 				"width": 100,
 			},
+			{"fieldname": "promise", "label": _("Promised For"), "fieldtype": "Date", "width": 100},
+			{"fieldname": "hold", "label": _("Dispute or Hold"), "fieldtype": "Data", "width": 200},
 		]
 
 	def totals(self, rows) -> dict[str, dict[str, float]]:

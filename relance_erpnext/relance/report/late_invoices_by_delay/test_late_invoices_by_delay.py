@@ -47,15 +47,50 @@ class TestLateInvoicesByDelay(IntegrationTestCase):
 		self.log(twenty, "appel", "Appel téléphonique", add_days(AS_OF, 3))  # after the report's day
 		self.log(five, "rappel_courtois", "Rappel courtois", add_days(AS_OF, -4))
 
-		columns, rows, _, chart, summary = execute(
+		columns, shown, _, chart, summary = execute(
 			{"company": COMPANY, "as_of": AS_OF, "customer": self.customer}
 		)
+		# One line for the customer (its totals, its oldest delay, its last and next action), then its
+		# invoices below it
+		group, *rows = shown
+		self.assertEqual(
+			(group["indent"], group["sales_invoice"], group["customer"]), (0, None, self.customer)
+		)
+		self.assertEqual(
+			(group["days_late"], group["late_amount"], group["outstanding"]), (20, 3200.0, 3200.0)
+		)
+		self.assertEqual(group["last_action"], "Rappel courtois")  # the latest: five's, 4 days ago
+		self.assertEqual(group["next_action_date"], add_days(AS_OF, 2))
+		self.assertEqual({row["indent"] for row in rows}, {1})
 		by_invoice = {row["sales_invoice"]: row for row in rows}
 		self.assertEqual([row["sales_invoice"] for row in rows], [twenty.name, ten.name, five.name])
 		self.assertEqual(
 			[(r["days_late"], r["bucket"], r["late_amount"]) for r in rows],
 			[(20, ">15", 2000.0), (10, "8-15", 200.0), (5, "1-7", 1000.0)],
 		)
+		# A dispute and a promise show on their invoice and on the customer's line
+		from frappe.utils import add_days as later
+
+		frappe.db.set_value(
+			"Sales Invoice",
+			ten.name,
+			{"relance_hold": 1, "relance_hold_kind": "Dispute", "relance_hold_reason": "Prix"},
+		)
+		frappe.get_doc(
+			{
+				"doctype": "Payment Promise",
+				"customer": self.customer,
+				"company": COMPANY,
+				"promised_date": later(AS_OF, 4),
+				"made_on": AS_OF,
+				"invoices": [{"sales_invoice": five.name}],
+			}
+		).insert(ignore_permissions=True)
+		group, *again = execute({"company": COMPANY, "as_of": AS_OF, "customer": self.customer})[1]
+		marks = {r["sales_invoice"]: (r["promise"], r["hold"]) for r in again}
+		self.assertEqual(marks[ten.name], (None, "In dispute — Prix"))
+		self.assertEqual(marks[five.name], (later(AS_OF, 4), ""))
+		self.assertEqual((group["promise"], group["hold"]), (later(AS_OF, 4), "In dispute — Prix"))
 		# The last action on or before the report's day, by its label
 		self.assertEqual(by_invoice[twenty.name]["last_action"], "Relance formelle")
 		self.assertEqual(by_invoice[twenty.name]["last_action_date"], add_days(AS_OF, -13))
@@ -85,6 +120,7 @@ class TestLateInvoicesByDelay(IntegrationTestCase):
 				"include_not_due": 1,
 			}
 		)
+		rows = [r for r in rows if r["indent"] == 1]
 		self.assertEqual([r["bucket"] for r in rows], ["31-60", "Not due"])
 		self.assertEqual(rows[1]["sales_invoice"], ahead.name)
 		self.assertEqual([item["value"] for item in summary], [0.0, 400.0, 0.0, 0.0])
