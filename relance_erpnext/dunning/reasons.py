@@ -126,15 +126,38 @@ def task_text(code: str, language: str = "en") -> str:
 	return texts[1] if language.startswith("fr") else texts[0]
 
 
-def describe(code: str, detail: str = "", language: str = "en") -> str:
-	"""The text for a reason or note code ("code" or "code:detail")."""
+def describe(code: str, detail: str = "", language: str = "en", labels: dict | None = None) -> str:
+	"""The text for a reason or note code ("code" or "code:detail"); with `labels` (step key → its
+	label), a step and a day in the detail ("relance_formelle@2026-06-21") read as words."""
 	if ":" in code and not detail:
 		code, detail = code.split(":", 1)
 	texts = REASONS.get(code) or NOTES.get(code)
 	if texts is None:
 		return f"{code} {detail}".strip()
 	text = texts[1] if language.startswith("fr") else texts[0]
+	if labels is not None:
+		detail = readable_detail(detail, language, labels)
 	return text.format(detail=detail)
+
+
+def readable_detail(detail: str, language: str, labels: dict) -> str:
+	""" "relance_formelle@2026-06-21" → "Relance formelle le 21 juin 2026" (en: "… on 21 June 2026");
+	an ISO day alone → "21 juin 2026"; anything else as it is."""
+	from datetime import date
+
+	from .letters import format_date
+
+	def day_text(text: str) -> str | None:
+		try:
+			return format_date(date.fromisoformat(text), language)
+		except ValueError:
+			return None
+
+	step, at, day = detail.partition("@")
+	if at and day_text(day):
+		joiner = " le " if language.startswith("fr") else " on "
+		return f"{labels.get(step, step)}{joiner}{day_text(day)}"
+	return day_text(detail) or labels.get(detail, detail)
 
 
 def reason_title(code: str, language: str = "en") -> str:

@@ -156,11 +156,15 @@ def customer_follow_up(name: str) -> dict:
 
 
 def step_labels() -> dict[str, str]:
-	"""Step key → its label, as the scenarios name it (in French for the built-in ones)."""
-	rows = frappe.get_all(
-		"Dunning Scenario Step", filters={"parenttype": "Dunning Scenario"}, fields=["step_key", "label"]
-	)
-	return {row.step_key: row.label or row.step_key for row in rows}
+	"""Step key → its label, as the scenarios name it (in French for the built-in ones); read once per
+	request or job."""
+	labels = getattr(frappe.local, "relance_step_labels", None)
+	if labels is None:
+		rows = frappe.get_all(
+			"Dunning Scenario Step", filters={"parenttype": "Dunning Scenario"}, fields=["step_key", "label"]
+		)
+		labels = frappe.local.relance_step_labels = {row.step_key: row.label or row.step_key for row in rows}
+	return labels
 
 
 @frappe.whitelist()

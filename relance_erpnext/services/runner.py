@@ -258,6 +258,12 @@ def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | N
 	email = customer.email or next(
 		(book.contact_emails[i] for i in action.invoices if i in book.contact_emails), ""
 	)
+	from relance_erpnext.services.desk import step_labels
+	from relance_erpnext.services.mapping import site_language
+
+	# Stored for everyone: in the site's language, steps by their labels
+	notes_language = "fr" if site_language().startswith("fr") else "en"
+	labels = step_labels() if any(line.notes for line in action.lines) else {}
 	log = frappe.new_doc("Follow-up Log")
 	log.update(
 		{
@@ -293,7 +299,7 @@ def new_log_for_action(action: core.Action, book, as_of: date, run_name: str | N
 				"interest_until": line.interest_until,
 				"interest_provisional": int(bool(line.missing_rates)),
 				"currency": action.currency,
-				"notes": "\n".join(describe(n, language="en") for n in line.notes),
+				"notes": "\n".join(describe(n, language=notes_language, labels=labels) for n in line.notes),
 			},
 		)
 	subject, message = render_letter(action, customer, book.company, as_of, edited)

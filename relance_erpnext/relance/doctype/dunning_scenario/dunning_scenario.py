@@ -21,6 +21,9 @@ class DunningScenario(Document):
 				title=_("Invalid scenario"),
 			)
 
+	def on_update(self):
+		frappe.local.relance_step_labels = None  # services.desk.step_labels reads them again
+
 
 @frappe.whitelist()
 def preview(company: str, as_of: str | None = None, scenario: str | None = None) -> dict:

@@ -13,6 +13,7 @@ from relance_erpnext.dunning.models import ZERO
 from relance_erpnext.dunning.overview import build_overview
 from relance_erpnext.dunning.planner import next_steps
 from relance_erpnext.dunning.reasons import describe
+from relance_erpnext.services import desk
 from relance_erpnext.services.mapping import to_float
 
 
@@ -37,8 +38,10 @@ class LateInvoicesByDelay:
 			self.as_of, book.customers, book.invoices, [result], book.promises, self.bounds
 		)
 		self.buckets = overview.buckets
-		step_labels = self.step_labels()
-		reasons = {s.invoice: describe(s.reason, s.detail, self.language) for s in result.skipped}
+		step_labels = desk.step_labels()
+		reasons = {
+			s.invoice: describe(s.reason, s.detail, self.language, step_labels) for s in result.skipped
+		}
 		last = self.last_actions([inv.id for inv in book.invoices])
 		scenario_of = {inv.id: book.scenario_of(inv) for inv in book.invoices}
 		holds = {h.invoice: h for h in overview.holds}
@@ -157,13 +160,6 @@ class LateInvoicesByDelay:
 		if self.filters.level and last.get(row["sales_invoice"], ("", None))[0] != self.filters.level:
 			return False
 		return True
-
-	def step_labels(self) -> dict[str, str]:
-		"""Step key → its label, as the scenarios name it (in French for the built-in ones)."""
-		rows = frappe.get_all(
-			"Dunning Scenario Step", filters={"parenttype": "Dunning Scenario"}, fields=["step_key", "label"]
-		)
-		return {row.step_key: row.label or row.step_key for row in rows}
 
 	def last_actions(self, invoices: list[str]) -> dict:
 		"""The last step taken on or before the report's day, per invoice."""
