@@ -56,6 +56,34 @@ def missing_now(day: date | None = None) -> tuple[MissingRate, ...]:
 	return missing_for(load_rates(), getdate(day or today()), WATCHED)
 
 
+SERIES_LABELS = {
+	"fr_ecb_refi": "ECB main refinancing rate (France, L441-10)",
+	"fr_legal_rate": "French legal interest rate (other cases)",
+	"fr_legal_rate_consumer": "French legal interest rate (consumers)",
+	"qc_legal_rate": "Québec legal interest rate",
+}
+
+
+def series_label(series: str) -> str:
+	return _(SERIES_LABELS.get(series, series))
+
+
+@frappe.whitelist()
+def coverage() -> list[dict]:
+	"""How far each rate table of Relance Settings goes ("known until 31 December 2026")."""
+	frappe.has_permission(SETTINGS, "read", throw=True)
+	return [
+		{
+			"series": series,
+			"label": series_label(series),
+			"until": rows[-1].valid_until if rows else None,
+			"open_ended": bool(rows) and rows[-1].valid_until is None,
+		}
+		for series, rows in settings_rows().items()
+		if rows
+	]
+
+
 def missing_text(missing) -> str:
 	"""E.g. "taux du 2nd semestre 2026 manquant : fr_ecb_refi, fr_legal_rate"."""
 	by_half: dict[date, list[str]] = {}

@@ -11,6 +11,20 @@ frappe.ui.form.on("Relance Settings", {
 				)}</div>`
 			);
 		}
+		// How far each table goes, above the table
+		frappe.call("relance_erpnext.services.rates.coverage").then(({ message: tables }) => {
+			if (!tables || !tables.length) return;
+			const lines = tables.map((t) =>
+				t.open_ended
+					? __("{0}: known, open-ended", [t.label])
+					: __("{0}: known until {1}", [t.label, frappe.datetime.str_to_user(t.until)])
+			);
+			frm.set_df_property(
+				"reference_rates",
+				"description",
+				lines.map((line) => frappe.utils.escape_html(line)).join("<br>")
+			);
+		});
 		frm.add_custom_button(__("Update the Rates Now"), () =>
 			frappe
 				.call("relance_erpnext.services.rates.update_now")

@@ -9,7 +9,14 @@ from frappe.model.document import Document
 class RelanceSettings(Document):
 	def validate(self):
 		self.validate_penalty_item()
+		self.sort_reference_rates()
 		self.validate_reference_rates()
+
+	def sort_reference_rates(self):
+		"""By series, then by date: a table people read and extend at its end."""
+		self.reference_rates.sort(key=lambda row: (row.series or "", str(row.valid_from or "")))
+		for idx, row in enumerate(self.reference_rates, start=1):
+			row.idx = idx
 
 	def on_update(self):
 		if self.has_value_changed("hide_erpnext_dunning"):

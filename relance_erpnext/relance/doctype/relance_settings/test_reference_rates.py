@@ -96,7 +96,11 @@ class TestReferenceRates(IntegrationTestCase):
 		self.assertEqual(getdate(row.interest_until), getdate("2026-06-30"))
 		# 1000 x 12.15 % x 42 days (20 May - 30 June) / 365 = 13.98
 		self.assertAlmostEqual(row.interest, 13.98, places=2)
-		self.assertIn("2026-06-30", row.notes)
+		# the row's note, in the site's language: "… arrêtés au 30 juin 2026" / "… up to 30 June 2026"
+		from relance_erpnext.dunning.letters import format_date
+		from relance_erpnext.services.mapping import site_language
+
+		self.assertIn(format_date(getdate("2026-06-30"), site_language()[:2]), row.notes)
 		self.assertIn("fr_ecb_refi", run.provisional_rates)
 		self.assertFalse(run.errors)
 		message = frappe.db.get_value("Follow-up Log", row.parent, "message")
@@ -172,3 +176,19 @@ class TestReferenceRates(IntegrationTestCase):
 		)
 		with self.assertRaises(frappe.ValidationError):
 			settings.save(ignore_permissions=True)
+
+
+class TestRateTableAsPeopleReadIt(IntegrationTestCase):
+	def test_sorted_by_series_and_date_with_its_coverage(self):
+		from relance_erpnext.services.rates import coverage
+
+		settings = frappe.get_doc("Relance Settings")
+		settings.reference_rates.reverse()  # as a person might have typed them
+		settings.save(ignore_permissions=True)
+		keys = [(row.series, str(row.valid_from)) for row in settings.reference_rates]
+		self.assertEqual(keys, sorted(keys))
+		self.assertEqual([row.idx for row in settings.reference_rates], list(range(1, len(keys) + 1)))
+		tables = {t["series"]: t for t in coverage()}
+		ecb = [row for row in settings.reference_rates if row.series == "fr_ecb_refi"]
+		self.assertEqual(tables["fr_ecb_refi"]["until"], frappe.utils.getdate(ecb[-1].valid_until))
+		self.assertIn("ECB", tables["fr_ecb_refi"]["label"])
