@@ -83,11 +83,18 @@ def get_custom_fields() -> dict[str, list[dict]]:
 				"insert_after": "relance_follow_up_html",
 				"description": _("Empty: the customer group's, else the company default"),
 			},
+			{
+				"fieldname": "relance_scenario_by_rule",
+				"fieldtype": "Check",
+				"label": _("Scenario Set by the Doubtful Customers' Rule"),
+				"read_only": 1,
+				"insert_after": "relance_scenario",
+			},
 			*[
 				{**f, "insert_after": prev}
 				for f, prev in zip(
 					HOLD_FIELDS,
-					["relance_scenario", *[h["fieldname"] for h in HOLD_FIELDS[:-1]]],
+					["relance_scenario_by_rule", *[h["fieldname"] for h in HOLD_FIELDS[:-1]]],
 					strict=True,
 				)
 			],

@@ -47,6 +47,7 @@ extend_bootinfo = "relance_erpnext.relance.workspace.dashboards.extend_bootinfo"
 
 # before_install = "relance_erpnext.install.before_install"
 after_install = "relance_erpnext.install.after_install"
+after_migrate = "relance_erpnext.install.sync_custom_fields"
 
 # Uninstallation
 # ------------

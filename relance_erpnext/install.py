@@ -8,9 +8,15 @@ from relance_erpnext.dunning.rates import TABLE_NAMES, load_reference_rates
 from relance_erpnext.services.email_templates import create_email_templates
 
 
+def sync_custom_fields():
+	"""After every migrate: the custom fields as this version of the app defines them (new ones
+	created, moved ones moved), so an update needs no patch per field."""
+	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+
+
 def after_install():
 	try:
-		create_custom_fields(get_custom_fields(), ignore_validate=True)
+		sync_custom_fields()
 		create_builtin_scenarios()
 		create_email_templates()
 		seed_settings()

@@ -144,7 +144,10 @@ def customer_follow_up(name: str) -> dict:
 	for row in history:
 		row.claimed = row.grand_total
 	company = invoices[0].company if invoices else frappe.defaults.get_user_default("Company")
+	from relance_erpnext.services.behaviour import as_dict, behaviours
+
 	return {
+		"behaviour": as_dict(behaviours([name], getdate(today()))[name]),
 		"scenario": with_label(applied_scenario(company, None, customer)),
 		"hold": hold_of(customer, "customer"),
 		"invoices": invoices,

@@ -94,6 +94,10 @@ def run_once(company: str, as_of, dry_run: bool, triggered_by: str, run_name: st
 	run.update({"run_date": as_of, "company": company, "dry_run": int(dry_run), "triggered_by": triggered_by})
 	run.status = "Running"
 	run.save(ignore_permissions=True)
+	if not dry_run:
+		from relance_erpnext.services.behaviour import apply_doubtful_rule
+
+		apply_doubtful_rule(company, as_of)  # before planning: today's plan follows the new scenario
 
 	book, result = make_plan(company, as_of)
 	run.planned_count = len(result.actions)

@@ -243,7 +243,10 @@ relance_erpnext.forms = {
 			frm.dashboard.set_headline_alert(
 				`<div class="indicator ${color}">${esc([state, scenario].filter(Boolean).join(" · "))}</div>`
 			);
-			const html = relance_erpnext.forms.overdue_table(f.invoices) + relance_erpnext.forms.history_table(frm, f.history);
+			const html =
+				relance_erpnext.forms.behaviour_block(f.behaviour) +
+				relance_erpnext.forms.overdue_table(f.invoices) +
+				relance_erpnext.forms.history_table(frm, f.history);
 			const field = frm.get_field("relance_follow_up_html");
 			if (field) {
 				field.$wrapper.html(html || `<p class="text-muted">${__("No follow-up yet.")}</p>`);
@@ -251,6 +254,21 @@ relance_erpnext.forms = {
 				frm.dashboard.add_section(html, __("Follow-up History"));
 			}
 		});
+	},
+
+	// How the customer pays, over the last twelve months
+	behaviour_block(b) {
+		if (!b) return "";
+		const stat = (label, value) =>
+			`<div class="col-sm-2"><div class="text-muted small">${label}</div><div class="h5">${value}</div></div>`;
+		return `<h5>${__("How This Customer Pays (Twelve Months)")}</h5>
+			<div class="row relance-behaviour" style="margin-bottom: 12px">
+				${stat(__("Invoices Due"), b.invoices)}
+				${stat(__("Paid Late"), `${b.paid_late} (${b.share_late} %)`)}
+				${stat(__("Average Days Late"), format_number(b.average_days_late, null, 1))}
+				${stat(__("Broken Promises"), b.broken_promises)}
+				${stat(__("Last Contact"), b.last_contact ? frappe.datetime.str_to_user(b.last_contact) : "—")}
+			</div>`;
 	},
 
 	overdue_table(invoices) {
