@@ -6,7 +6,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate
 
-LIVE = ("Planned", "Sent", "Done", "Unknown")
+from relance_erpnext.services.mapping import LIVE_STATUSES as LIVE
 
 
 def _paid_invoices(doc) -> list[str]:
@@ -137,6 +137,6 @@ def on_invoice_cancel(doc, method=None):
 		fields=["name", "parent"],
 	)
 	for line in lines:
-		if frappe.db.get_value("Follow-up Log", line.parent, "status") == "Planned":
+		if frappe.db.get_value("Follow-up Log", line.parent, "status") in ("Planned", "To Post"):
 			frappe.db.set_value("Follow-up Log", line.parent, "status", "Cancelled")
 			frappe.db.set_value("Follow-up Log Invoice", line.name, "dedupe_key", None)

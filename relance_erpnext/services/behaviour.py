@@ -19,7 +19,7 @@ from relance_erpnext.dunning.behaviour import (
 	payment_behaviour,
 	verdict_text,
 )
-from relance_erpnext.services.mapping import site_language, to_decimal
+from relance_erpnext.services.mapping import GONE_STATUSES, site_language, to_decimal
 
 
 def behaviours(customers: list[str], as_of: date) -> dict[str, PaymentBehaviour]:
@@ -60,7 +60,7 @@ def behaviours(customers: list[str], as_of: date) -> dict[str, PaymentBehaviour]
 	last = dict(
 		frappe.qb.from_(log)
 		.select(log.customer, Max(log.log_date))
-		.where(log.customer.isin(customers) & log.status.isin(["Sent", "Done"]) & (log.log_date <= as_of))
+		.where(log.customer.isin(customers) & log.status.isin(GONE_STATUSES) & (log.log_date <= as_of))
 		.groupby(log.customer)
 		.run()
 	)

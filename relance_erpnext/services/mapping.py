@@ -55,14 +55,25 @@ def customer_kind(customer_type: str | None) -> str:
 	return core.CONSUMER if customer_type == "Individual" else core.BUSINESS
 
 
+# A Follow-up Log's status as the core reads it. A postal letter goes To Post (printed with the run's
+# letters), then Posted (the day and, for a registered letter, its number), then Delivered or Returned
+# (the avis de réception): its step counts from the day it was posted.
 STATUS_TO_CORE = {
 	"Planned": core.PLANNED,
+	"To Post": core.PLANNED,
+	"Posted": core.SENT,
 	"Sent": core.SENT,
+	"Delivered": core.SENT,
+	"Returned": core.SENT,
 	"Done": core.DONE,
 	"Unknown": core.UNKNOWN,
 	"Failed": core.FAILED,
 	"Cancelled": core.CANCELLED,
 }
+# The statuses of a step that is done or in flight: never planned again while one is (unique key)
+LIVE_STATUSES = ("Planned", "To Post", "Posted", "Sent", "Delivered", "Returned", "Done", "Unknown")
+# The statuses of a communication that reached, or went to, the customer
+GONE_STATUSES = ("Posted", "Sent", "Delivered", "Returned", "Done")
 
 
 def scenario_from_doc(doc) -> core.Scenario:

@@ -16,6 +16,7 @@ from relance_erpnext.dunning import models as core
 from relance_erpnext.dunning import scenario_from_dict
 from relance_erpnext.dunning.rates import TABLE_NAMES, ReferenceRates, parse_rate_table
 from relance_erpnext.services.mapping import (
+	GONE_STATUSES,
 	STATUS_TO_CORE,
 	customer_kind,
 	language_code,
@@ -292,6 +293,7 @@ def load_history(company: str) -> list[core.HistoryEntry]:
 			line.sales_invoice,
 			line.step,
 			log.log_date,
+			log.posted_on,
 			log.status,
 			log.channel,
 			log.formal_notice,
@@ -305,7 +307,7 @@ def load_history(company: str) -> list[core.HistoryEntry]:
 		core.HistoryEntry(
 			invoice=row.sales_invoice,
 			step=row.step,
-			day=to_date(row.log_date),
+			day=to_date(row.posted_on or row.log_date),  # a letter counts from the day it was posted
 			status=STATUS_TO_CORE.get(row.status, core.DONE),
 			channel=row.channel or "",
 			formal_notice=bool(row.formal_notice),
@@ -490,7 +492,7 @@ def formal_notice_of(invoice: str) -> tuple[date | None, int]:
 		.on(line.parent == log.name)
 		.left_join(step)
 		.on((step.parent == log.scenario) & (step.step_key == line.step))
-		.select(log.log_date, step.notice_days)
+		.select(log.log_date, log.posted_on, log.delivered_on, step.notice_days)
 		.where(
 			(line.parenttype == "Follow-up Log")
 			& (line.sales_invoice == invoice)
@@ -498,7 +500,7 @@ def formal_notice_of(invoice: str) -> tuple[date | None, int]:
 			# One letter lists all of a customer's invoices: only those at a formal-notice step of
 			# their own were formally demanded (a manual entry's step may be unknown to the scenario)
 			& (step.formal_notice.isnull() | (step.formal_notice == 1))
-			& log.status.isin(["Sent", "Done"])
+			& log.status.isin(GONE_STATUSES)
 		)
 		.orderby(log.log_date)
 		.limit(1)
@@ -506,4 +508,6 @@ def formal_notice_of(invoice: str) -> tuple[date | None, int]:
 	)
 	if not rows:
 		return None, 0
-	return to_date(rows[0].log_date), int(rows[0].notice_days or 0)
+	# From its delivery when the avis de réception is in, else from its posting, else from the run
+	row = rows[0]
+	return to_date(row.delivered_on or row.posted_on or row.log_date), int(row.notice_days or 0)

@@ -15,9 +15,7 @@ from relance_erpnext.dunning import PlanSettings, plan, plan_to_dict
 from relance_erpnext.dunning import models as core
 from relance_erpnext.dunning.reasons import describe, task_text
 from relance_erpnext.services import repository
-from relance_erpnext.services.mapping import to_decimal, to_float
-
-LIVE_STATUSES = ("Planned", "Sent", "Done", "Unknown")
+from relance_erpnext.services.mapping import LIVE_STATUSES, to_decimal, to_float
 
 
 def plan_settings(company: str, scenarios: dict) -> PlanSettings:
@@ -391,7 +389,7 @@ def send_logs(names: list[str]) -> int:
 		try:
 			deliver(log)
 			log.save(ignore_permissions=True)
-			if log.status == "Sent":
+			if log.status in ("Sent", "To Post"):  # emailed, or printed for the post
 				sent += 1
 				sent_by_run[log.run or ""] = sent_by_run.get(log.run or "", 0) + 1
 			if log.channel in core.POSTAL_CHANNELS:
@@ -495,8 +493,9 @@ def deliver(log) -> None:
 		)
 		log.status = "Sent"
 	elif log.channel in core.POSTAL_CHANNELS:
-		# Printed with the run's letters (one merged PDF per run, from the run form)
-		log.status = "Sent"
+		# Printed with the run's letters (one merged PDF per run, from the run form); posted by a
+		# person, who marks it posted (the day it counts from) and, for a registered letter, delivered
+		log.status = "To Post"
 	else:
 		users = assignees(log)
 		for user in users:

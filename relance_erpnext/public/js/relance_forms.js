@@ -334,6 +334,68 @@ relance_erpnext.forms = {
 			</table>`;
 	},
 
+	// The day's letters posted at once: the day, and each registered letter's number
+	mark_posted(logs) {
+		return new Promise((resolve) => {
+			const dialog = new frappe.ui.Dialog({
+				title: __("Mark as Posted"),
+				fields: [
+					{
+						fieldname: "posted_on",
+						fieldtype: "Date",
+						label: __("Posted On"),
+						default: frappe.datetime.get_today(),
+						reqd: 1,
+					},
+					{
+						fieldname: "letters",
+						fieldtype: "Table",
+						label: __("Letters"),
+						cannot_add_rows: true,
+						in_place_edit: true,
+						data: logs.map((log) => ({
+							name: log.name,
+							customer: log.customer_name || log.customer,
+							registered: log.channel === "registered_letter" ? 1 : 0,
+							registered_letter_number: log.registered_letter_number || "",
+						})),
+						fields: [
+							{ fieldname: "name", fieldtype: "Data", label: __("Follow-up"), read_only: 1, in_list_view: 1 },
+							{ fieldname: "customer", fieldtype: "Data", label: __("Customer"), read_only: 1, in_list_view: 1 },
+							{ fieldname: "registered", fieldtype: "Check", label: __("Registered"), read_only: 1, in_list_view: 1 },
+							{
+								fieldname: "registered_letter_number",
+								fieldtype: "Data",
+								label: __("Registered Letter Number"),
+								in_list_view: 1,
+							},
+						],
+					},
+				],
+				primary_action_label: __("Mark as Posted"),
+				primary_action(values) {
+					frappe
+						.call({
+							method: "relance_erpnext.relance.doctype.follow_up_log.follow_up_log.mark_posted",
+							args: {
+								entries: values.letters.map((row) => ({
+									name: row.name,
+									posted_on: values.posted_on,
+									registered_letter_number: row.registered_letter_number,
+								})),
+							},
+							freeze: true,
+						})
+						.then(() => {
+							dialog.hide();
+							resolve();
+						});
+				},
+			});
+			dialog.show();
+		});
+	},
+
 	// The print view of this document in one of the Relance print formats
 	open_print(frm, print_format) {
 		const params = new URLSearchParams({

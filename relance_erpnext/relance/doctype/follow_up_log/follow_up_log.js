@@ -24,26 +24,44 @@ frappe.ui.form.on("Follow-up Log", {
 		if (frm.doc.channel === "email" && frm.doc.status !== "Planned") {
 			show_email_status(frm);
 		}
+		postal_buttons(frm);
 	},
 });
 
-// "Sent" on the log means handed to Frappe's email queue: say whether the queue has sent it yet
-function show_email_status(frm) {
-	frappe
-		.call({
-			method: "relance_erpnext.relance.doctype.follow_up_log.follow_up_log.email_status",
-			args: { name: frm.doc.name },
-		})
-		.then(({ message: queue }) => {
-			if (!queue) return;
-			const when = frappe.datetime.str_to_user(queue.when);
-			const text = {
-				queued: [__("Email queued, not sent yet"), "orange"],
-				sent: [__("Email sent on {0}", [when]), "green"],
-				failed: [__("Email not sent: {0}", [queue.error || queue.status]), "red"],
-			}[queue.state];
-			frm.dashboard.set_headline_alert(
-				`<div class="indicator ${text[1]}">${frappe.utils.escape_html(text[0])}</div>`
+// A letter printed by a run is posted by a person: its step counts from that day; a registered
+// letter then comes back as delivered or returned (the avis de réception)
+function postal_buttons(frm) {
+	const method = "relance_erpnext.relance.doctype.follow_up_log.follow_up_log.";
+	if (frm.doc.status === "To Post") {
+		frm.add_custom_button(__("Mark as Posted"), () =>
+			frappe.require("/assets/relance_erpnext/js/relance_forms.js", () =>
+				relance_erpnext.forms.mark_posted([frm.doc]).then(() => frm.reload_doc())
+			)
+		);
+	}
+	if (frm.doc.status === "Posted" && frm.doc.channel === "registered_letter") {
+		const record = (returned) =>
+			frappe.prompt(
+				[
+					{
+						fieldname: "delivered_on",
+						fieldtype: "Date",
+						label: returned ? __("Returned On") : __("Delivered On"),
+						default: frappe.datetime.get_today(),
+						reqd: 1,
+					},
+					{ fieldname: "acknowledgement", fieldtype: "Attach", label: __("Avis de réception (Scan)") },
+				],
+				(values) =>
+					frappe
+						.call({
+							method: method + "mark_delivered",
+							args: { name: frm.doc.name, returned: returned ? 1 : 0, ...values },
+						})
+						.then(() => frm.reload_doc()),
+				returned ? __("Letter Returned") : __("Letter Delivered")
 			);
-		});
+		frm.add_custom_button(__("Delivered"), () => record(false), __("Avis de réception"));
+		frm.add_custom_button(__("Returned"), () => record(true), __("Avis de réception"));
+	}
 }

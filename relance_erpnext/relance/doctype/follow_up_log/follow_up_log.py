@@ -7,17 +7,30 @@ from frappe.model import no_value_fields
 from frappe.model.document import Document
 from frappe.utils import cstr, flt
 
-LIVE_STATUSES = ("Planned", "Sent", "Done", "Unknown")
+from relance_erpnext.services.mapping import GONE_STATUSES, LIVE_STATUSES
+
 # What an automatic follow-up says is frozen once it left: only what came after may still be written
 EDITABLE_STATUSES = ("Planned", "Failed")
 WRITABLE_AFTER_SENDING = frozenset(
-	("status", "outcome", "answer", "proof", "registered_letter_number", "error", "run")
+	(
+		"status",
+		"outcome",
+		"answer",
+		"proof",
+		"registered_letter_number",
+		"posted_on",
+		"delivered_on",
+		"acknowledgement",
+		"error",
+		"run",
+	)
 )
 NUMERIC_TYPES = frozenset(("Currency", "Float", "Int", "Check", "Percent"))
 
 
 class FollowupLog(Document):
 	def validate(self):
+		self.validate_answer()
 		self.keep_what_was_sent()
 		self.set_totals()
 		self.set_step_keys()
@@ -61,14 +74,29 @@ class FollowupLog(Document):
 			else:
 				row.dedupe_key = None
 
+	def validate_answer(self):
+		"""A call answered is done: its status says so (its ToDo closes on update)."""
+		if self.channel == "phone" and self.status == "Planned" and (self.outcome or self.answer):
+			self.status = "Done"
+
 	def on_update(self):
 		self.update_invoices()
 		self.add_to_timelines()
+		if self.channel == "phone" and self.status == "Done" and self.has_value_changed("status"):
+			self.close_todos()
+
+	def close_todos(self):
+		for todo in frappe.get_all(
+			"ToDo",
+			filters={"reference_type": self.doctype, "reference_name": self.name, "status": "Open"},
+			pluck="name",
+		):
+			frappe.db.set_value("ToDo", todo, "status", "Closed")
 
 	def add_to_timelines(self):
 		"""Once it went out (or was done), the follow-up shows in the timeline of its customer and of
 		each of its invoices, where people look, with a link to the log."""
-		if self.status not in ("Sent", "Done") or not self.has_value_changed("status"):
+		if self.status not in GONE_STATUSES or not self.has_value_changed("status"):
 			return
 		from relance_erpnext.services.mapping import channel_label, site_language
 
@@ -122,6 +150,47 @@ def invoice_rows(doc) -> list[tuple]:
 		(row.sales_invoice, row.step, flt(row.outstanding), flt(row.interest), flt(row.indemnity))
 		for row in doc.invoices
 	]
+
+
+POSTAL = ("letter", "registered_letter")
+
+
+@frappe.whitelist()
+def mark_posted(entries: str | list) -> int:
+	"""Letters printed by a run, posted: each {name, posted_on, registered_letter_number}. A registered
+	letter needs its number (the proof the law asks for)."""
+	entries = frappe.parse_json(entries) if isinstance(entries, str) else entries
+	done = 0
+	for entry in entries:
+		log = frappe.get_doc("Follow-up Log", entry["name"])
+		log.check_permission("write")
+		if log.channel not in POSTAL or log.status != "To Post":
+			frappe.throw(_("{0} is not a letter waiting to be posted.").format(log.name))
+		number = (entry.get("registered_letter_number") or "").strip()
+		if log.channel == "registered_letter" and not number:
+			frappe.throw(_("{0}: the registered letter's number is needed.").format(log.name))
+		log.posted_on = entry.get("posted_on") or frappe.utils.today()
+		log.registered_letter_number = number or log.registered_letter_number
+		log.status = "Posted"
+		log.save()
+		done += 1
+	return done
+
+
+@frappe.whitelist()
+def mark_delivered(
+	name: str, delivered_on: str, acknowledgement: str | None = None, returned: int = 0
+) -> str:
+	"""The avis de réception of a registered letter: delivered (or returned) on that day."""
+	log = frappe.get_doc("Follow-up Log", name)
+	log.check_permission("write")
+	if log.channel != "registered_letter" or log.status != "Posted":
+		frappe.throw(_("{0} is not a posted registered letter.").format(log.name))
+	log.delivered_on = delivered_on
+	log.acknowledgement = acknowledgement or log.acknowledgement
+	log.status = "Returned" if int(returned) else "Delivered"
+	log.save()
+	return log.status
 
 
 @frappe.whitelist()

@@ -2,12 +2,16 @@
 // For license information, please see license.txt
 
 frappe.listview_settings["Follow-up Log"] = {
-	add_fields: ["status", "channel", "grand_total", "currency"],
+	add_fields: ["status", "channel", "grand_total", "currency", "customer_name", "registered_letter_number"],
 
 	get_indicator(doc) {
 		const colors = {
 			Planned: "orange",
+			"To Post": "orange",
+			Posted: "blue",
 			Sent: "green",
+			Delivered: "green",
+			Returned: "red",
 			Done: "blue",
 			Failed: "red",
 			Cancelled: "gray",
@@ -17,6 +21,20 @@ frappe.listview_settings["Follow-up Log"] = {
 	},
 
 	onload(listview) {
+		// The day's printed letters, posted: each registered letter with its number
+		listview.page.add_actions_menu_item(__("Mark as Posted"), () => {
+			const to_post = listview.get_checked_items().filter((doc) => doc.status === "To Post");
+			if (!to_post.length) {
+				frappe.msgprint(__("Select letters whose status is To Post."));
+				return;
+			}
+			frappe.require("/assets/relance_erpnext/js/relance_forms.js", () =>
+				relance_erpnext.forms.mark_posted(to_post).then(() => {
+					listview.clear_checked_items();
+					listview.refresh();
+				})
+			);
+		});
 		// Review before sending: send the Planned logs that are ticked
 		listview.page.add_actions_menu_item(__("Send"), () => {
 			const planned = listview

@@ -10,6 +10,7 @@ import frappe
 from pypdf import PdfReader
 
 from relance_erpnext.services import runner
+from relance_erpnext.services.mapping import LIVE_STATUSES
 from relance_erpnext.services.runner import run_for_company
 from relance_erpnext.tests.compat import IntegrationTestCase
 from relance_erpnext.tests.utils import (
@@ -27,9 +28,9 @@ def live_logs(customer: str) -> list[dict]:
 	return frappe.db.sql(
 		"""select log.name, log.status, log.channel, line.sales_invoice, line.step
 		from `tabFollow-up Log` log join `tabFollow-up Log Invoice` line on line.parent = log.name
-		where log.customer = %s and log.status in ('Planned', 'Sent', 'Done', 'Unknown')
+		where log.customer = %s and log.status in %s
 		order by line.sales_invoice""",
-		customer,
+		(customer, LIVE_STATUSES),
 		as_dict=True,
 	)
 
@@ -65,7 +66,8 @@ class TestRunWithoutReview(IntegrationTestCase):
 
 		letters = {row.sales_invoice: row for c in (first, second) for row in live_logs(c)}
 		self.assertEqual({row.channel for row in letters.values()}, {"registered_letter"})
-		self.assertEqual({row.status for row in letters.values()}, {"Sent"})
+		# Printed with the run's letters, to be posted by a person (not "Sent" yet)
+		self.assertEqual({row.status for row in letters.values()}, {"To Post"})
 		self.assertTrue(run.letters_pdf, "the run points to its letters")
 		content = frappe.get_doc("File", {"file_url": run.letters_pdf}).get_content()
 		pages = PdfReader(io.BytesIO(content)).pages
@@ -88,6 +90,44 @@ class TestRunWithoutReview(IntegrationTestCase):
 		)
 		# The company's other open invoices (other tests') may be followed up by the same run
 		self.assertGreaterEqual(frappe.db.get_value("Relance Run", run.name, "sent_count"), 3)
+
+	def test_a_registered_letter_is_posted_then_delivered_and_counts_from_those_days(self):
+		from frappe.utils import add_days
+
+		from relance_erpnext.relance.doctype.follow_up_log.follow_up_log import mark_delivered, mark_posted
+		from relance_erpnext.services.repository import formal_notice_of
+		from relance_erpnext.services.runner import make_plan
+
+		customer = make_customer("_Relance Recommande", email="lrar@client.example")
+		make_address(customer)
+		invoice = make_invoice(customer, 1000, days_late=30)  # standard scenario: the mise en demeure
+		run_for_company(COMPANY, AS_OF)
+		(row,) = live_logs(customer)
+		self.assertEqual((row.channel, row.status), ("registered_letter", "To Post"))
+		with self.assertRaises(frappe.ValidationError):  # a registered letter needs its number
+			mark_posted([{"name": row.name, "posted_on": str(add_days(AS_OF, 2))}])
+		mark_posted(
+			[
+				{
+					"name": row.name,
+					"posted_on": str(add_days(AS_OF, 2)),
+					"registered_letter_number": "1A 234 567 8901 2",
+				}
+			]
+		)
+		log = frappe.get_doc("Follow-up Log", row.name)
+		self.assertEqual((log.status, str(log.posted_on)), ("Posted", str(add_days(AS_OF, 2))))
+		# The step counts from its posting: its notice, and the next step, from two days later
+		self.assertEqual(formal_notice_of(invoice.name)[0], add_days(AS_OF, 2))
+		_book, plan = make_plan(COMPANY, add_days(AS_OF, 3))
+		waiting = {s.invoice: s.detail for s in plan.skipped}[invoice.name]
+		self.assertEqual(waiting, f"escalade@{add_days(AS_OF, 2 + 10)}")  # 10 days after its posting
+		# The avis de réception: delivered on the 20th, the notice counts from then
+		mark_delivered(row.name, str(add_days(AS_OF, 5)))
+		self.assertEqual(frappe.db.get_value("Follow-up Log", row.name, "status"), "Delivered")
+		self.assertEqual(formal_notice_of(invoice.name)[0], add_days(AS_OF, 5))
+		with self.assertRaises(frappe.ValidationError):  # delivered once
+			mark_delivered(row.name, str(add_days(AS_OF, 6)))
 
 	def test_emails_are_chunked(self):
 		customers = [make_customer(f"_Relance Lot {i}", email=f"lot{i}@client.example") for i in range(5)]
@@ -279,3 +319,29 @@ class TestRunRecord(IntegrationTestCase):
 		self.assertEqual(frappe.db.get_value("Relance Run", first, "status"), "Done")
 		# a preview writes no log
 		self.assertFalse(frappe.db.exists("Follow-up Log", {"run": first}))
+
+
+class TestCallAnswered(IntegrationTestCase):
+	def test_a_calls_todo_closes_when_its_answer_is_recorded(self):
+		make_company()
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 0, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
+		customer = make_customer("_Relance Appel Repondu", email="appel@client.example")
+		frappe.db.set_value("Customer", customer, "mobile_no", "+33 4 78 00 00 00")
+		make_invoice(customer, 640, days_late=15)  # standard scenario: the call
+		run_for_company(COMPANY, AS_OF)
+		(row,) = live_logs(customer)
+		self.assertEqual((row.channel, row.status), ("phone", "Planned"))
+		todos = frappe.get_all("ToDo", filters={"reference_name": row.name, "status": "Open"}, pluck="name")
+		self.assertTrue(todos)
+		call = frappe.get_doc("Follow-up Log", row.name)
+		call.outcome = "Promise to Pay"
+		call.answer = "Virement prévu vendredi"
+		call.save(ignore_permissions=True)
+		self.assertEqual(frappe.db.get_value("Follow-up Log", row.name, "status"), "Done")
+		self.assertEqual(
+			{frappe.db.get_value("ToDo", name, "status") for name in todos},
+			{"Closed"},
+			"the call's ToDo closed",
+		)

@@ -27,9 +27,12 @@ from frappe import _
 from frappe.query_builder.functions import Max, Sum
 from frappe.utils import flt, getdate
 
-from relance_erpnext.services.mapping import channel_label
+from relance_erpnext.services.mapping import (
+	GONE_STATUSES,
+	channel_label,
+)
 
-SENT_STATUSES = ("Sent", "Done")
+SENT_STATUSES = GONE_STATUSES
 NEVER = date.max
 
 

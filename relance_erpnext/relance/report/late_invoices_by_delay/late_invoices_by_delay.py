@@ -14,7 +14,7 @@ from relance_erpnext.dunning.overview import build_overview
 from relance_erpnext.dunning.planner import next_steps
 from relance_erpnext.dunning.reasons import describe
 from relance_erpnext.services import desk
-from relance_erpnext.services.mapping import to_float
+from relance_erpnext.services.mapping import LIVE_STATUSES, to_float
 
 
 def execute(filters=None):
@@ -174,7 +174,7 @@ class LateInvoicesByDelay:
 			.select(line.sales_invoice, log.step_label, log.step, log.log_date)
 			.where(
 				line.sales_invoice.isin(invoices)
-				& log.status.isin(["Planned", "Sent", "Done", "Unknown"])
+				& log.status.isin(LIVE_STATUSES)
 				& log.step.isnotnull()
 				& (log.log_date <= self.as_of)
 			)
