@@ -349,6 +349,9 @@ class DolibarrSource:
 		# and the emails whose sending is uncertain (events "envoi incertain")
 		self.letters_pending: list[PendingLetter] = []
 		self.uncertain: list[HistoryEntry] = []
+		# Third party id -> its name, for every third party read (those left out too): what a person
+		# reads in place of Dolibarr's row id
+		self.customer_names: dict[str, str] = {}
 		# Invoice ref -> its currency, when it is not Dolibarr's main one (module Multicurrency): a
 		# payment recorded from a bank statement is then given in that currency
 		self.foreign_currency: dict[str, str] = {}
@@ -858,6 +861,7 @@ class DolibarrSource:
 			raw = raw_by_id.get(cid)
 			if raw is None:
 				continue
+			self.customer_names[cid] = str(raw.get("name") or raw.get("nom") or "").strip() or f"#{cid}"
 			country = countries.get((str(raw.get("country_id")), self._langcode(raw)))
 			customer = self._customer(
 				cid, raw, contacts.get(cid, []), contact_ids.get(cid, []), states, country
@@ -1040,9 +1044,12 @@ class DolibarrSource:
 	def documents(self, invoice: str) -> list[str]:
 		"""The names of the files among an invoice's documents (``GET /documents``; Dolibarr lists them
 		per invoice only, and answers 404 when there is none)."""
-		rows = self.request(
-			"GET", "/documents", params={"modulepart": "facture", "ref": invoice}, empty_on_404=True
-		)
+		try:
+			rows = self.request("GET", "/documents", params={"modulepart": "facture", "ref": invoice})
+		except DolibarrError as exc:
+			if exc.status != 404:
+				raise
+			rows = []  # "Search for modulepart facture ... does not return any document."
 		if not isinstance(rows, list):
 			raise self._fail("GET", "/documents", f"expected a list of files, got {str(rows)[:80]!r}")
 		return [str(r.get("name") or r.get("filename") or "") for r in rows if isinstance(r, dict)]
