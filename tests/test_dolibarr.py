@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import unittest
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -798,6 +799,63 @@ class ErrorTest(DolibarrTestCase):
 			"Thirdparty not found",
 			status=404,
 		)
+
+	def test_database_down_is_said_so(self):
+		# Recorded: Dolibarr with its MariaDB stopped answers its own error page (HTTP 202 from PHP's
+		# built-in server); behind Apache or nginx the same page comes with a 500 (synthetic below)
+		page = (DATA / "get_status_202_database_down.html").read_bytes()
+		for status in (202, 500):
+			with self.subTest(status=status):
+				self.server.reset("database_down")
+				if status == 500:
+					self.server.overrides[("GET", "/api/index.php/status")] = lambda h: h._send(
+						500, "Internal Server Error", "text/html; charset=UTF-8", page
+					)
+				exc = self.assertError(
+					lambda: self.source().load_book(AS_OF),
+					"/api/index.php/status",
+					"cannot reach its database",
+					"Failed to connect",
+					status=status,
+				)
+				self.assertNotIn("is this the URL of Dolibarr", str(exc))
+
+	def test_a_lost_connection_while_writing_cancels_the_communications_events(self):
+		# Synthetic fault (the rest recorded): the second event of a two-invoice communication is never
+		# answered; the first, written, is then cancelled, so that nothing of it stands
+		src = self.source()
+		customers, invoices, history = src.load_book(AS_OF)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE)
+		[action] = [a for a in result.actions if a.customer == "1"]
+		second = action.lines[0]
+		extra = replace(second, invoice="FA2605-0011", step="rappel_courtois")
+		action = replace(action, lines=(second, extra))
+
+		def lost(handler):
+			body = handler.server.requests[-1]["json"]
+			if body["fk_element"] == IDS["FA2605-0011"]:
+				return None  # the connection closed without an answer
+			return handler._send(200, "OK", "application/json", b"4242")
+
+		self.server.overrides[("POST", "/api/index.php/agendaevents")] = lost
+		# (no event yet for this pair of invoices: their history, asked for together, is empty)
+		self.server.overrides[("GET", "/api/index.php/agendaevents")] = lambda h: h._send(
+			200, "OK", "application/json", b"[]"
+		)
+		self.server.overrides[("PUT", "/api/index.php/agendaevents/4242")] = lambda h: h._send(
+			200, "OK", "application/json", b'{"id": 4242}'
+		)
+		src.timeout = 1
+		with self.assertRaises(DolibarrError) as caught:
+			src.record_actions([action], AS_OF)
+		message = str(caught.exception)
+		self.assertIn("cannot connect", message)
+		self.assertIn("FA2604-0003", message)
+		self.assertIn("cancelled", message)
+		[put] = [r for r in self.server.requests if r["method"] == "PUT"]
+		self.assertEqual(put["json"]["percentage"], -1)
+		self.assertIn("status=cancelled", put["json"]["note_private"])
+		self.assertTrue(put["json"]["label"].endswith("(annulé)"))
 
 	def test_malformed_json(self):
 		# Synthetic: a recorded page cut in the middle, as a proxy or a PHP fatal error would leave it

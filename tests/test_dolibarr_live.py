@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource
+from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource, bank_token
 from relance_erpnext.dunning import BUILTIN_SCENARIOS, PlanSettings, load_reference_rates, plan
 from relance_erpnext.dunning.matching import BankLine, match_payments, open_invoices
 
@@ -473,7 +473,7 @@ class LiveDolibarrTest(unittest.TestCase):
 		self.assertIn("1 rapproché(s)", out)
 		self.assertIn(": 1 ligne(s) payée(s), 0 déjà enregistrée(s)", out)
 		lines = self.api.call("GET", f"/bankaccounts/{self.account}/lines")
-		self.assertEqual(len([row for row in lines if (row.get("num_chq") or "").startswith("RLB-")]), 1)
+		self.assertEqual(len([row for row in lines if row.get("num_chq") == bank_token(f"BQ-{self.tag}")]), 1)
 		[payment] = self.api.call("GET", f"/invoices/{invoice_id}/payments")
 		self.assertEqual(payment["ref_ext"], f"BQ-{self.tag}")  # the Référence column is the line id
 		code, out, err = self.cli(*argv)
