@@ -17,8 +17,13 @@ payments of partly paid invoices, which Dolibarr only lists per invoice):
   payments come from ``GET /invoices/{id}/payments``, and whatever else Dolibarr took off (credit
   notes, deposits used) is counted as paid on the invoice date.
 - ``GET /thirdparties?sqlfilters=(t.rowid:in:...)`` (``GET /thirdparties/{id}`` for any left out),
-  ``GET /setup/dictionary/states/{id}`` for Canadian provinces, ``GET /contacts?thirdparty_ids=...``
-  for an e-mail address when the invoice names a contact or the third party has none.
+  ``GET /setup/dictionary/states`` and ``/countries`` filtered on the ids the third parties name (the
+  Canadian provinces; the countries' names in the letters' languages: Dolibarr 20 sends neither),
+  ``GET /contacts?thirdparty_ids=...`` for an e-mail address when the invoice names a contact or the
+  third party has none.
+- An invoice in another currency (module Multicurrency) is followed up in that currency: its total is
+  ``multicurrency_total_ttc``, and the amounts taken off (which the API gives in the main currency
+  only) are converted at the invoice's ``multicurrency_tx``.
 - ``GET /agendaevents`` filtered on the events relance wrote: the follow-up history, so that what is
   in Dolibarr decides what was already done (an event for an invoice and a step is never repeated).
 
