@@ -216,9 +216,26 @@ def read_book(path: Path, skip_bad_rows: bool):
 class Book:
 	"""Customers and open invoices, as read from a source other than a register."""
 
-	def __init__(self, customers: dict, invoices: list):
+	def __init__(self, customers: dict, invoices: list, names: dict | None = None):
 		self.customers = customers
 		self.invoices = invoices
+		self.names = names or {}  # customer id -> name, also for the customers left out
+
+
+def customer_names(book) -> dict[str, str]:
+	"""Customer id -> the name a person knows (a Dolibarr id is a bare row number)."""
+	names = dict(getattr(book, "names", None) or {})
+	names.update((key, customer.name) for key, customer in book.customers.items() if customer.name)
+	return names
+
+
+def plan_dict(result, book) -> dict:
+	"""The plan as JSON, each skipped invoice with its customer's name beside its id."""
+	data = plan_to_dict(result)
+	names = customer_names(book)
+	for skipped in data["skipped"]:
+		skipped["customer_name"] = names.get(skipped["customer"], skipped["customer"])
+	return data
 
 
 class DolibarrJournal:
@@ -226,6 +243,7 @@ class DolibarrJournal:
 
 	def __init__(self, source):
 		self.source = source
+		self.inputs = ([], {}, None, None)  # (history, scenarios, rates, settings) of the day's plan
 
 	def record_actions(self, actions, day, status="planned"):
 		from relance_erpnext.connectors.dolibarr import DolibarrError
@@ -264,12 +282,47 @@ class DolibarrJournal:
 			file = letter_attachment(letter, f"relance-{day.isoformat()}-{action.step}", pdf.get())
 			for invoice in invoices:
 				try:
-					self.source.attach_to_invoice(invoice, file.filename, file.content)
+					name = self.source.attach_to_invoice(invoice, file.filename, file.content)
 				except DolibarrError as exc:
 					failures.append((invoice, str(exc)))
-				else:
-					attached += 1
+					continue
+				attached += 1
+				step = next(line.step for line in action.lines if line.invoice == invoice)
+				try:
+					self.source.letter_attached(invoice, step, name)
+				except DolibarrError:
+					pass  # the copy is there: the next run finds it among the documents and notes it
 		return attached, failures
+
+	def retry_letters(self, book, sender, pdf: PdfRenderer, fr: bool):
+		"""The copies of the letters an earlier run recorded without attaching them, found among the
+		invoices' documents or rebuilt and attached (connectors.dolibarr_letters); one warning per
+		letter still missing."""
+		from relance_erpnext.connectors.dolibarr_letters import retry_pending_letters
+
+		history, scenarios, rates, settings = self.inputs
+		done = retry_pending_letters(
+			self.source,
+			book.customers,
+			book.invoices,
+			history,
+			scenarios,
+			rates,
+			settings,
+			sender,
+			pdf.get,
+			fr,
+		)
+		for invoice, step, day, reason in done.failures:
+			print(
+				f"warning: facture {invoice} : courrier de l'étape {step} du {day} enregistré dans l'agenda mais"
+				f" absent de ses documents dans Dolibarr : {reason}"
+				if fr
+				else f"warning: invoice {invoice}: the letter of step {step} of {day} is recorded in the agenda but"
+				f" missing from its documents in Dolibarr: {reason}",
+				file=sys.stderr,
+			)
+		return done
 
 	def invoice_pdfs(self, actions, customers) -> tuple[dict, list[tuple[str, str]], int]:
 		"""The PDF of every invoice of these (email) actions, read once each before anything is sent
@@ -386,9 +439,11 @@ def dolibarr_source(args, config: dict | None = None):
 			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
 		)
 	try:
-		return DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
+		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
 	except DolibarrError as exc:
 		raise UsageError(f"Dolibarr: {exc}")
+	source.language = getattr(args, "lang", None) or "en"  # its warnings
+	return source
 
 
 def read_dolibarr(args, config: dict | None = None):
@@ -402,7 +457,7 @@ def read_dolibarr(args, config: dict | None = None):
 		raise UsageError(f"Dolibarr: {exc}")
 	for warning in source.warnings:
 		print(f"warning: {warning}", file=sys.stderr)
-	return Book(customers, invoices), history, DolibarrJournal(source)
+	return Book(customers, invoices, source.customer_names), history, DolibarrJournal(source)
 
 
 def make_plan(args, config: dict, create_journal: bool = False, planner=None):
@@ -421,11 +476,22 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 			)
 		rates = rates_for(args)
 		book, history, journal = read_dolibarr(args, config)
+		journal.inputs = (history, scenarios, rates, settings)  # to rebuild a letter not attached
 		try:
 			result = planner(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
 		except BaseException:
 			journal.close()
 			raise
+		if not create_journal and journal.source.letters_pending:
+			fr = args.lang.startswith("fr")
+			print(
+				f"warning: {len(journal.source.letters_pending)} courrier(s) enregistré(s) dans l'agenda de Dolibarr"
+				" sans copie connue parmi les documents de sa facture : `relance run` les vérifie et les joint"
+				if fr
+				else f"warning: {len(journal.source.letters_pending)} letter(s) recorded in Dolibarr's agenda with no"
+				" copy known among their invoice's documents: `relance run` checks and attaches them",
+				file=sys.stderr,
+			)
 		if not create_journal:
 			journal.close()
 			journal = None
@@ -469,8 +535,9 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 	return register, result, journal
 
 
-def print_table(result, language: str, out=None) -> None:
+def print_table(result, language: str, out=None, names: dict | None = None) -> None:
 	out = sys.stdout if out is None else out  # at call time: sys.stdout may have been redirected
+	names = names or {}  # customer id -> name, for the invoices without action
 	fr = language.startswith("fr")
 	title = (
 		"Plan du {day} : {a} action(s), {s} facture(s) sans action"
@@ -520,7 +587,8 @@ def print_table(result, language: str, out=None) -> None:
 		print("\n" + ("Sans action :" if fr else "No action:"), file=out)
 		for skip in result.skipped:
 			print(
-				f"  {skip.invoice:<16} {skip.customer:<28} {describe(skip.reason, skip.detail, language)}",
+				f"  {skip.invoice:<16} {names.get(skip.customer, skip.customer)[:28]:<28}"
+				f" {describe(skip.reason, skip.detail, language)}",
 				file=out,
 			)
 	for error in result.errors:
@@ -528,14 +596,14 @@ def print_table(result, language: str, out=None) -> None:
 
 
 def cmd_plan(args, config) -> int:
-	_, result, journal = make_plan(args, config)
+	book, result, journal = make_plan(args, config)
 	if journal:
 		journal.close()
 	if args.format == "json":
-		json.dump(plan_to_dict(result), sys.stdout, ensure_ascii=False, indent=2)
+		json.dump(plan_dict(result, book), sys.stdout, ensure_ascii=False, indent=2)
 		sys.stdout.write("\n")
 	else:
-		print_table(result, args.lang)
+		print_table(result, args.lang, names=customer_names(book))
 	for error in result.errors:
 		print(f"error: {error}", file=sys.stderr)
 	return warn_provisional(result, args)
@@ -644,6 +712,15 @@ class SendReport:
 		self.lines: list[str] = []  # one line per email that did not go out cleanly
 
 
+class _NotMarked(Exception):
+	"""The journal failed while moving an email's entries to a new status: `invoices` were not moved."""
+
+	def __init__(self, error: Exception, invoices: list[str]):
+		super().__init__(str(error))
+		self.error = error
+		self.invoices = invoices
+
+
 def send_emails(
 	items, journal, mailer, customers, day: date, fr: bool, invoice_files: dict | None = None
 ) -> SendReport:
@@ -653,68 +730,149 @@ def send_emails(
 	planned (recorded here, before anything is sent) → unknown (just before DATA) → sent (the server
 	accepted the message) or failed (refused, or the server is unusable: the next run retries).
 	A crash after DATA leaves "unknown": that step is never sent again without a person deciding.
+	A journal that fails (Dolibarr unreachable...) stops the sending: nothing more goes out that could
+	not be recorded, and every email concerned is in the report, with its invoices.
 	"""
 	from dataclasses import replace
 
 	from relance_erpnext.connectors.mailer import MailError
 	from relance_erpnext.dunning.models import CANCELLED, FAILED, SENT, UNKNOWN
 
+	journal_errors = (UsageError, sqlite3.Error)
 	report = SendReport()
 	fatal = None
+	broken = None  # the journal's error: the emails after it are not tried (nor recorded)
 	for stem, letter, action in items:
+		who = f"{action.customer_name} ({action.step})"
+		if broken is not None:
+			report.failed += 1
+			report.lines.append(
+				f"{who}: pas essayé, rien d'enregistré (le journal ne répond plus) : planifié à nouveau au"
+				" prochain passage"
+				if fr
+				else f"{who}: not tried, nothing recorded (the journal fails): planned again by the next run"
+			)
+			continue
 		mine = []
-		for line in action.lines:
-			if journal.record_actions([replace(action, lines=(line,))], day, status="planned").recorded:
-				mine.append(line)
-			else:
-				report.already += 1
-		report.recorded += len(mine)
 
-		def mark(status: str, detail: str, lines=tuple(mine)) -> None:
-			for line in lines:
-				journal.set_status(line.invoice, line.step, status, detail)
+		def mark(status: str, detail: str, lines=mine) -> None:
+			for index, line in enumerate(lines):
+				try:
+					journal.set_status(line.invoice, line.step, status, detail)
+				except journal_errors as exc:
+					left = list(dict.fromkeys(other.invoice for other in lines[index:]))
+					raise _NotMarked(exc, left) from None
+
+		try:
+			for line in action.lines:
+				if journal.record_actions([replace(action, lines=(line,))], day, status="planned").recorded:
+					mine.append(line)
+				else:
+					report.already += 1
+		except journal_errors as exc:
+			broken = exc
+			report.failed += 1
+			# The lines recorded before the failure must not stand for an email never sent
+			try:
+				mark(CANCELLED, "not sent: its other steps could not be recorded")
+				left = ""
+			except _NotMarked as stuck:
+				left = (
+					f" ; {', '.join(stuck.invoices)} : étape enregistrée « à faire » sans envoi, à supprimer"
+					if fr
+					else f"; {', '.join(stuck.invoices)}: step recorded as to do though not sent, delete it"
+				)
+			report.lines.append(
+				f"{who}: non envoyé, ses étapes n'ont pu être enregistrées ({exc}){left}"
+				if fr
+				else f"{who}: not sent, its steps could not be recorded ({exc}){left}"
+			)
+			continue
+		report.recorded += len(mine)
 
 		if len(mine) != len(action.lines):
 			# Another run recorded (some of) these steps meanwhile: it sends them, not this one
-			mark(CANCELLED, "recorded by another run at the same time; not sent by this one")
+			try:
+				mark(CANCELLED, "recorded by another run at the same time; not sent by this one")
+			except _NotMarked as stuck:
+				broken = stuck.error
 			report.not_ours += 1
 			continue
-		who = f"{action.customer_name} ({action.step})"
+		invoices_of = ", ".join(dict.fromkeys(line.invoice for line in mine))
 		# The journal keeps the English text (str); the person running the command reads its language
 		lang = "fr" if fr else "en"
-		if fatal is not None:
-			mark(FAILED, f"not tried: {fatal}")
-			report.failed += 1
-			report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal.describe(lang)})")
-			continue
-		# An invoice listed on several lines of the action (instalments) is attached once
-		invoices = dict.fromkeys(line.invoice for line in action.lines)
-		attachments = [invoice_files[ref] for ref in invoices if ref in (invoice_files or {})]
 		try:
-			receipt = mailer.send(
-				letter,
-				customers[action.customer].email,
-				attachments,
-				stem=stem,
-				before_data=lambda: mark(UNKNOWN, "being sent: if this stays, check whether it went out"),
-			)
-		except MailError as exc:
-			if exc.maybe_sent:
-				mark(UNKNOWN, str(exc))
+			if fatal is not None:
+				report.failed += 1
+				report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal.describe(lang)})")
+				mark(FAILED, f"not tried: {fatal}")
+				continue
+			# An invoice listed on several lines of the action (instalments) is attached once
+			invoices = dict.fromkeys(line.invoice for line in action.lines)
+			attachments = [invoice_files[ref] for ref in invoices if ref in (invoice_files or {})]
+			try:
+				receipt = mailer.send(
+					letter,
+					customers[action.customer].email,
+					attachments,
+					stem=stem,
+					before_data=lambda: mark(UNKNOWN, "being sent: if this stays, check whether it went out"),
+				)
+			except _NotMarked as stuck:
+				# Before DATA: the message did not go out
+				broken = stuck.error
+				report.failed += 1
+				report.lines.append(
+					f"{who}: non envoyé, son statut n'a pu être enregistré avant l'envoi ({stuck.error}) ;"
+					f" factures {invoices_of} : vérifiez leur étape dans le journal (ce courriel n'est pas parti)"
+					if fr
+					else f"{who}: not sent, its status could not be recorded before sending ({stuck.error});"
+					f" invoices {invoices_of}: check their step in the journal (this email did not go out)"
+				)
+				continue
+			except MailError as exc:
+				if exc.maybe_sent:
+					report.unknown += 1
+					report.lines.append(
+						f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc.describe(lang)}"
+					)
+					mark(UNKNOWN, str(exc))
+				else:
+					report.failed += 1
+					report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc.describe(lang)}")
+					mark(FAILED, str(exc))
+				if exc.fatal:
+					fatal = exc
+				continue
+			report.sent += 1
+			report.invoice_pdfs += len(attachments)
+			try:
+				mark(SENT, receipt.describe())
+			except _NotMarked as stuck:
+				# It went out, and the journal does not say so: its entries stay "unknown" (never sent
+				# again by themselves), which the next run says
+				report.sent -= 1
 				report.unknown += 1
 				report.lines.append(
-					f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc.describe(lang)}"
+					f"{who}: envoyé ({receipt.describe()}), mais son statut n'a pu être enregistré"
+					f" ({stuck.error}) : factures {', '.join(stuck.invoices)} restent « envoi incertain » ;"
+					" marquez-les envoyées"
+					if fr
+					else f"{who}: sent ({receipt.describe()}), but its status could not be recorded"
+					f" ({stuck.error}): invoices {', '.join(stuck.invoices)} stay \"unknown\" (may have gone"
+					" out); mark them sent"
 				)
-			else:
-				mark(FAILED, str(exc))
-				report.failed += 1
-				report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc.describe(lang)}")
-			if exc.fatal:
-				fatal = exc
-			continue
-		mark(SENT, receipt.describe())
-		report.sent += 1
-		report.invoice_pdfs += len(attachments)
+				broken = stuck.error
+		except _NotMarked as stuck:
+			# A failed or uncertain email whose status could not be recorded
+			broken = stuck.error
+			report.lines.append(
+				f"{who}: statut non enregistré ({stuck.error}) : factures {', '.join(stuck.invoices)} à"
+				" vérifier dans le journal"
+				if fr
+				else f"{who}: status not recorded ({stuck.error}): invoices {', '.join(stuck.invoices)} to"
+				" check in the journal"
+			)
 	return report
 
 
@@ -756,10 +914,10 @@ def cmd_run(args, config) -> int:
 			out.mkdir(parents=True, exist_ok=True)
 			written = write_letters(letters, out)
 			(out / "plan.json").write_text(
-				json.dumps(plan_to_dict(result), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+				json.dumps(plan_dict(result, register), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
 			)
 			summary = io.StringIO()
-			print_table(result, args.lang, out=summary)
+			print_table(result, args.lang, out=summary, names=customer_names(register))
 			(out / "summary.txt").write_text(summary.getvalue(), encoding="utf-8")
 			if args.send:
 				postal = [letter.html for letter, _ in postal_letters(letters, result.actions)]
@@ -796,6 +954,10 @@ def cmd_run(args, config) -> int:
 					file=sys.stderr,
 				)
 
+		retried = None
+		if dolibarr:
+			# Letters an earlier run recorded and did not attach (stopped, or Dolibarr refused)
+			retried = journal.retry_letters(register, sender, pdf, fr)
 		# Recorded only once the letters are on disk: a failure above leaves the journal as it was
 		try:
 			if not args.send:
@@ -827,7 +989,7 @@ def cmd_run(args, config) -> int:
 			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
 	finally:
 		journal.close()
-	print_table(result, args.lang)
+	print_table(result, args.lang, names=customer_names(register))
 	print(
 		(
 			"\n{n} courrier(s) écrit(s) dans {out} ; journal : {r} étape(s) enregistrée(s), {a} déjà présente(s)"
@@ -842,6 +1004,16 @@ def cmd_run(args, config) -> int:
 				if fr
 				else "Dolibarr: {n} letter(s) attached to the invoices' documents, {f} failed"
 			).format(n=attached, f=len(attach_failures))
+		)
+	if retried is not None and (retried.found or retried.attached or retried.failures):
+		print(
+			(
+				"Dolibarr : courriers d'une exécution précédente sans copie connue : {a} refait(s) et joint(s),"
+				" {k} déjà joint(s), {f} toujours manquant(s)"
+				if fr
+				else "Dolibarr: letters of an earlier run with no copy known: {a} rebuilt and attached,"
+				" {k} attached already, {f} still missing"
+			).format(a=retried.attached, k=retried.found, f=len(retried.failures))
 		)
 	provisional = warn_provisional(result, args)
 	if report is None:

@@ -237,6 +237,11 @@ def match_to_dict(statement, result: MatchResult, recorded, language: str) -> di
 
 
 def _report(args, statement, result: MatchResult, recorded, where: str) -> None:
+	if recorded is not None:
+		from relance_erpnext.connectors.journal import RecordResult
+
+		# The lines found recorded before matching are "already recorded" too, as the counts above say
+		recorded = RecordResult(recorded.recorded, recorded.already + result.count(ALREADY))
 	if args.format == "json":
 		json.dump(
 			match_to_dict(statement, result, recorded, args.lang), sys.stdout, ensure_ascii=False, indent=2

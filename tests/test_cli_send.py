@@ -641,12 +641,21 @@ class DolibarrRunTest(DolibarrTestCase):
 		return path
 
 	def puts(self) -> dict[str, list[dict]]:
-		"""{agenda event id: [PUT bodies, in order]}"""
+		"""{agenda event id: [PUT bodies that move its status, in order]}"""
 		found: dict[str, list[dict]] = {}
 		for r in self.server.requests:
-			if r["method"] == "PUT" and "/agendaevents/" in r["path"]:
+			if r["method"] == "PUT" and "/agendaevents/" in r["path"] and "percentage" in r["json"]:
 				found.setdefault(r["path"].rsplit("/", 1)[1], []).append(r["json"])
 		return found
+
+	def letter_notes(self) -> list[str]:
+		"""The notes of the PUTs that say a letter's copy is among its invoice's documents (their answers
+		were not recorded: the live tests prove them, tests/test_dolibarr_live.py)."""
+		return [
+			r["json"]["note_private"]
+			for r in self.server.requests
+			if r["method"] == "PUT" and "/agendaevents/" in r["path"] and "percentage" not in r["json"]
+		]
 
 	def test_run_send_from_dolibarr_then_nothing_the_same_day(self):
 		with SmtpServer() as server:
@@ -697,6 +706,11 @@ class DolibarrRunTest(DolibarrTestCase):
 					bodies[1]["note_private"].split("Envoi : sent to ")[1].split(", ")[1].split("\n")[0],
 					message_ids,
 				)
+			# The two registered letters' copies uploaded, and their events saying so
+			notes = self.letter_notes()
+			self.assertEqual(len(notes), 2)
+			for note in notes:
+				self.assertRegex(note, r"letter=relance-2026-06-15-mise_en_demeure\.(pdf|html)$")
 			self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)
 			self.assertIn("journal : 11 étape(s) enregistrée(s)", out)
 			self.assertNotIn(KEY, out + err)
@@ -778,7 +792,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		first_put = min(
 			i
 			for i, r in enumerate(self.server.requests)
-			if r["method"] == "PUT" and "/agendaevents/" in r["path"]
+			if r["method"] == "PUT" and "/agendaevents/" in r["path"] and "percentage" in r["json"]
 		)
 		self.assertLess(last_document, first_put, "an invoice's PDF was read after an email went")
 		self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)

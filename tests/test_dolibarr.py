@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import unittest
+from dataclasses import replace
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -332,7 +333,18 @@ class LoadBookTest(DolibarrTestCase):
 		# One bulk call for the contacts of the three customers that need them, one per province
 		contacts = self.requests_to("/contacts")
 		self.assertEqual([r["query"]["thirdparty_ids"] for r in contacts], ["3,5,12"])
-		self.assertEqual(len(self.requests_to("/setup/dictionary/states/178")), 1)
+		# The provinces of the Canadian third parties, and the name of their country, in one request
+		# each (Dolibarr 20 sends a state_id, a country_code, and no country name)
+		states = self.requests_to("/setup/dictionary/states")
+		self.assertEqual([r["query"]["sqlfilters"] for r in states], ["(t.rowid:in:177,178)"])
+		countries = self.requests_to("/setup/dictionary/countries")
+		self.assertEqual(
+			sorted((r["query"]["sqlfilters"], r["query"]["lang"]) for r in countries),
+			[("(t.rowid:in:14)", "en_US"), ("(t.rowid:in:14)", "fr_CA")],
+		)
+		self.assertEqual(self.requests_to("/setup/dictionary/states/178"), [])
+		# A Québec customer's letters: the province's code on the town's line, then the country
+		self.assertEqual(c["10"].address[-2:], ("Saint-Lambert-de-Lauzon QC  G0S 2J0", "CANADA"))
 
 	def test_pagination(self):
 		pages = [r["query"] for r in self.requests_to("/invoices")]
@@ -387,8 +399,22 @@ class RecordTest(DolibarrTestCase):
 			for r in ROUTES["routes"]
 			if r["method"] == "POST" and r["path"].endswith("/agendaevents")
 		}
+		postal = set()
 		for post in posts:
-			self.assertEqual(post["json"], recorded_bodies[post["json"]["fk_element"]])
+			body = dict(post["json"])
+			# Since then, a letter's event says that its copy is still to be added to the invoice
+			if body["note_private"].endswith(" letter=pending"):
+				postal.add(body["fk_element"])
+				body["note_private"] = body["note_private"].removesuffix(" letter=pending")
+			self.assertEqual(body, recorded_bodies[post["json"]["fk_element"]])
+		letters = {
+			IDS[line.invoice]
+			for action in result.actions
+			if action.channel in ("letter", "registered_letter")
+			for line in action.lines
+		}
+		self.assertEqual(postal, letters)
+		self.assertEqual(len(postal), 2)
 		martin = next(p["json"] for p in posts if p["json"]["fk_element"] == IDS["FA2604-0003"])
 		self.assertEqual(
 			martin["label"], "relance:mise_en_demeure FA2604-0003 – Dernier avis – mise en demeure"
@@ -773,6 +799,63 @@ class ErrorTest(DolibarrTestCase):
 			"Thirdparty not found",
 			status=404,
 		)
+
+	def test_database_down_is_said_so(self):
+		# Recorded: Dolibarr with its MariaDB stopped answers its own error page (HTTP 202 from PHP's
+		# built-in server); behind Apache or nginx the same page comes with a 500 (synthetic below)
+		page = (DATA / "get_status_202_database_down.html").read_bytes()
+		for status in (202, 500):
+			with self.subTest(status=status):
+				self.server.reset("database_down")
+				if status == 500:
+					self.server.overrides[("GET", "/api/index.php/status")] = lambda h: h._send(
+						500, "Internal Server Error", "text/html; charset=UTF-8", page
+					)
+				exc = self.assertError(
+					lambda: self.source().load_book(AS_OF),
+					"/api/index.php/status",
+					"cannot reach its database",
+					"Failed to connect",
+					status=status,
+				)
+				self.assertNotIn("is this the URL of Dolibarr", str(exc))
+
+	def test_a_lost_connection_while_writing_cancels_the_communications_events(self):
+		# Synthetic fault (the rest recorded): the second event of a two-invoice communication is never
+		# answered; the first, written, is then cancelled, so that nothing of it stands
+		src = self.source()
+		customers, invoices, history = src.load_book(AS_OF)
+		result = plan(AS_OF, customers, invoices, history, BUILTIN_SCENARIOS, RATES, BY_DUE)
+		[action] = [a for a in result.actions if a.customer == "1"]
+		second = action.lines[0]
+		extra = replace(second, invoice="FA2605-0011", step="rappel_courtois")
+		action = replace(action, lines=(second, extra))
+
+		def lost(handler):
+			body = handler.server.requests[-1]["json"]
+			if body["fk_element"] == IDS["FA2605-0011"]:
+				return None  # the connection closed without an answer
+			return handler._send(200, "OK", "application/json", b"4242")
+
+		self.server.overrides[("POST", "/api/index.php/agendaevents")] = lost
+		# (no event yet for this pair of invoices: their history, asked for together, is empty)
+		self.server.overrides[("GET", "/api/index.php/agendaevents")] = lambda h: h._send(
+			200, "OK", "application/json", b"[]"
+		)
+		self.server.overrides[("PUT", "/api/index.php/agendaevents/4242")] = lambda h: h._send(
+			200, "OK", "application/json", b'{"id": 4242}'
+		)
+		src.timeout = 1
+		with self.assertRaises(DolibarrError) as caught:
+			src.record_actions([action], AS_OF)
+		message = str(caught.exception)
+		self.assertIn("cannot connect", message)
+		self.assertIn("FA2604-0003", message)
+		self.assertIn("cancelled", message)
+		[put] = [r for r in self.server.requests if r["method"] == "PUT"]
+		self.assertEqual(put["json"]["percentage"], -1)
+		self.assertIn("status=cancelled", put["json"]["note_private"])
+		self.assertTrue(put["json"]["label"].endswith("(annulé)"))
 
 	def test_malformed_json(self):
 		# Synthetic: a recorded page cut in the middle, as a proxy or a PHP fatal error would leave it

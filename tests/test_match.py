@@ -353,6 +353,21 @@ def test_english_csv_with_a_signed_amount_and_identical_rows(tmp_path):
 	assert statement.lines[0].id != statement.lines[1].id
 
 
+def test_csv_reference_column_is_the_line_id_as_documented(tmp_path):
+	# "Référence" is the bank's reference of the operation: the line's id (README), never its text,
+	# whichever column comes first
+	for header, row in (
+		("Date;Libellé;Référence;Crédit", "08/06/2026;VIR SEPA MARTIN FA2603-0001;BQ-778812;1 440,00"),
+		("Référence;Date;Libellé;Crédit", "BQ-778812;08/06/2026;VIR SEPA MARTIN FA2603-0001;1 440,00"),
+	):
+		path = tmp_path / "releve.csv"
+		path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+		statement = read_statement(path)
+		assert statement.ok, statement.errors
+		[line] = statement.lines
+		assert (line.id, line.remittance) == ("BQ-778812", "VIR SEPA MARTIN FA2603-0001")
+
+
 def _errors(path: Path) -> list[str]:
 	statement = read_statement(path)
 	assert statement.errors
@@ -641,4 +656,6 @@ def test_dolibarr_dry_run_apply_and_apply_again(dolibarr):
 	code, out, err = run(*base, f"http://127.0.0.1:{dolibarr.server_address[1]}", "--apply")
 	assert code == 0, err
 	assert "0 matched, 0 ambiguous, 1 unmatched, 3 already recorded" in out
+	# and the last line says the same (it said "0 already recorded")
+	assert "0 line(s) paid, 3 already recorded" in out
 	assert not [s for s in dolibarr.seen if s[0] == "POST"]

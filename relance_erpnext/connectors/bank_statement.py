@@ -436,7 +436,6 @@ _CSV_COLUMNS = {
 		"memo",
 		"motif",
 		"communication",
-		"reference",
 		"informationscomplementaires",
 	),
 	"debit": (
@@ -454,6 +453,11 @@ _CSV_COLUMNS = {
 	"currency": ("devise", "currency", "monnaie"),
 	"id": (
 		"id",
+		# Documented as the line id (README): a bank's own reference of the operation
+		"reference",
+		"ref",
+		"referenceoperation",
+		"referencedeloperation",
 		"transactionid",
 		"identifiant",
 		"referencebancaire",

@@ -17,8 +17,13 @@ payments of partly paid invoices, which Dolibarr only lists per invoice):
   payments come from ``GET /invoices/{id}/payments``, and whatever else Dolibarr took off (credit
   notes, deposits used) is counted as paid on the invoice date.
 - ``GET /thirdparties?sqlfilters=(t.rowid:in:...)`` (``GET /thirdparties/{id}`` for any left out),
-  ``GET /setup/dictionary/states/{id}`` for Canadian provinces, ``GET /contacts?thirdparty_ids=...``
-  for an e-mail address when the invoice names a contact or the third party has none.
+  ``GET /setup/dictionary/states`` and ``/countries`` filtered on the ids the third parties name (the
+  Canadian provinces; the countries' names in the letters' languages: Dolibarr 20 sends neither),
+  ``GET /contacts?thirdparty_ids=...`` for an e-mail address when the invoice names a contact or the
+  third party has none.
+- An invoice in another currency (module Multicurrency) is followed up in that currency: its total is
+  ``multicurrency_total_ttc``, and the amounts taken off (which the API gives in the main currency
+  only) are converted at the invoice's ``multicurrency_tx``.
 - ``GET /agendaevents`` filtered on the events relance wrote: the follow-up history, so that what is
   in Dolibarr decides what was already done (an event for an invoice and a step is never repeated).
 
@@ -65,6 +70,7 @@ from relance_erpnext.dunning.models import (
 	DONE_STATUSES,
 	FAILED,
 	PLANNED,
+	POSTAL_CHANNELS,
 	REGIME_FR,
 	REGIME_QC,
 	SENT,
@@ -104,6 +110,11 @@ STATUS_SUFFIX = {
 	CANCELLED: " (annulé)",
 }
 LABEL_MAX = 128  # Dolibarr's llx_actioncomm.label
+# The event of a letter says whether its copy is among the invoice's documents: letter=pending until
+# it is, then letter=<file name>
+LETTER_KEY = "letter"
+LETTER_PENDING = "pending"
+_LETTER_RE = re.compile(rf"(relance-data:[^<\r\n]*\b{LETTER_KEY}=)\S*")
 
 # Dolibarr invoice types: 0 standard, 1 replacement, 2 credit note, 3 deposit, 5 situation
 CREDIT_NOTE = 2
@@ -126,6 +137,14 @@ _TAG_RE = re.compile(r"<[^>]+>")
 _HIDDEN_RE = re.compile(r"<(style|script|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _API_OFF_RE = re.compile(r"\bmodule\s+api\b", re.IGNORECASE)
 _USERINFO_RE = re.compile(r"//[^/?#]*@")
+# Dolibarr's own error page (dol_print_error), which it prints whatever the HTTP status
+_DOLIBARR_ERROR_RE = re.compile(r"DolibarrHasDetectedError|InformationToHelpDiagnose")
+# What it says when it cannot connect to its database (conf.php's host, port, user, database name)
+_DATABASE_DOWN_RE = re.compile(
+	r"failed to connect|databasename=|can't connect|cannot connect|connection refused|no such file or"
+	r" directory|server has gone away|too many connections|access denied for user",
+	re.IGNORECASE,
+)
 # The characters Dolibarr's dol_sanitizeFileName replaces in an invoice's ref to name its folder and PDF
 _FILE_UNSAFE_RE = re.compile(r"[<>/\\?*|\":°$;`]")
 # Dolibarr's language codes for the letter languages, when the third party has none of its own
@@ -250,6 +269,32 @@ def _decimal(value: Any, what: str) -> Decimal:
 	return amount
 
 
+def _event_data(event: dict) -> dict[str, str]:
+	"""The ``relance-data:`` line of an event's note, as key=value pairs."""
+	return dict(
+		item.split("=", 1)
+		for item in " ".join(_DATA_RE.findall(str(event.get("note_private") or ""))).split()
+		if "=" in item
+	)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingLetter:
+	"""A letter whose event relance wrote, and whose copy was not yet seen among the invoice's
+	documents (the run that wrote it stopped before attaching it, or could not)."""
+
+	invoice: str
+	step: str
+	day: date
+	customer: str
+	channel: str
+
+
+def _wants_state(raw: dict) -> bool:
+	"""A Canadian third party whose province Dolibarr names by its id only."""
+	return str(raw.get("country_code") or "").upper() == "CA" and not raw.get("state_code")
+
+
 def _chunks(items: list, size: int) -> Iterator[list]:
 	for start in range(0, len(items), size):
 		yield items[start : start + size]
@@ -303,6 +348,18 @@ class DolibarrSource:
 		# load_book: the language an invoice's PDF is built in
 		self.langcodes: dict[str, str] = {}
 		self._user: dict | None = None
+		# The language of the warnings written here (fr, en): the command's --lang
+		self.language = "en"
+		# Read by load_book: the letters whose copy is not known to be among their invoice's documents,
+		# and the emails whose sending is uncertain (events "envoi incertain")
+		self.letters_pending: list[PendingLetter] = []
+		self.uncertain: list[HistoryEntry] = []
+		# Third party id -> its name, for every third party read (those left out too): what a person
+		# reads in place of Dolibarr's row id
+		self.customer_names: dict[str, str] = {}
+		# Invoice ref -> its currency, when it is not Dolibarr's main one (module Multicurrency): a
+		# payment recorded from a bank statement is then given in that currency
+		self.foreign_currency: dict[str, str] = {}
 
 	def __repr__(self) -> str:  # never the key
 		return f"DolibarrSource({self.base_url!r})"
@@ -378,6 +435,18 @@ class DolibarrSource:
 		except ValueError:
 			pass
 		message = self._message(data, body)
+		if not parsed and _DOLIBARR_ERROR_RE.search(body.decode("utf-8", "replace")):
+			# Dolibarr's own error page (conf.lib: dol_print_error), whatever the HTTP status PHP gave it
+			# (202 with PHP's built-in server, 500 behind Apache or nginx)
+			said = self._dolibarr_error(body)
+			if _DATABASE_DOWN_RE.search(said):
+				reason = (
+					f"Dolibarr answers, but cannot reach its database (HTTP {status}: {said}); is the database"
+					" server (MariaDB, MySQL or PostgreSQL) of Dolibarr running?"
+				)
+			else:
+				reason = f"Dolibarr reported an error (HTTP {status}): {said}"
+			raise self._fail(method, path, reason, status, detail=said)
 		if 200 <= status < 300:
 			if not parsed:
 				if _API_OFF_RE.search(message):
@@ -426,6 +495,25 @@ class DolibarrSource:
 				status,
 			)
 		raise self._fail(method, path, f"HTTP {status}: {message}", status)
+
+	@staticmethod
+	def _dolibarr_error(body: bytes) -> str:
+		"""What Dolibarr's error page says: its "Message:" line (and the database's own error), else
+		the page as text."""
+		text = body.decode("utf-8", "replace")
+		said = []
+		for label in ("Message", "ReturnCodeLastAccessInError"):
+			found = re.search(rf"<b>{label}:</b>(.*?)<br", text, re.IGNORECASE | re.DOTALL)
+			if not found:
+				continue
+			value = " ".join(html.unescape(_TAG_RE.sub(" ", found.group(1))).split())
+			if label == "Message" and value:
+				said.append(value)
+			elif label == "ReturnCodeLastAccessInError" and value and not value.startswith("ErrorNo"):
+				said.append(f"database error {value}")
+		if not said:
+			said.append(" ".join(html.unescape(_TAG_RE.sub(" ", text)).split()))
+		return "; ".join(said)[:300]
 
 	@staticmethod
 	def _message(data: Any, body: bytes) -> str:
@@ -571,6 +659,7 @@ class DolibarrSource:
 		self.warnings = []
 		self.status()
 		self.invoice_ids = {}
+		self.foreign_currency = {}
 		return self.get_all(
 			"/invoices", {"sortfield": "t.rowid", "sortorder": "ASC", "status": "unpaid"}, empty_on_404=True
 		)
@@ -594,7 +683,8 @@ class DolibarrSource:
 			for contact in raw.get("contacts_ids") or ():
 				contact_ids.setdefault(invoice.customer, []).append(str(contact))
 		customers = self._customers(sorted({inv.customer for inv in invoices}, key=int), contact_ids)
-		history = self._history(refs_by_id)
+		self.letters_pending, self.uncertain = [], []
+		history = self._history(refs_by_id, collect=True)
 		return customers, invoices, history
 
 	def _invoice(self, raw: dict) -> Invoice | None:
@@ -608,13 +698,20 @@ class DolibarrSource:
 				return None
 			currency = str(raw.get("multicurrency_code") or "EUR").upper()
 			rate = _decimal(raw.get("multicurrency_tx") or "1", "multicurrency_tx")
-			if raw.get("fk_multicurrency") not in (None, "", "0", 0) and rate != 1:
-				self.warnings.append(
-					f"{where}: in {currency} at a rate of {rate}; foreign-currency invoices are not supported yet,"
-					" left out"
+			foreign = raw.get("fk_multicurrency") not in (None, "", "0", 0) and rate != 1
+			if foreign and rate <= 0:
+				raise ValueError(f"multicurrency_tx {rate} is not an exchange rate")
+			# Dolibarr's own amounts are in its main currency: an invoice in another currency (module
+			# Multicurrency) is followed up in that currency, its total being Dolibarr's
+			# multicurrency_total_ttc and every amount taken off converted at the invoice's rate
+			main = "EUR"
+			total = round_money(_decimal(raw.get("total_ttc"), "total_ttc"), main)
+			if foreign:
+				if raw.get("multicurrency_total_ttc") in (None, ""):
+					raise ValueError(f"in {currency} but without multicurrency_total_ttc")
+				total_foreign = round_money(
+					_decimal(raw.get("multicurrency_total_ttc"), "multicurrency_total_ttc"), currency
 				)
-				return None
-			total = round_money(_decimal(raw.get("total_ttc"), "total_ttc"), currency)
 			issued = date_from_timestamp(raw.get("date"))
 			due = date_from_timestamp(raw.get("date_lim_reglement"))
 			if issued is None:
@@ -624,26 +721,33 @@ class DolibarrSource:
 				self.warnings.append(f"{where}: no due date; the invoice date is used")
 				due = issued
 			if raw.get("remaintopay") not in (None, ""):
-				remaining = round_money(_decimal(raw.get("remaintopay"), "remaintopay"), currency)
+				remaining = round_money(_decimal(raw.get("remaintopay"), "remaintopay"), main)
 			else:
 				taken = sum(
 					(_decimal(raw.get(k), k) for k in ("sumpayed", "sumcreditnote", "sumdeposit")),
 					ZERO,
 				)
-				remaining = round_money(total - taken, currency)
+				remaining = round_money(total - taken, main)
 			payments: list[Payment] = []
 			if remaining != total:
-				payments = self._payments(int(raw["id"]), currency)
+				payments = self._payments(int(raw["id"]), main)
 			others = total - sum((p.amount for p in payments), ZERO) - remaining
 			if others > 0:
 				# Credit notes and deposits used: taken off the invoice, on no known date
 				payments.append(Payment(issued, others))
 			elif others < 0:
 				self.warnings.append(
-					f"{where}: its payments add up to more than Dolibarr took off (by {-others}); Dolibarr's"
-					f" remaining amount {remaining} is used"
+					self._say(
+						f"{where}: its payments add up to more than Dolibarr took off (by {-others}); Dolibarr's"
+						f" remaining amount {remaining} is used",
+						f"facture {ref} : ses paiements dépassent ce que Dolibarr a déduit (de {-others}) ;"
+						f" le reste dû de Dolibarr, {remaining}, est retenu",
+					)
 				)
 				payments.append(Payment(issued, others))
+			if foreign:
+				total, payments = total_foreign, self._in_currency(ref, payments, rate, currency)
+				self.foreign_currency[ref] = currency
 		except (ValueError, TypeError, ArithmeticError) as exc:
 			self.warnings.append(f"{where}: unreadable ({exc}); left out")
 			return None
@@ -655,6 +759,41 @@ class DolibarrSource:
 			instalments=(Instalment(due, total),),
 			payments=tuple(payments),
 		)
+
+	def _in_currency(self, ref: str, payments: list[Payment], rate: Decimal, currency: str) -> list[Payment]:
+		"""Amounts taken off an invoice in another currency, from Dolibarr's main currency into the
+		invoice's, at the invoice's rate: Dolibarr 20's API gives a payment's amount in the main currency
+		only. A payment entered in the invoice's currency was divided by that rate and rounded to the
+		cent; when more than one amount gives that cent, the one the rate gives is kept and a warning
+		says so (the letter may be a cent off)."""
+		converted = []
+		cent = Decimal("0.01")
+		for payment in payments:
+			amount = round_money(payment.amount * rate, currency)
+			step = Decimal(1).scaleb(amount.as_tuple().exponent)
+			candidates = [
+				amount + step * k
+				for k in range(-3, 4)
+				if round_money((amount + step * k) / rate, "EUR").quantize(cent) == payment.amount
+			]
+			if len(candidates) > 1:
+				shown = " / ".join(str(c) for c in candidates)
+				self.warnings.append(
+					self._say(
+						f"invoice {ref}: a payment of {payment.amount} EUR on {payment.day} is {shown} {currency}"
+						f" at the invoice's rate {rate} (Dolibarr's API gives payments in EUR only): {amount}"
+						f" {currency} is used; check the amount still owed in Dolibarr",
+						f"facture {ref} : un paiement de {payment.amount} EUR du {payment.day} vaut {shown}"
+						f" {currency} au taux de la facture {rate} (l'API de Dolibarr ne donne les paiements qu'en"
+						f" EUR) : {amount} {currency} est retenu ; vérifiez le reste dû dans Dolibarr",
+					)
+				)
+			converted.append(Payment(payment.day, amount))
+		return converted
+
+	def _say(self, english: str, french: str) -> str:
+		"""A message in the language of the person running relance (``self.language``)."""
+		return french if self.language.startswith("fr") else english
 
 	def _payments(self, invoice_id: int, currency: str) -> list[Payment]:
 		rows = self.request("GET", f"/invoices/{invoice_id}/payments", empty_on_404=True)
@@ -711,34 +850,91 @@ class DolibarrSource:
 			for row in rows:
 				contacts.setdefault(str(row.get("socid") or row.get("fk_soc")), []).append(row)
 
-		states: dict[str, str] = {}
+		# Provinces and countries: Dolibarr 20 sends a third party's state_id and country_id, with neither
+		# the province's code nor the country's name (``country`` is null): read once for all
+		states = self._dictionary(
+			"states", {str(r.get("state_id")) for r in raw_by_id.values() if _wants_state(r)}
+		)
+		foreign = [r for r in raw_by_id.values() if str(r.get("country_code") or "FR").upper() != "FR"]
+		countries: dict[tuple[str, str], dict] = {}
+		for langcode in sorted({self._langcode(r) for r in foreign}):
+			wanted = {str(r.get("country_id")) for r in foreign if self._langcode(r) == langcode}
+			for key, row in self._dictionary("countries", wanted, langcode).items():
+				countries[(key, langcode)] = row
 		customers: dict[str, Customer] = {}
 		for cid in ids:
 			raw = raw_by_id.get(cid)
 			if raw is None:
 				continue
-			customer = self._customer(cid, raw, contacts.get(cid, []), contact_ids.get(cid, []), states)
+			self.customer_names[cid] = str(raw.get("name") or raw.get("nom") or "").strip() or f"#{cid}"
+			country = countries.get((str(raw.get("country_id")), self._langcode(raw)))
+			customer = self._customer(
+				cid, raw, contacts.get(cid, []), contact_ids.get(cid, []), states, country
+			)
 			if customer is not None:
 				customers[cid] = customer
 		return customers
 
+	def _dictionary(self, name: str, ids: set[str], langcode: str = "") -> dict[str, dict]:
+		"""Rows of one of Dolibarr's dictionaries (states, countries) by id, read in one request per
+		ID_CHUNK ids (one by one only from a Dolibarr that refuses the filter)."""
+		wanted = sorted((i for i in ids if i.isdigit() and i != "0"), key=int)
+		found: dict[str, dict] = {}
+		path = f"/setup/dictionary/{name}"
+		extra = {"lang": langcode} if langcode else {}
+		for chunk in _chunks(wanted, ID_CHUNK):
+			try:
+				rows = self.get_all(
+					path,
+					{
+						"sortfield": "t.rowid",
+						"sortorder": "ASC",
+						"sqlfilters": f"(t.rowid:in:{','.join(chunk)})",
+					}
+					| extra,
+				)
+			except DolibarrError as exc:
+				if exc.status not in (400, 503):
+					raise
+				rows = []
+			for row in rows:
+				found[str(row.get("id") or row.get("rowid"))] = row
+		for missing in [i for i in wanted if i not in found]:
+			try:
+				row = self.request("GET", f"{path}/{missing}", params=extra or None)
+			except DolibarrError as exc:
+				if exc.status != 404:
+					raise
+				continue
+			if isinstance(row, dict):
+				found[missing] = row
+		return found
+
+	def _langcode(self, raw: dict) -> str:
+		"""The Dolibarr language a third party's letters are written in (fr_FR, fr_CA, en_US)."""
+		country = str(raw.get("country_code") or "").upper()
+		language = language_of(raw.get("default_lang"), REGIME_QC if country == "CA" else REGIME_FR)
+		return LANGCODES.get(language, "en_US")
+
 	def _customer(
-		self, cid: str, raw: dict, contacts: list[dict], named: list[str], states: dict[str, str]
+		self,
+		cid: str,
+		raw: dict,
+		contacts: list[dict],
+		named: list[str],
+		states: dict[str, dict],
+		country_row: dict | None = None,
 	) -> Customer | None:
 		name = str(raw.get("name") or raw.get("nom") or "").strip() or f"#{cid}"
 		country = str(raw.get("country_code") or "").upper()
+		province = ""
 		if country in ("", "FR"):
 			regime = REGIME_FR
 		elif country == "CA":
-			state_id = str(raw.get("state_id") or "")
 			state = str(raw.get("state_code") or "").upper()
-			if not state and state_id:
-				if state_id not in states:
-					data = self.request("GET", f"/setup/dictionary/states/{state_id}")
-					states[state_id] = str(
-						(data or {}).get("code_departement") or (data or {}).get("code") or ""
-					)
-				state = states[state_id].upper()
+			if not state:
+				row = states.get(str(raw.get("state_id") or "")) or {}
+				state = str(row.get("code_departement") or row.get("code") or "").upper()
 			if state != "QC":
 				self.warnings.append(
 					f"{name} (third party {cid}): Canada outside Québec ({state or 'no province'}) is not"
@@ -746,6 +942,7 @@ class DolibarrSource:
 				)
 				return None
 			regime = REGIME_QC
+			province = state
 		else:
 			self.warnings.append(
 				f"{name} (third party {cid}): country {country} is not supported (France, Québec);"
@@ -766,11 +963,18 @@ class DolibarrSource:
 				(str(c.get("email")).strip() for c in active if str(c.get("email") or "").strip()), ""
 			)
 		address = [line.strip() for line in str(raw.get("address") or "").splitlines() if line.strip()]
-		town = " ".join(str(raw.get(k) or "").strip() for k in ("zip", "town")).strip()
-		if town:
-			address.append(town)
-		if country and country != "FR" and raw.get("country"):
-			address.append(str(raw["country"]))
+		zip_code, town = (str(raw.get(k) or "").strip() for k in ("zip", "town"))
+		if province:
+			# Canada Post: the town, the province's code, two spaces, the postal code
+			line = " ".join(x for x in (town, province) if x)
+			address.append(f"{line}  {zip_code}".strip() if zip_code else line)
+		elif zip_code or town:
+			address.append(" ".join(x for x in (zip_code, town) if x))
+		if country and country != "FR":
+			# Dolibarr 20 sends no country name (``country`` null): the dictionary's, in the letter's
+			# language, else the code; in capitals, as international mail wants it
+			label = str(raw.get("country") or (country_row or {}).get("label") or country).strip()
+			address.append(label.upper())
 		language = language_of(raw.get("default_lang"), regime)
 		self.langcodes[cid] = str(raw.get("default_lang") or "").strip() or LANGCODES.get(language, "")
 		return Customer(
@@ -803,12 +1007,16 @@ class DolibarrSource:
 			)
 		return events
 
-	def _history(self, refs_by_id: dict[str, str]) -> list[HistoryEntry]:
+	def _history(self, refs_by_id: dict[str, str], collect: bool = False) -> list[HistoryEntry]:
+		"""The follow-up history of these invoices. `collect`: also list the letters whose copy is not
+		yet among their invoice's documents, and warn about every email whose sending is uncertain."""
 		history = []
 		for event in self._events(sorted(refs_by_id, key=int)):
 			entry = self._entry(event, refs_by_id)
 			if entry is not None:
 				history.append(entry)
+				if collect:
+					self._collect(entry, event)
 				if entry.status in DONE_STATUSES and str(event.get("id") or "").isdigit():
 					self._live_events[(entry.invoice, entry.step)] = (
 						int(event["id"]),
@@ -817,6 +1025,60 @@ class DolibarrSource:
 						int(event.get("userownerid") or 0),
 					)
 		return history
+
+	def _collect(self, entry: HistoryEntry, event: dict) -> None:
+		data = _event_data(event)
+		if entry.status in DONE_STATUSES and data.get(LETTER_KEY) == LETTER_PENDING:
+			self.letters_pending.append(
+				PendingLetter(entry.invoice, entry.step, entry.day, entry.customer, entry.channel)
+			)
+		if entry.status == UNKNOWN:
+			self.uncertain.append(entry)
+			self.warnings.append(
+				self._say(
+					f"invoice {entry.invoice}: the email of step {entry.step} ({entry.day}) may or may not have"
+					f" gone out (agenda event {event.get('id')}, \"envoi incertain\"): it is never sent again by"
+					" itself; check the sent mail, then mark the event done, or delete it to send again",
+					f"facture {entry.invoice} : le courriel de l'étape {entry.step} ({entry.day}) est peut-être"
+					f" parti, peut-être pas (événement d'agenda {event.get('id')}, « envoi incertain ») : il"
+					" n'est jamais renvoyé de lui-même ; vérifiez les courriels envoyés, puis marquez"
+					" l'événement fait, ou supprimez-le pour renvoyer",
+				)
+			)
+
+	def documents(self, invoice: str) -> list[str]:
+		"""The names of the files among an invoice's documents (``GET /documents``; Dolibarr lists them
+		per invoice only, and answers 404 when there is none)."""
+		try:
+			rows = self.request("GET", "/documents", params={"modulepart": "facture", "ref": invoice})
+		except DolibarrError as exc:
+			if exc.status != 404:
+				raise
+			rows = []  # "Search for modulepart facture ... does not return any document."
+		if not isinstance(rows, list):
+			raise self._fail("GET", "/documents", f"expected a list of files, got {str(rows)[:80]!r}")
+		return [str(r.get("name") or r.get("filename") or "") for r in rows if isinstance(r, dict)]
+
+	def letter_attached(self, invoice: str, step: str, filename: str) -> None:
+		"""Say in the event of a letter that its copy is among the invoice's documents
+		(``letter=<file name>`` in its note), so that no later run looks for it again."""
+		known = self._live_events.get((invoice, step))
+		if known is None:
+			raise DolibarrError(
+				f"no agenda event of relance for invoice {invoice}, step {step}, among those read or written"
+				" by this run"
+			)
+		event_id, label, note, owner = known
+		name = "".join(filename.split()) or "?"
+		if _LETTER_RE.search(note):
+			note = _LETTER_RE.sub(lambda m: m.group(1) + name, note)
+		else:
+			note = f"{note} {LETTER_KEY}={name}"
+		body = {"note_private": note, "userownerid": owner or int(self.user()["id"])}
+		updated = self.request("PUT", f"/agendaevents/{event_id}", json=body)
+		if not isinstance(updated, dict):
+			raise self._fail("PUT", f"/agendaevents/{event_id}", f"unexpected answer {str(updated)[:80]!r}")
+		self._live_events[(invoice, step)] = (event_id, label, note, owner)
 
 	def _entry(self, event: dict, refs_by_id: dict[str, str]) -> HistoryEntry | None:
 		match = _STEP_RE.match(str(event.get("label") or ""))
@@ -834,11 +1096,7 @@ class DolibarrSource:
 			self.warnings.append(f"agenda event {event.get('id')}: no date; ignored")
 			return None
 		percent = str(event.get("percentage", event.get("percent", "0")) or "0").strip()
-		data = dict(
-			item.split("=", 1)
-			for item in " ".join(_DATA_RE.findall(str(event.get("note_private") or ""))).split()
-			if "=" in item
-		)
+		data = _event_data(event)
 		if percent == "100":
 			status = DONE  # a person marked it done: whatever relance wrote
 		elif data.get("status") in NOTE_STATUSES:
@@ -892,37 +1150,90 @@ class DolibarrSource:
 		end = datetime.combine(as_of, time(23, 59, 59), self.zone)
 		recorded = already = 0
 		for action in actions:
-			for line in action.lines:
-				if (line.invoice, line.step) in live:
-					already += 1
-					continue
-				label = f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:LABEL_MAX]
-				note = self._note(action, line, status)
-				body = {
-					"type_code": EVENT_TYPE_PHONE if action.channel == "phone" else EVENT_TYPE,
-					"code": EVENT_CODE,
-					"label": self._label(label, status),
-					"note_private": note,
-					"datep": int(start.timestamp()),
-					"datef": int(end.timestamp()),
-					"fulldayevent": 1,
-					"percentage": STATUS_PERCENT[status],
-					"userownerid": owner,
-					"socid": int(action.customer),
-					"elementtype": "invoice",
-					"fk_element": ids[line.invoice],
-				}
-				created = self.request("POST", "/agendaevents", json=body)
-				if not isinstance(created, int) and not str(created).isdigit():
-					raise self._fail(
-						"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
-					)
-				live.add((line.invoice, line.step))
-				self.written.add((line.invoice, line.step))
-				if status in DONE_STATUSES:
-					self._live_events[(line.invoice, line.step)] = (int(created), label, note, owner)
-				recorded += 1
+			# One action is one communication: its events are all written, or none stays live (a run
+			# stopped half-way through a customer's lines would leave the others postponed by the
+			# minimum gap, and the communication never made)
+			mine: list[tuple[str, str]] = []
+			try:
+				for line in action.lines:
+					if (line.invoice, line.step) in live:
+						already += 1
+						continue
+					self._write_event(action, line, status, ids[line.invoice], owner, start, end)
+					live.add((line.invoice, line.step))
+					mine.append((line.invoice, line.step))
+					recorded += 1
+			except BaseException as exc:
+				undone, kept = self._undo(mine)
+				if isinstance(exc, DolibarrError):
+					raise self._partial(exc, action, undone, kept) from None
+				raise
 		return RecordResult(recorded, already)
+
+	def _undo(self, written: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+		"""The events just written for a communication that could not be written whole, cancelled
+		(they stay as the trace, and count for nothing): (invoices cancelled, invoices left live)."""
+		undone, kept = [], []
+		for invoice, step in written:
+			try:
+				self.set_status(invoice, step, CANCELLED, "not made: its other events could not be written")
+			except DolibarrError:
+				kept.append(invoice)
+			else:
+				undone.append(invoice)
+				self.written.discard((invoice, step))
+		return undone, kept
+
+	def _partial(
+		self, exc: DolibarrError, action: Action, undone: list[str], kept: list[str]
+	) -> DolibarrError:
+		said = [str(exc)]
+		if undone:
+			said.append(
+				self._say(
+					f"the events already written for {', '.join(undone)} ({action.customer_name}) were cancelled:"
+					" the next run plans this communication again",
+					f"les événements déjà écrits pour {', '.join(undone)} ({action.customer_name}) ont été"
+					" annulés : la prochaine exécution planifie à nouveau cette communication",
+				)
+			)
+		if kept:
+			said.append(
+				self._say(
+					f"the events of {', '.join(kept)} ({action.customer_name}) are written but could not be"
+					" cancelled: delete them in Dolibarr's agenda, or the rest of this communication waits",
+					f"les événements de {', '.join(kept)} ({action.customer_name}) sont écrits mais n'ont pu"
+					" être annulés : supprimez-les dans l'agenda de Dolibarr, sinon le reste de cette"
+					" communication attend",
+				)
+			)
+		return DolibarrError("; ".join(said), exc.path, exc.status, exc.detail)
+
+	def _write_event(self, action: Action, line, status: str, element: int, owner: int, start, end) -> None:
+		label = f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:LABEL_MAX]
+		note = self._note(action, line, status)
+		body = {
+			"type_code": EVENT_TYPE_PHONE if action.channel == "phone" else EVENT_TYPE,
+			"code": EVENT_CODE,
+			"label": self._label(label, status),
+			"note_private": note,
+			"datep": int(start.timestamp()),
+			"datef": int(end.timestamp()),
+			"fulldayevent": 1,
+			"percentage": STATUS_PERCENT[status],
+			"userownerid": owner,
+			"socid": int(action.customer),
+			"elementtype": "invoice",
+			"fk_element": element,
+		}
+		created = self.request("POST", "/agendaevents", json=body)
+		if not isinstance(created, int) and not str(created).isdigit():
+			raise self._fail(
+				"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
+			)
+		self.written.add((line.invoice, line.step))
+		# Kept whatever the status: set_status may have to cancel it
+		self._live_events[(line.invoice, line.step)] = (int(created), label, note, owner)
 
 	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
 		"""Move the live event of an invoice and step to a new status (sent, failed, unknown...), as
@@ -1048,7 +1359,9 @@ class DolibarrSource:
 				f"Reste dû : {line.outstanding} {action.currency} ; intérêts : {line.interest} ;"
 				f" indemnité : {line.indemnity}",
 				f"relance-data: step={line.step} scenario={action.scenario} channel={action.channel}"
-				f" formal_notice={int(line.formal_notice)} invoice={line.invoice} status={status}",
+				f" formal_notice={int(line.formal_notice)} invoice={line.invoice} status={status}"
+				# A letter to post: its copy is added to the invoice's documents, then this says its name
+				+ (f" {LETTER_KEY}={LETTER_PENDING}" if action.channel in POSTAL_CHANNELS else ""),
 			)
 		)
 
@@ -1161,9 +1474,11 @@ class DolibarrSource:
 			by_customer: dict[str, dict[str, dict]] = {}
 			for allocation in match.allocations:
 				invoice_id = str(self._invoice_id(allocation.invoice))
+				# An invoice in another currency is paid in that currency (Dolibarr converts it)
+				in_currency = allocation.invoice in self.foreign_currency
 				by_customer.setdefault(allocation.customer, {})[invoice_id] = {
-					"amount": str(allocation.amount),
-					"multicurrency_amount": "",
+					"amount": "" if in_currency else str(allocation.amount),
+					"multicurrency_amount": str(allocation.amount) if in_currency else "",
 				}
 			paid_on = datetime.combine(line.booked, time(0, 0), self.zone)
 			note = f"relance match: bank line {line.id}; {line.counterparty}; {line.remittance}"

@@ -47,6 +47,7 @@ from .models import (
 	SENT,
 	TASK_COMPLETE_ADDRESS,
 	TASK_FIND_PHONE,
+	UNKNOWN,
 	ZERO,
 	Action,
 	ActionLine,
@@ -79,6 +80,8 @@ UNKNOWN_SCENARIO = "unknown_scenario"
 NOT_YET_DUE = "not_yet_due"
 WAITING_NEXT_STEP = "waiting_next_step"
 STEP_DONE_TODAY = "step_done_today"
+# Acted today, but the email's sending is uncertain (status "unknown"): to check, never sent again
+SEND_UNCERTAIN = "send_uncertain"
 SCENARIO_COMPLETE = "scenario_complete"
 BELOW_MINIMUM = "below_minimum"
 MIN_GAP = "min_gap"
@@ -370,6 +373,10 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			from_previous, offset = index.timing[last + 1]
 			day = max(day, (last_day if from_previous else base) + offset)
 			detail = f"{steps[last + 1].key}@{day.isoformat()}"
+			if done[keys[last]].status == UNKNOWN:
+				# Today's email may or may not have gone out: a person must check, not "done"
+				skip(Skip(inv_id, customer_id, SEND_UNCERTAIN, f"{keys[last]}@{last_day.isoformat()}"))
+				continue
 			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, detail)))
 			continue
 

@@ -28,6 +28,12 @@ REASONS: dict[str, tuple[str, str]] = {
 		"already followed up today; next step {detail}",
 		"déjà relancée aujourd'hui ; étape suivante {detail}",
 	),
+	"send_uncertain": (
+		"email of today's step may not have gone out ({detail}): check the sent mail, then mark it sent or"
+		" failed; never sent again by itself",
+		"envoi incertain du courriel de l'étape du jour ({detail}) : vérifiez les courriels envoyés, puis"
+		" marquez-le envoyé ou en échec ; jamais renvoyé de lui-même",
+	),
 	"scenario_complete": (
 		"every step done (last: {detail}); follow up by hand",
 		"toutes les étapes faites (dernière : {detail}) ; suivi manuel",
@@ -56,6 +62,7 @@ REASON_TITLES: dict[str, tuple[str, str]] = {
 	"not_yet_due": ("not yet due", "pas encore échues"),
 	"waiting_next_step": ("waiting for the next step", "en attente de l'étape suivante"),
 	"step_done_today": ("already followed up today", "déjà relancées aujourd'hui"),
+	"send_uncertain": ("email sending uncertain", "envoi incertain"),
 	"scenario_complete": ("every step done", "toutes les étapes faites"),
 	"below_minimum": ("below the minimum amount", "sous le montant minimum"),
 	"min_gap": ("customer reminded recently", "client relancé récemment"),
