@@ -101,8 +101,15 @@ def as_dict(behaviour: PaymentBehaviour) -> dict:
 	}
 
 
+DOUBTFUL_SCENARIO = "clients_douteux"  # the built-in one (seed 003)
+
+
+def doubtful_scenario(settings) -> str:
+	return settings.doubtful_scenario or DOUBTFUL_SCENARIO
+
+
 def doubtful_rule(settings) -> DoubtfulRule | None:
-	if not settings.doubtful_rule_enabled or not settings.doubtful_scenario:
+	if not settings.doubtful_rule_enabled:
 		return None
 	return DoubtfulRule(
 		min_invoices=int(settings.doubtful_min_invoices or 3),
@@ -145,7 +152,7 @@ def apply_doubtful_rule(company: str, as_of: date) -> list[str]:
 		now_doubtful = bool(row.relance_scenario_by_rule)
 		if verdict.doubtful == now_doubtful:
 			continue
-		scenario = settings.doubtful_scenario if verdict.doubtful else None
+		scenario = doubtful_scenario(settings) if verdict.doubtful else None
 		frappe.db.set_value(
 			"Customer",
 			row.name,
