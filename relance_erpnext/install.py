@@ -10,8 +10,12 @@ from relance_erpnext.services.email_templates import create_email_templates
 
 def sync_custom_fields():
 	"""After every migrate: the custom fields as this version of the app defines them (new ones
-	created, moved ones moved), so an update needs no patch per field."""
+	created, moved ones moved), and the default answers' outcomes that are missing, so an update
+	needs no patch for them."""
+	from relance_erpnext.services.outcomes import create_default_outcomes
+
 	create_custom_fields(get_custom_fields(), ignore_validate=True, update=True)
+	create_default_outcomes()
 
 
 def after_install():

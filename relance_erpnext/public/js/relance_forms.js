@@ -396,6 +396,81 @@ relance_erpnext.forms = {
 		});
 	},
 
+	// What the customer answered (seed 004): the standard answer to give shows as soon as the answer
+	// is picked, with what the app will do; then the outcome's actions are carried out
+	record_answer({ customer, company, invoices, log, after }) {
+		const dialog = new frappe.ui.Dialog({
+			title: __("Record the Answer"),
+			fields: [
+				{
+					fieldname: "outcome",
+					fieldtype: "Link",
+					options: "Follow-up Outcome",
+					label: __("The Customer Says"),
+					reqd: 1,
+					get_query: () => ({ filters: { disabled: 0 } }),
+					onchange() {
+						const outcome = dialog.get_value("outcome");
+						if (!outcome) return;
+						frappe
+							.call({
+								method: "relance_erpnext.services.outcomes.outcome_help",
+								args: { outcome: outcome },
+							})
+							.then(({ message: help }) => {
+								const esc = frappe.utils.escape_html;
+								dialog.fields_dict.help.$wrapper.html(
+									(help.standard_answer
+										? `<div class="alert alert-info"><b>${__("What to answer")}</b><br>${esc(
+												help.standard_answer
+										  )}</div>`
+										: "") +
+										(help.actions.length
+											? `<p class="text-muted">${__("Then")}: ${help.actions
+													.map(esc)
+													.join(" ; ")}</p>`
+											: "")
+								);
+								dialog.set_df_property("day", "hidden", !help.asks_date);
+								dialog.set_df_property("amount", "hidden", !help.asks_amount);
+							});
+					},
+				},
+				{ fieldname: "help", fieldtype: "HTML" },
+				{ fieldname: "day", fieldtype: "Date", label: __("Date (promised, call back, until)"), hidden: 1 },
+				{ fieldname: "amount", fieldtype: "Currency", label: __("Amount Promised"), hidden: 1 },
+				{ fieldname: "notes", fieldtype: "Small Text", label: __("Notes") },
+			],
+			primary_action_label: __("Record"),
+			primary_action(values) {
+				frappe
+					.call({
+						method: "relance_erpnext.services.outcomes.record_answer",
+						args: {
+							customer: customer,
+							company: company,
+							invoices: invoices,
+							log: log || null,
+							...values,
+						},
+						freeze: true,
+					})
+					.then(({ message: done }) => {
+						dialog.hide();
+						frappe.msgprint({
+							title: __("Answer recorded"),
+							indicator: "green",
+							message: (done.actions.length ? done.actions : [__("Noted in the follow-up.")])
+								.map((a) => frappe.utils.escape_html(a))
+								.join("<br>"),
+						});
+						if (after) after(done);
+					});
+			},
+		});
+		dialog.show();
+	},
+
 	// The print view of this document in one of the Relance print formats
 	open_print(frm, print_format) {
 		const params = new URLSearchParams({
@@ -424,10 +499,15 @@ relance_erpnext.forms = {
 			group
 		);
 		frm.add_custom_button(
-			__("Log an Answer"),
+			__("Record the Answer"),
 			() =>
 				with_invoices((invoices, co) =>
-					relance_erpnext.forms.new_log(customer, co, "note", invoices)
+					relance_erpnext.forms.record_answer({
+						customer: customer,
+						company: co,
+						invoices: invoices.map((inv) => inv.name),
+						after: () => frm.reload_doc(),
+					})
 				),
 			group
 		);

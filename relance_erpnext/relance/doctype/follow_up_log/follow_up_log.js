@@ -25,6 +25,19 @@ frappe.ui.form.on("Follow-up Log", {
 			show_email_status(frm);
 		}
 		postal_buttons(frm);
+		if (frm.doc.channel === "phone" && frm.doc.status === "Planned") {
+			frm.add_custom_button(__("Record the Answer"), () =>
+				frappe.require("/assets/relance_erpnext/js/relance_forms.js", () =>
+					relance_erpnext.forms.record_answer({
+						customer: frm.doc.customer,
+						company: frm.doc.company,
+						invoices: frm.doc.invoices.map((row) => row.sales_invoice),
+						log: frm.doc.name,
+						after: () => frm.reload_doc(),
+					})
+				)
+			).addClass("btn-primary");
+		}
 	},
 });
 

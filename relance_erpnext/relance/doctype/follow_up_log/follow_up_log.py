@@ -69,7 +69,8 @@ class FollowupLog(Document):
 	def set_step_keys(self):
 		"""invoice:step is unique while the step is live: the database refuses a second live log."""
 		for row in self.invoices:
-			if row.step and self.status in LIVE_STATUSES:
+			# A person's record (a letter posted by hand, an invoice sent again) may repeat a step
+			if row.step and self.status in LIVE_STATUSES and self.entry_type != "Manual":
 				row.dedupe_key = f"{row.sales_invoice}:{row.step}"
 			else:
 				row.dedupe_key = None

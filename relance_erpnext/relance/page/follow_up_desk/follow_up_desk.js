@@ -253,7 +253,13 @@ class FollowUpDesk {
 				currency: line.currency,
 			}));
 			if (action === "send") this.send([line]);
-			if (action === "answer") forms.new_log(line.customer, company, "note", invoices);
+			if (action === "answer")
+				forms.record_answer({
+					customer: line.customer,
+					company: company,
+					invoices: line.invoices.map((inv) => inv.invoice),
+					after: () => this.refresh(),
+				});
 			if (action === "promise") forms.new_promise(line.customer, company, invoices);
 			if (action === "hold") this.hold([line], "Hold");
 			if (action === "dispute") this.hold([line], "Dispute");
