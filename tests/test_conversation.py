@@ -148,6 +148,65 @@ class TestLettersTellTheHistory(unittest.TestCase):
 		self.assertIn("adresse à compléter", letter.html.lower())
 
 
+class TestLettersShowTheirFigures(unittest.TestCase):
+	"""Each invoice's interest by base and rate, the other amounts past due and the credits."""
+
+	def letter(self, language, credits=()):
+		c = customer(name="SAS Transports Rhône-Alpes", language=language)
+		invoices = [
+			invoice(
+				"FA-2026-0012", due=date(2026, 3, 16), amount="3600", payments=[(date(2026, 4, 10), "1200")]
+			),
+			invoice("FA-2026-0027", due=date(2026, 5, 16), amount="2280"),
+		]
+		history = [
+			HistoryEntry("FA-2026-0012", "rappel_courtois", date(2026, 5, 1), SENT, "email", customer="C1"),
+			HistoryEntry("FA-2026-0012", "relance_formelle", date(2026, 5, 7), SENT, "email", customer="C1"),
+			HistoryEntry("FA-2026-0027", "rappel_courtois", date(2026, 6, 10), SENT, "email", customer="C1"),
+		]
+		[action] = run(date(2026, 6, 15), [c], invoices, history, credits=credits).actions
+		return action, " ".join(letter_of(action, {c.id: c}, invoices, date(2026, 6, 15)).text.split())
+
+	def test_the_interest_of_fa_2026_0012_can_be_recomputed(self):
+		expected = {
+			"fr-FR": (
+				"du 17 mars 2026 au 10 avril 2026 : 3 600,00 € × 12,15 % × 25 j / 365 = 29,96 €",
+				"règlement de 1 200,00 € reçu le 10 avril 2026",
+				"du 11 avril 2026 au 15 juin 2026 : 2 400,00 € × 12,15 % × 66 j / 365 = 52,73 €",
+				"Total facture FA-2026-0012 : 82,69 €",
+			),
+			"en": (
+				"17 March 2026 to 10 April 2026: €3,600.00 × 12.15% × 25 days / 365 = €29.96",
+				"payment of €1,200.00 received on 10 April 2026",
+				"11 April 2026 to 15 June 2026: €2,400.00 × 12.15% × 66 days / 365 = €52.73",
+				"Invoice FA-2026-0012 total: €82.69",
+			),
+		}
+		for language, phrases in expected.items():
+			action, text = self.letter(language)
+			text = text.replace("\u00a0", " ").replace("\u202f", " ")
+			for phrase in phrases:
+				self.assertIn(phrase, text, language)
+		self.assertEqual(action.lines[0].interest, Decimal("82.69"))
+
+	def test_other_amounts_past_due_and_credits_have_their_sections(self):
+		from relance_erpnext.dunning.models import Credit
+
+		credit = Credit("C1", "EUR", Decimal("500"), "AV-2026-0002", date(2026, 6, 1))
+		action, text = self.letter("fr-FR", credits=[credit])
+		self.assertEqual([line.invoice for line in action.also_due], ["FA-2026-0027"])
+		text = text.replace("\u00a0", " ").replace("\u202f", " ")
+		self.assertIn("AUTRES MONTANTS ÉCHUS", text)
+		self.assertIn("AVOIRS À DÉDUIRE", text)
+		self.assertIn("AV-2026-0002 – avoir", text)
+		self.assertEqual(action.net_total, action.total + Decimal("2280") - Decimal("500"))
+		self.assertIn("TOTAL À RÉGLER 4 302,69 €", text)
+		self.assertIn("déduction faite des avoirs : -500,00 €", text)
+		action, text = self.letter("en", credits=[credit])
+		self.assertIn("OTHER AMOUNTS PAST DUE", text)
+		self.assertIn("CREDITS DEDUCTED", text)
+
+
 PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
