@@ -207,6 +207,34 @@ class TestLettersShowTheirFigures(unittest.TestCase):
 		self.assertIn("CREDITS DEDUCTED", text)
 
 
+class TestDoubtfulCustomers(unittest.TestCase):
+	def test_their_steps_have_their_own_firmer_wording_and_labels_agree_with_letters(self):
+		c = customer(scenario="clients_douteux")
+		inv = [invoice()]
+		history = [
+			HistoryEntry("F1", "premier_rappel", day(7), SENT, "email", customer="C1"),
+			HistoryEntry("F1", "relance_insistante", day(14), SENT, "email", customer="C1"),
+		]
+		[urgent] = run(day(14), [c], inv, history[:1]).actions
+		self.assertEqual((urgent.step_label, urgent.template), ("Relance insistante", "doubtful_urgent"))
+		text = " ".join(letter_of(urgent, {c.id: c}, inv, day(14)).text.split())
+		self.assertIn("Relance urgente", text)
+		self.assertIn("suspendre nos livraisons", text)
+		self.assertIn("Malgré notre courriel du 8 mars 2026", text)
+		[final] = run(day(21), [c], inv, history).actions
+		self.assertIn("mise en demeure", final.step_label)
+		self.assertTrue(final.formal_notice)
+		text = " ".join(letter_of(final, {c.id: c}, inv, day(21)).text.split())
+		self.assertIn("DERNIÈRE RELANCE AVANT ACTION LÉGALE – MISE EN DEMEURE", text)
+		self.assertIn("notre dernière relance amiable", text)
+		self.assertIn("vaut mise en demeure", text)
+		# Not the standard scenario's words
+		[standard] = run(
+			day(14), [customer()], inv, [HistoryEntry("F1", "rappel_courtois", day(1), SENT, "email")]
+		).actions
+		self.assertNotEqual(standard.template, urgent.template)
+
+
 PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

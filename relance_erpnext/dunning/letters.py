@@ -76,7 +76,18 @@ DEFAULT_LANGUAGE = "fr-FR"
 LETTER_LANGUAGES = ("fr-FR", "fr-CA", "en")
 
 # The documents every language provides
-ACTION_TEMPLATES = ("pre_due", "courteous", "formal", "call", "formal_notice", "escalation")
+ACTION_TEMPLATES = (
+	"pre_due",
+	"courteous",
+	"formal",
+	"call",
+	"formal_notice",
+	"escalation",
+	# The clients_douteux scenario's own, firmer wording (seed 003)
+	"doubtful_reminder",
+	"doubtful_urgent",
+	"doubtful_final",
+)
 DOCUMENT_TEMPLATES = ("statement", "arrangement", "penalty_claim")
 TEMPLATES = ACTION_TEMPLATES + DOCUMENT_TEMPLATES
 
