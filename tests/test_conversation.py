@@ -235,22 +235,75 @@ class TestDoubtfulCustomers(unittest.TestCase):
 		self.assertNotEqual(standard.template, urgent.template)
 
 
+@st.composite
+def conversation_books(draw):
+	"""The planner's random books, with credits and what was done elsewhere (manual entries)."""
+	from relance_erpnext.dunning.models import Credit
+	from relance_erpnext.dunning.outcomes import ManualEntry
+
+	customers, invoices, history, promises, as_of, plan_settings = draw(books())
+	credits = []
+	for c in customers:
+		if draw(st.booleans()):
+			target = draw(st.sampled_from([None, *invoices])) if invoices else None
+			credits.append(
+				Credit(
+					c.id,
+					draw(st.sampled_from(["EUR", "CAD"])),
+					draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)),
+					f"AV-{c.id}",
+					as_of - timedelta(days=draw(st.integers(-5, 60))),
+					against_invoice=target.id if target is not None and target.customer == c.id else "",
+				)
+			)
+	outcomes = []
+	for inv in invoices:
+		if draw(st.integers(0, 3)) == 0:
+			outcomes.append(
+				ManualEntry(
+					(inv.id,),
+					inv.due + timedelta(days=draw(st.integers(1, 60))),
+					outcome=draw(
+						st.sampled_from(["sent", "no_answer", "promise", "dispute", "delivered", "resume"])
+					),
+					channel=draw(st.sampled_from(["", "email", "letter", "registered_letter", "phone"])),
+					level=draw(st.integers(0, 3)),
+					until=draw(st.sampled_from([None, inv.due + timedelta(days=70)])),
+				)
+			)
+	return customers, invoices, history, promises, as_of, plan_settings, credits, outcomes
+
+
 PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class TestConversationProperties(unittest.TestCase):
 	@PROPERTY_SETTINGS
-	@given(books(), st.integers(1, 25))
+	@given(conversation_books(), st.integers(1, 25))
 	def test_never_two_communications_a_day_to_one_customer_in_one_currency(self, book, days):
 		"""Over a sequence of days, each day's plan replayed as sent (and the same day planned twice)."""
-		customers, invoices, history, promises, as_of, plan_settings = book
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
 		history = list(history)
 		sent: dict[tuple[str, str, date], int] = {}
 		for offset in range(0, days, 3):
 			today = as_of + timedelta(days=offset)
 			for _ in range(2):  # a second run the same day adds nothing for a customer already written to
-				result = run(today, customers, invoices, history, plan_settings, promises=promises)
+				result = run(
+					today,
+					customers,
+					invoices,
+					history,
+					plan_settings,
+					promises=promises,
+					credits=credits,
+					outcomes=outcomes,
+				)
 				for action in result.actions:
+					# What the letter asks is never negative: a customer whose credits cover it is not reminded
+					self.assertGreater(action.outstanding + action.also_due_total - action.credit_total, 0)
+					# Every line's invoice is written to once, in its own section
+					listed = [line.invoice for line in (*action.lines, *action.also_due)]
+					self.assertEqual(len(listed), len(set(listed)))
 					if action.channel == ESCALATION:
 						continue
 					key = (action.customer, action.currency, today)
@@ -271,15 +324,45 @@ class TestConversationProperties(unittest.TestCase):
 				)
 
 	@PROPERTY_SETTINGS
-	@given(books())
+	@given(conversation_books())
+	def test_replaying_a_plan_with_credits_and_outside_history_plans_nothing_new(self, book):
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
+		extra = {"promises": promises, "credits": credits, "outcomes": outcomes}
+		first = run(as_of, customers, invoices, history, plan_settings, **extra)
+		replay = [
+			HistoryEntry(
+				line.invoice, line.step, as_of, PLANNED, action.channel, line.formal_notice, action.customer
+			)
+			for action in first.actions
+			for line in action.lines
+		]
+		self.assertEqual(
+			run(as_of, customers, invoices, [*history, *replay], plan_settings, **extra).actions, ()
+		)
+		# Every invoice accounted for once: a line of an action or a skip (also_due lines are skips too)
+		seen = [line.invoice for a in first.actions for line in a.lines] + [s.invoice for s in first.skipped]
+		self.assertEqual(sorted(seen), sorted(inv.id for inv in invoices))
+
+	@PROPERTY_SETTINGS
+	@given(conversation_books())
 	def test_no_letter_of_a_customer_without_history_mentions_an_earlier_reminder(self, book):
-		customers, invoices, history, promises, as_of, plan_settings = book
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
 		by_id = {c.id: c for c in customers}
 		of_invoice = {inv.id: inv.customer for inv in invoices}
-		# A follow-up entry, or a promise: the customer was spoken to before
+		# A follow-up entry, a promise, or anything done elsewhere: the customer was spoken to before
 		with_history = {h.customer or of_invoice.get(h.invoice) for h in history}
 		with_history |= {of_invoice.get(i) for p in promises for i in p.invoices}
-		result = run(as_of, customers, invoices, history, plan_settings, promises=promises)
+		with_history |= {of_invoice.get(i) for o in outcomes if o.day <= as_of for i in o.invoices}
+		result = run(
+			as_of,
+			customers,
+			invoices,
+			history,
+			plan_settings,
+			promises=promises,
+			credits=credits,
+			outcomes=outcomes,
+		)
 		for action in result.actions:
 			if action.customer in with_history or action.channel == ESCALATION:
 				continue
