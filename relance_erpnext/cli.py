@@ -599,6 +599,26 @@ def print_table(result, language: str, out=None, names: dict | None = None) -> N
 				f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}",
 				file=out,
 			)
+		for line in action.also_due:
+			late = f"{line.days_late} j" if fr else f"{line.days_late} d"
+			print(
+				f"  {line.invoice:<16} {line.due.isoformat()}  {late:>6}  "
+				f"{format_amount(line.outstanding, action.currency, language):>14}"
+				f"  ({'autre montant échu' if fr else 'also past due'})",
+				file=out,
+			)
+		for credit in action.credits:
+			print(
+				f"  {credit.reference or '—':<16} {credit.day.isoformat() if credit.day else '':<10}  {'':>6}  "
+				f"{format_amount(-credit.amount, action.currency, language):>14}"
+				f"  ({'avoir à déduire' if fr else 'credit deducted'})",
+				file=out,
+			)
+		if action.also_due or action.credits:
+			print(
+				f"  {'net à régler' if fr else 'net due'} {format_amount(action.net_total, action.currency, language)}",
+				file=out,
+			)
 		for note in action.notes:
 			print(f"  · {describe(note, language=language)}", file=out)
 		for task in action.tasks:

@@ -170,3 +170,38 @@ class TestDolibarrManualEntries(unittest.TestCase):
 
 if __name__ == "__main__":
 	unittest.main()
+
+
+class TestTheDemoShowsTheConversation(unittest.TestCase):
+	def test_demo_as_shipped(self):
+		out = Path(tempfile.mkdtemp(prefix="relance-demo-"))
+		self.addCleanup(shutil.rmtree, out, True)
+		code, stdout, err = run_cli("demo", "--out", out)
+		self.assertEqual(code, 0, err)
+		plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+		actions = plan["actions"]
+		# One letter per customer and currency
+		keys = [(a["customer"], a["currency"]) for a in actions if a["channel"] != "escalation"]
+		self.assertEqual(len(keys), len(set(keys)))
+		# The first-contact rule: long overdue, never reminded, a courteous reminder
+		first = [
+			a
+			for a in actions
+			if any(n.startswith("first_contact:") for i in a["invoices"] for n in i["notes"])
+		]
+		self.assertTrue(first)
+		self.assertTrue(all(a["tone"] == "amical" and not a["formal_notice"] for a in first))
+		# A credit deducted
+		[transports] = [a for a in actions if a["customer"] == "SAS Transports Rhône-Alpes"]
+		self.assertEqual(transports["credit_total"], "480.00")
+		self.assertEqual(Decimal(transports["net_total"]), Decimal(transports["total"]) - 480)
+		# A registered letter without an address, flagged; reminded before relance (the register says so)
+		[dubois] = [a for a in actions if a["customer"] == "SARL Garage Dubois"]
+		self.assertEqual(dubois["channel"], "registered_letter")
+		self.assertIn("complete_address", dubois["tasks"])
+		self.assertEqual(dubois["previous"][0]["date"], "2026-06-08")
+		self.assertIn("compléter l'adresse postale", stdout)
+		[letter] = out.glob("*garage-dubois*.txt")
+		text = letter.read_text(encoding="utf-8")
+		self.assertIn("ADRESSE À COMPLÉTER", text)
+		self.assertIn("notre relance du 8 juin 2026", " ".join(text.split()))

@@ -1002,8 +1002,14 @@ class TestSample(unittest.TestCase):
 		self.assertEqual(reg.errors, [])
 		self.assertEqual(reg.warnings, [])
 		self.assertEqual((reg.encoding, reg.delimiter), ("utf-8", ";"))
-		self.assertEqual(reg.rows_read, 26)
+		self.assertEqual(reg.rows_read, 27)
 		self.assertEqual(len(reg.invoices), 26)
+		# A credit note not yet used, and a reminder sent before relance (history)
+		self.assertEqual(
+			[(c.reference, c.amount) for c in reg.credits], [("AV-2026-0003", Decimal("480.00"))]
+		)
+		self.assertEqual([(o.invoices, o.level) for o in reg.outcomes], [(("FA-2026-0018",), 2)])
+		self.assertTrue(any(not c.address and c.email for c in reg.customers.values()))
 		self.assertEqual(len(reg.customers), 11)
 		customers = reg.customers.values()
 		self.assertEqual(sum(c.kind == CONSUMER for c in customers), 2)

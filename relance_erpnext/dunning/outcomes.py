@@ -65,6 +65,7 @@ EFFECTS = (EFFECT_NONE, EFFECT_PROMISE, EFFECT_DISPUTE, EFFECT_HOLD, EFFECT_RESU
 PROMISE_DEFAULT_DAYS = 7
 
 SENT_OUTCOME = "sent"
+CONTACT_CHANNELS = (EMAIL, LETTER, REGISTERED_LETTER, PHONE)
 DELIVERED = "delivered"
 RESUME = "resume"
 
@@ -308,7 +309,9 @@ def apply_outcomes(
 			continue
 		outcome = OUTCOMES.get(ERPNEXT_OUTCOMES.get(entry.outcome, entry.outcome))
 		effect = outcome.effect if outcome is not None else EFFECT_NONE
-		if entry.channel and entry.channel in (EMAIL, LETTER, REGISTERED_LETTER, PHONE):
+		# A communication of ours: on a known channel, or a reminder sent whose channel is not known
+		# (a register's "relancé le" with a level only: cited as "notre relance du …")
+		if entry.channel in CONTACT_CHANNELS or (not entry.channel and entry.outcome == SENT_OUTCOME):
 			for invoice_id in known:
 				inv = invoices[invoice_id]
 				customer = customers.get(inv.customer)
@@ -318,7 +321,9 @@ def apply_outcomes(
 				applied.history.append(
 					HistoryEntry(
 						invoice=invoice_id,
-						step=step.key if step is not None else (entry.step or f"manual_{entry.channel}"),
+						step=step.key
+						if step is not None
+						else (entry.step or f"manual_{entry.channel or 'reminder'}"),
 						day=entry.day,
 						status=SENT,
 						channel=entry.channel,
