@@ -1137,7 +1137,9 @@ class TestGarbage(TempDir):
 					re.search(rf"\b{number}\b", e.message) for e in reg.errors
 				)
 				self.assertTrue(named, (number, self.messages(reg)))
-		self.assertEqual(len(reg.invoices), len(good))
+		self.assertEqual(len(reg.invoices) + len(reg.credit_rows), len(good))
+		for credit in reg.credits:
+			self.assertGreater(credit.amount, 0)
 		for inv in reg.invoices:
 			self.assertGreater(inv.total, 0)
 			self.assertLessEqual(inv.paid, inv.total)
