@@ -195,16 +195,42 @@ def cmd_log(args, config) -> int:
 	from dataclasses import replace
 
 	entry = replace(entry, customer=customers.pop())
-	steps = _steps(entry, invoices, register.customers, args, config)
 	from relance_erpnext.connectors.journal import Journal, JournalError
 
 	try:
 		with Journal(args.journal) as journal:
-			journal.record_outcome(entry)
+			entries = _as_recorded(entry, journal.history())
+			for one in entries:
+				steps = _steps(one, invoices, register.customers, args, config)
+				journal.record_outcome(one)
+				print(_summary(one, steps, fr))
 	except JournalError as exc:
 		raise UsageError(str(exc))
-	print(_summary(entry, steps, fr))
 	return EXIT_OK
+
+
+def _as_recorded(entry: ManualEntry, history) -> list[ManualEntry]:
+	"""A letter logged as sent without its step, for invoices whose step `run` recorded (planned, on
+	or before that day): the step recorded for each, one entry per step (the letter a run wrote for
+	several invoices keeps each invoice's own step). Otherwise the entry as it is."""
+	from dataclasses import replace
+
+	from relance_erpnext.dunning.models import DONE_STATUSES
+
+	if entry.outcome != SENT_OUTCOME or entry.step or entry.level or not entry.channel:
+		return [entry]
+	recorded: dict[str, tuple] = {}
+	for h in history:
+		if h.invoice in entry.invoices and h.status in DONE_STATUSES and h.day <= entry.day:
+			known = recorded.get(h.invoice)
+			if known is None or h.day > known[0]:
+				recorded[h.invoice] = (h.day, h.step)
+	if not recorded:
+		return [entry]
+	by_step: dict[str, list[str]] = {}
+	for invoice in entry.invoices:
+		by_step.setdefault(recorded.get(invoice, (None, ""))[1], []).append(invoice)
+	return [replace(entry, invoices=tuple(numbers), step=step) for step, numbers in by_step.items()]
 
 
 def _steps(entry, invoices, customers, args, config) -> dict:

@@ -86,6 +86,20 @@ class TestLogCommand(unittest.TestCase):
 		reasons = {s["invoice"]: s["reason"] for s in self.plan()["skipped"]}
 		self.assertNotEqual(reasons.get("FA-2026-0012"), "disputed")
 
+	def test_a_letter_written_by_run_then_logged_as_sent_keeps_each_invoices_step(self):
+		code, _, err = run_cli(
+			*("run", "--register", SAMPLE, "--journal", self.journal, "--as-of", AS_OF),
+			*("--out", self.journal.parent / "out"),
+		)
+		self.assertIn(code, (0, 5), err)
+		code, out, err = self.log(
+			"sent", "FA-2026-0018", "FA-2026-0033", "--date", "2026-06-16", "--number", "1A 2"
+		)
+		self.assertEqual(code, 0, err)
+		with Journal(self.journal) as journal:
+			steps = {entry.invoices: entry.step for entry in journal.outcomes()}
+		self.assertEqual(steps, {("FA-2026-0018",): "derniere_relance", ("FA-2026-0033",): "premier_rappel"})
+
 	def test_bad_entries_are_refused(self):
 		for argv, message in (
 			(("promise", "FA-2026-0021"), "needs its date"),
