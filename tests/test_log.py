@@ -14,7 +14,7 @@ from relance_erpnext.connectors.dolibarr import DolibarrSource
 from relance_erpnext.connectors.journal import Journal
 from relance_erpnext.dunning.outcomes import ManualEntry
 
-from .test_cli import SAMPLE, run_cli
+from .test_cli import SAMPLE, SAMPLE_CONFIG, run_cli
 
 AS_OF = "2026-06-15"
 
@@ -89,7 +89,7 @@ class TestLogCommand(unittest.TestCase):
 	def test_a_letter_written_by_run_then_logged_as_sent_keeps_each_invoices_step(self):
 		code, _, err = run_cli(
 			*("run", "--register", SAMPLE, "--journal", self.journal, "--as-of", AS_OF),
-			*("--out", self.journal.parent / "out"),
+			*("--out", self.journal.parent / "out", "--config", SAMPLE_CONFIG),
 		)
 		self.assertIn(code, (0, 5), err)
 		code, out, err = self.log(
