@@ -349,7 +349,7 @@ def _plan(
 
 	escalations_possible = bool(promise_of or arrangement_of)
 	# Overdue invoices skipped without a step today, for the letters ("autres montants échus")
-	also_due: list[tuple[Invoice, date]] = []
+	also_due: list[Invoice] = []
 	also_due_add = also_due.append
 	customers_get = customers.get
 	indexes_get = indexes.get
@@ -408,7 +408,7 @@ def _plan(
 				index.waiting[anchor] = waiting
 			skip(new_skip(Skip, (inv_id, customer_id, waiting[0], waiting[1])))
 			if anchor < as_of:
-				also_due_add((inv, anchor))
+				also_due_add(inv)
 			continue
 		done = done_get(inv_id)
 		steps = index.steps
@@ -435,7 +435,7 @@ def _plan(
 		if last == len(steps) - 1:
 			skip(new_skip(Skip, (inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key)))
 			if anchor < as_of:
-				also_due_add((inv, anchor))
+				also_due_add(inv)
 			continue
 		if last_day is not None and last_day >= as_of:
 			# Already acted today: say which step comes next, and when
@@ -449,7 +449,7 @@ def _plan(
 				continue
 			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, detail)))
 			if anchor < as_of:
-				also_due_add((inv, anchor))
+				also_due_add(inv)
 			continue
 
 		escalate_note = None
@@ -526,13 +526,13 @@ def _plan(
 					)
 				)
 				if anchor < as_of:
-					also_due_add((inv, anchor))
+					also_due_add(inv)
 			continue
 
 		if min_amount and open_amount < min_amount:
 			skip(new_skip(Skip, (inv_id, customer_id, BELOW_MINIMUM, str(min_amount))))
 			if anchor < as_of:
-				also_due_add((inv, anchor))
+				also_due_add(inv)
 			continue
 		if last_contact:
 			contacted = last_contact.get(customer_id)
@@ -574,9 +574,14 @@ def _plan(
 
 	# The other overdue invoices of each customer written to today, in the same currency
 	others: dict[tuple[str, str, bool], list[ActionLine]] = {}
-	for inv, anchor in also_due:
+	written_to = {key[0] for key in groups if not key[2]}
+	for inv in also_due:
+		if inv.customer not in written_to:
+			continue  # most of a book: a customer not written to today
 		key = (inv.customer, inv.currency, False)
 		if key in groups:
+			anchor = inv.instalments[0].due if not inv.payments and len(inv.instalments) == 1 else None
+			anchor = anchor or _oldest_unpaid_due(inv)
 			others.setdefault(key, []).append(_also_due_line(inv, anchor, as_of))
 	# The credits: deducted from what the letter asks; a customer whose credits cover every overdue
 	# amount in the currency is not reminded (nor escalated)
