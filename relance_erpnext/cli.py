@@ -216,10 +216,12 @@ def read_book(path: Path, skip_bad_rows: bool):
 class Book:
 	"""Customers and open invoices, as read from a source other than a register."""
 
-	def __init__(self, customers: dict, invoices: list, names: dict | None = None):
+	def __init__(self, customers: dict, invoices: list, names: dict | None = None, credits=(), outcomes=()):
 		self.customers = customers
 		self.invoices = invoices
 		self.names = names or {}  # customer id -> name, also for the customers left out
+		self.credits = list(credits)  # open credit notes (core Credit)
+		self.outcomes = list(outcomes)  # what was done by hand (core ManualEntry)
 
 
 def customer_names(book) -> dict[str, str]:
@@ -457,7 +459,14 @@ def read_dolibarr(args, config: dict | None = None):
 		raise UsageError(f"Dolibarr: {exc}")
 	for warning in source.warnings:
 		print(f"warning: {warning}", file=sys.stderr)
-	return Book(customers, invoices, source.customer_names), history, DolibarrJournal(source)
+	book = Book(
+		customers,
+		invoices,
+		source.customer_names,
+		getattr(source, "credits", ()),
+		getattr(source, "outcomes", ()),
+	)
+	return book, history, DolibarrJournal(source)
 
 
 def make_plan(args, config: dict, create_journal: bool = False, planner=None):
@@ -478,7 +487,17 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 		book, history, journal = read_dolibarr(args, config)
 		journal.inputs = (history, scenarios, rates, settings)  # to rebuild a letter not attached
 		try:
-			result = planner(args.as_of, book.customers, book.invoices, history, scenarios, rates, settings)
+			result = planner(
+				args.as_of,
+				book.customers,
+				book.invoices,
+				history,
+				scenarios,
+				rates,
+				settings,
+				outcomes=book.outcomes,
+				credits=book.credits,
+			)
 		except BaseException:
 			journal.close()
 			raise
@@ -503,6 +522,7 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 		raise UsageError(f"settings: default_scenario {settings.default_scenario!r} is not a known scenario")
 	rates = rates_for(args)
 	history = []
+	outcomes = list(register.outcomes)
 	journal = None
 	if args.journal:
 		from relance_erpnext.connectors.journal import Journal, JournalError
@@ -517,6 +537,7 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 				raise UsageError(str(exc))
 			try:
 				history = journal.history()
+				outcomes.extend(journal.outcomes())  # `relance log`
 				from relance_erpnext.cli_match import apply_journal_payments
 
 				# Payments found on bank statements (`relance match --apply`): no longer owed
@@ -526,7 +547,15 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
 	try:
 		result = planner(
-			args.as_of, register.customers, register.invoices, history, scenarios, rates, settings
+			args.as_of,
+			register.customers,
+			register.invoices,
+			history,
+			scenarios,
+			rates,
+			settings,
+			outcomes=outcomes,
+			credits=register.credits,
 		)
 	except BaseException:
 		if journal is not None:
@@ -568,6 +597,26 @@ def print_table(result, language: str, out=None, names: dict | None = None) -> N
 		if action.fee:
 			print(
 				f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}",
+				file=out,
+			)
+		for line in action.also_due:
+			late = f"{line.days_late} j" if fr else f"{line.days_late} d"
+			print(
+				f"  {line.invoice:<16} {line.due.isoformat()}  {late:>6}  "
+				f"{format_amount(line.outstanding, action.currency, language):>14}"
+				f"  ({'autre montant échu' if fr else 'also past due'})",
+				file=out,
+			)
+		for credit in action.credits:
+			print(
+				f"  {credit.reference or '—':<16} {credit.day.isoformat() if credit.day else '':<10}  {'':>6}  "
+				f"{format_amount(-credit.amount, action.currency, language):>14}"
+				f"  ({'avoir à déduire' if fr else 'credit deducted'})",
+				file=out,
+			)
+		if action.also_due or action.credits:
+			print(
+				f"  {'net à régler' if fr else 'net due'} {format_amount(action.net_total, action.currency, language)}",
 				file=out,
 			)
 		for note in action.notes:
@@ -1173,6 +1222,10 @@ def build_parser() -> argparse.ArgumentParser:
 	from relance_erpnext.cli_overview import add_overview_parsers
 
 	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
+
+	from relance_erpnext.cli_log import add_log_parser
+
+	add_log_parser(commands, common)  # `relance log`: what was done or learnt by hand
 
 	from relance_erpnext.cli_rates import add_rates_parser
 

@@ -101,10 +101,10 @@ def make_overview(args, config: dict) -> Overview:
 	bounds = configured_buckets(args, config)
 	week = []
 
-	def planner(as_of, customers, invoices, history, scenarios, rates, settings):
+	def planner(as_of, customers, invoices, history, scenarios, rates, settings, **kw):
 		# The same plan as `relance plan` for today, then the planner's forecast of the next days
 		week.extend(
-			plan_ahead(as_of, customers, invoices, history, scenarios, rates, settings, days=args.days)
+			plan_ahead(as_of, customers, invoices, history, scenarios, rates, settings, days=args.days, **kw)
 		)
 		return week[0]
 

@@ -70,7 +70,19 @@ def sample_rows() -> list[list[str]]:
 
 
 def register_numbers(rows) -> list[str]:
-	return [row[0] for row in rows[1:] if row and row[0]]
+	"""The invoice numbers of a register's rows: its credit notes (a negative amount, or the status
+	"avoir") are the customer's credits, deducted in the letters, not invoices of the plan."""
+	header = rows[0]
+	amount = header.index("Montant TTC") if "Montant TTC" in header else None
+	status = header.index("Statut") if "Statut" in header else None
+	return [
+		row[0]
+		for row in rows[1:]
+		if row
+		and row[0]
+		and not (amount is not None and row[amount].strip().startswith("-"))
+		and not (status is not None and row[status].strip().lower() == "avoir")
+	]
 
 
 def plan_invoices(data: dict) -> Counter:

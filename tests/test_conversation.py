@@ -148,22 +148,162 @@ class TestLettersTellTheHistory(unittest.TestCase):
 		self.assertIn("adresse à compléter", letter.html.lower())
 
 
+class TestLettersShowTheirFigures(unittest.TestCase):
+	"""Each invoice's interest by base and rate, the other amounts past due and the credits."""
+
+	def letter(self, language, credits=()):
+		c = customer(name="SAS Transports Rhône-Alpes", language=language)
+		invoices = [
+			invoice(
+				"FA-2026-0012", due=date(2026, 3, 16), amount="3600", payments=[(date(2026, 4, 10), "1200")]
+			),
+			invoice("FA-2026-0027", due=date(2026, 5, 16), amount="2280"),
+		]
+		history = [
+			HistoryEntry("FA-2026-0012", "rappel_courtois", date(2026, 5, 1), SENT, "email", customer="C1"),
+			HistoryEntry("FA-2026-0012", "relance_formelle", date(2026, 5, 7), SENT, "email", customer="C1"),
+			HistoryEntry("FA-2026-0027", "rappel_courtois", date(2026, 6, 10), SENT, "email", customer="C1"),
+		]
+		[action] = run(date(2026, 6, 15), [c], invoices, history, credits=credits).actions
+		return action, " ".join(letter_of(action, {c.id: c}, invoices, date(2026, 6, 15)).text.split())
+
+	def test_the_interest_of_fa_2026_0012_can_be_recomputed(self):
+		expected = {
+			"fr-FR": (
+				"du 17 mars 2026 au 10 avril 2026 : 3 600,00 € × 12,15 % × 25 j / 365 = 29,96 €",
+				"règlement de 1 200,00 € reçu le 10 avril 2026",
+				"du 11 avril 2026 au 15 juin 2026 : 2 400,00 € × 12,15 % × 66 j / 365 = 52,73 €",
+				"Total facture FA-2026-0012 : 82,69 €",
+			),
+			"en": (
+				"17 March 2026 to 10 April 2026: €3,600.00 × 12.15% × 25 days / 365 = €29.96",
+				"payment of €1,200.00 received on 10 April 2026",
+				"11 April 2026 to 15 June 2026: €2,400.00 × 12.15% × 66 days / 365 = €52.73",
+				"Invoice FA-2026-0012 total: €82.69",
+			),
+		}
+		for language, phrases in expected.items():
+			action, text = self.letter(language)
+			text = text.replace("\u00a0", " ").replace("\u202f", " ")
+			for phrase in phrases:
+				self.assertIn(phrase, text, language)
+		self.assertEqual(action.lines[0].interest, Decimal("82.69"))
+
+	def test_other_amounts_past_due_and_credits_have_their_sections(self):
+		from relance_erpnext.dunning.models import Credit
+
+		credit = Credit("C1", "EUR", Decimal("500"), "AV-2026-0002", date(2026, 6, 1))
+		action, text = self.letter("fr-FR", credits=[credit])
+		self.assertEqual([line.invoice for line in action.also_due], ["FA-2026-0027"])
+		text = text.replace("\u00a0", " ").replace("\u202f", " ")
+		self.assertIn("AUTRES MONTANTS ÉCHUS", text)
+		self.assertIn("AVOIRS À DÉDUIRE", text)
+		self.assertIn("AV-2026-0002 – avoir", text)
+		self.assertEqual(action.net_total, action.total + Decimal("2280") - Decimal("500"))
+		self.assertIn("TOTAL À RÉGLER 4 302,69 €", text)
+		self.assertIn("déduction faite des avoirs : -500,00 €", text)
+		action, text = self.letter("en", credits=[credit])
+		self.assertIn("OTHER AMOUNTS PAST DUE", text)
+		self.assertIn("CREDITS DEDUCTED", text)
+
+
+class TestDoubtfulCustomers(unittest.TestCase):
+	def test_their_steps_have_their_own_firmer_wording_and_labels_agree_with_letters(self):
+		c = customer(scenario="clients_douteux")
+		inv = [invoice()]
+		history = [
+			HistoryEntry("F1", "premier_rappel", day(7), SENT, "email", customer="C1"),
+			HistoryEntry("F1", "relance_insistante", day(14), SENT, "email", customer="C1"),
+		]
+		[urgent] = run(day(14), [c], inv, history[:1]).actions
+		self.assertEqual((urgent.step_label, urgent.template), ("Relance insistante", "doubtful_urgent"))
+		text = " ".join(letter_of(urgent, {c.id: c}, inv, day(14)).text.split())
+		self.assertIn("Relance urgente", text)
+		self.assertIn("suspendre nos livraisons", text)
+		self.assertIn("Malgré notre courriel du 8 mars 2026", text)
+		[final] = run(day(21), [c], inv, history).actions
+		self.assertIn("mise en demeure", final.step_label)
+		self.assertTrue(final.formal_notice)
+		text = " ".join(letter_of(final, {c.id: c}, inv, day(21)).text.split())
+		self.assertIn("DERNIÈRE RELANCE AVANT ACTION LÉGALE – MISE EN DEMEURE", text)
+		self.assertIn("notre dernière relance amiable", text)
+		self.assertIn("vaut mise en demeure", text)
+		# Not the standard scenario's words
+		[standard] = run(
+			day(14), [customer()], inv, [HistoryEntry("F1", "rappel_courtois", day(1), SENT, "email")]
+		).actions
+		self.assertNotEqual(standard.template, urgent.template)
+
+
+@st.composite
+def conversation_books(draw):
+	"""The planner's random books, with credits and what was done elsewhere (manual entries)."""
+	from relance_erpnext.dunning.models import Credit
+	from relance_erpnext.dunning.outcomes import ManualEntry
+
+	customers, invoices, history, promises, as_of, plan_settings = draw(books())
+	credits = []
+	for c in customers:
+		if draw(st.booleans()):
+			target = draw(st.sampled_from([None, *invoices])) if invoices else None
+			credits.append(
+				Credit(
+					c.id,
+					draw(st.sampled_from(["EUR", "CAD"])),
+					draw(st.decimals(min_value=Decimal("0.01"), max_value=Decimal("5000"), places=2)),
+					f"AV-{c.id}",
+					as_of - timedelta(days=draw(st.integers(-5, 60))),
+					against_invoice=target.id if target is not None and target.customer == c.id else "",
+				)
+			)
+	outcomes = []
+	for inv in invoices:
+		if draw(st.integers(0, 3)) == 0:
+			outcomes.append(
+				ManualEntry(
+					(inv.id,),
+					inv.due + timedelta(days=draw(st.integers(1, 60))),
+					outcome=draw(
+						st.sampled_from(["sent", "no_answer", "promise", "dispute", "delivered", "resume"])
+					),
+					channel=draw(st.sampled_from(["", "email", "letter", "registered_letter", "phone"])),
+					level=draw(st.integers(0, 3)),
+					until=draw(st.sampled_from([None, inv.due + timedelta(days=70)])),
+				)
+			)
+	return customers, invoices, history, promises, as_of, plan_settings, credits, outcomes
+
+
 PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 class TestConversationProperties(unittest.TestCase):
 	@PROPERTY_SETTINGS
-	@given(books(), st.integers(1, 25))
+	@given(conversation_books(), st.integers(1, 25))
 	def test_never_two_communications_a_day_to_one_customer_in_one_currency(self, book, days):
 		"""Over a sequence of days, each day's plan replayed as sent (and the same day planned twice)."""
-		customers, invoices, history, promises, as_of, plan_settings = book
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
 		history = list(history)
 		sent: dict[tuple[str, str, date], int] = {}
 		for offset in range(0, days, 3):
 			today = as_of + timedelta(days=offset)
 			for _ in range(2):  # a second run the same day adds nothing for a customer already written to
-				result = run(today, customers, invoices, history, plan_settings, promises=promises)
+				result = run(
+					today,
+					customers,
+					invoices,
+					history,
+					plan_settings,
+					promises=promises,
+					credits=credits,
+					outcomes=outcomes,
+				)
 				for action in result.actions:
+					# What the letter asks is never negative: a customer whose credits cover it is not reminded
+					self.assertGreater(action.outstanding + action.also_due_total - action.credit_total, 0)
+					# Every line's invoice is written to once, in its own section
+					listed = [line.invoice for line in (*action.lines, *action.also_due)]
+					self.assertEqual(len(listed), len(set(listed)))
 					if action.channel == ESCALATION:
 						continue
 					key = (action.customer, action.currency, today)
@@ -184,15 +324,45 @@ class TestConversationProperties(unittest.TestCase):
 				)
 
 	@PROPERTY_SETTINGS
-	@given(books())
+	@given(conversation_books())
+	def test_replaying_a_plan_with_credits_and_outside_history_plans_nothing_new(self, book):
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
+		extra = {"promises": promises, "credits": credits, "outcomes": outcomes}
+		first = run(as_of, customers, invoices, history, plan_settings, **extra)
+		replay = [
+			HistoryEntry(
+				line.invoice, line.step, as_of, PLANNED, action.channel, line.formal_notice, action.customer
+			)
+			for action in first.actions
+			for line in action.lines
+		]
+		self.assertEqual(
+			run(as_of, customers, invoices, [*history, *replay], plan_settings, **extra).actions, ()
+		)
+		# Every invoice accounted for once: a line of an action or a skip (also_due lines are skips too)
+		seen = [line.invoice for a in first.actions for line in a.lines] + [s.invoice for s in first.skipped]
+		self.assertEqual(sorted(seen), sorted(inv.id for inv in invoices))
+
+	@PROPERTY_SETTINGS
+	@given(conversation_books())
 	def test_no_letter_of_a_customer_without_history_mentions_an_earlier_reminder(self, book):
-		customers, invoices, history, promises, as_of, plan_settings = book
+		customers, invoices, history, promises, as_of, plan_settings, credits, outcomes = book
 		by_id = {c.id: c for c in customers}
 		of_invoice = {inv.id: inv.customer for inv in invoices}
-		# A follow-up entry, or a promise: the customer was spoken to before
+		# A follow-up entry, a promise, or anything done elsewhere: the customer was spoken to before
 		with_history = {h.customer or of_invoice.get(h.invoice) for h in history}
 		with_history |= {of_invoice.get(i) for p in promises for i in p.invoices}
-		result = run(as_of, customers, invoices, history, plan_settings, promises=promises)
+		with_history |= {of_invoice.get(i) for o in outcomes if o.day <= as_of for i in o.invoices}
+		result = run(
+			as_of,
+			customers,
+			invoices,
+			history,
+			plan_settings,
+			promises=promises,
+			credits=credits,
+			outcomes=outcomes,
+		)
 		for action in result.actions:
 			if action.customer in with_history or action.channel == ESCALATION:
 				continue

@@ -280,7 +280,6 @@ def corrupt(draw, book: Book, row: Row, earlier: list[Row]) -> None:
 	kinds = [
 		"impossible_date",
 		"not_a_date",
-		"negative",
 		"huge",
 		"not_finite",
 		"zero",
@@ -766,8 +765,6 @@ class TestDates(Examples):
 class TestAmounts(Examples):
 	def test_negative_huge_and_not_finite_amounts(self):
 		cases = {
-			"-10": "is negative",
-			"(12,50)": "is negative",
 			"1e400": "is too large to be an amount",
 			"1E15": "is too large to be an amount",
 			"99999999999999999": "is too large to be an amount",
@@ -788,6 +785,22 @@ class TestAmounts(Examples):
 			self.assertIn(fragment, message)
 			if fragment != "the amount is 0":
 				self.assertIn(f'"{text}"', message)
+
+	def test_negative_amounts_are_credits(self):
+		# A negative row is a credit note of the customer (deducted from what is asked), not an error
+		rows = [
+			["AV-1", "X", "-10", "31/03/2026"],
+			["AV-2", "X", "(12,50)", ""],
+			["FA-3", "X", "40", "31/03/2026"],
+		]
+		register = self.read(self.csv_text(rows))
+		self.assertEqual(register.errors, [])
+		self.assertEqual([i.id for i in register.invoices], ["FA-3"])
+		self.assertEqual(
+			[(c.reference, c.amount) for c in register.credits],
+			[("AV-1", Decimal("10")), ("AV-2", Decimal("12.50"))],
+		)
+		self.assertEqual(register.credit_rows, {"AV-1": 2, "AV-2": 3})
 
 	def test_currency_sign_inside_the_number(self):
 		# Fixed: "12€50" (French for 12,50 €) was read as 1250 EUR
@@ -854,7 +867,7 @@ class TestAmounts(Examples):
 			]
 		)
 		register = read_register(path)
-		self.assertIn('"-5" is negative', self.error(register, 2, "Montant"))
+		self.assertEqual([(c.reference, c.amount) for c in register.credits], [("FA-1", Decimal("5"))])
 		self.assertIn("is too large to be an amount", self.error(register, 3, "Montant"))
 		self.assertIn("the invoice amount incl. VAT is empty", self.error(register, 4, "Montant"))
 		self.assertIn('"True" is not an amount', self.error(register, 5, "Montant"))

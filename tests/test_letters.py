@@ -77,6 +77,10 @@ STEP_OFFSETS = {
 	"call": (15, None),
 	"formal_notice": (30, None),
 	"escalation": (45, None),
+	# The clients_douteux scenario's own wording
+	"doubtful_reminder": (7, "clients_douteux"),
+	"doubtful_urgent": (14, "clients_douteux"),
+	"doubtful_final": (21, "clients_douteux"),
 }
 
 

@@ -345,8 +345,8 @@ class TestFiles(TempDir):
 		)
 		reg = read_register(path)
 		self.assertEqual(reg.delimiter, ",")
-		# Excel hides the sep= line: the header is row 1
-		self.assertOneError(reg, 3, "Montant", "negative")
+		# Excel hides the sep= line: the header is row 1 (F2, negative, is a credit)
+		self.assertEqual(reg.credit_rows, {"F2": 3})
 
 	def test_quoted_multiline_address_keeps_row_numbers(self):
 		reg = self.read(
@@ -463,17 +463,17 @@ class TestValues(TempDir):
 				["F8", "X", "100", "31/03/2026", "100"],
 			]
 		)
-		self.assertOneError(reg, 2, "Montant", '"-100" is negative')
-		self.assertOneError(reg, 2, "Montant", "a credit note is not a register row")
+		# A negative amount is a credit note (F1), not an error
+		self.assertEqual([(c.reference, c.amount) for c in reg.credits], [("F1", Decimal("100"))])
 		self.assertOneError(reg, 3, "Montant", "the amount is 0")
 		self.assertOneError(reg, 4, "Montant", "the amount is 0")
 		self.assertOneError(reg, 5, "Montant", '"douze" is not an amount')
 		self.assertOneError(reg, 6, "Payé", "the amount paid (150) is more than the invoice amount (100)")
 		self.assertOneError(reg, 7, "Payé", '"-5" is negative')
 		self.assertOneError(reg, 8, "Montant", "more than 2 decimals")
-		self.assertEqual(len(reg.errors), 7)
+		self.assertEqual(len(reg.errors), 6)
 		self.assertEqual([i.id for i in reg.invoices], ["F8"])
-		self.assertEqual(reg.bad_rows, [2, 3, 4, 5, 6, 7, 8])
+		self.assertEqual(reg.bad_rows, [3, 4, 5, 6, 7, 8])
 
 	def test_required_cells_empty(self):
 		reg = self.read([self.HEADER, ["", "", "", ""], ["F2", "", "", "31/03/2026"], ["F3", "X", "10", ""]])
@@ -689,9 +689,8 @@ class TestErrors(TempDir):
 				'ventes.csv, row 3, column "Montant": "abc" is not an amount',
 				'ventes.csv, row 3, column "Échéance": "31/02/2025" is not a date',
 				'ventes.csv, row 3, column "Date d\'émission": "hier" is not a date (expected DD/MM/YYYY or YYYY-MM-DD)',
+				# A credit note (negative) needs its customer; no due date
 				'ventes.csv, row 5, column "Client": the customer is empty',
-				'ventes.csv, row 5, column "Montant": "-3" is negative: the amount cannot be below 0 (a credit note is not a register row)',
-				'ventes.csv, row 5, column "Échéance": the due date is empty',
 			],
 		)
 		self.assertEqual([i.id for i in reg.invoices], ["F1", "F3", "F5"])
@@ -915,7 +914,6 @@ class TestXlsx(TempDir):
 			self.messages(reg),
 			[
 				'ventes.xlsx, row 3, column "Due date": "31/02/2025" is not a date',
-				'ventes.xlsx, row 4, column "Amount": "-5" is negative: the amount cannot be below 0 (a credit note is not a register row)',
 				'ventes.xlsx, row 6, column "Due date": "46000" is not a date',
 				'ventes.xlsx, row 7, column "Amount": "2026-01-01" is not an amount',
 				'ventes.xlsx, row 7, column "Invoice": invoice "F3" appears twice: rows 6 and 7',
@@ -930,14 +928,88 @@ class TestXlsx(TempDir):
 		self.assertIn("ventes.xlsx: no column for the invoice amount incl. VAT", str(reg.errors[0]))
 
 
+class TestDoneElsewhere(TempDir):
+	"""The last reminder sent outside relance, and the credits, read from the register."""
+
+	HEADER = ["Facture", "Client", "Montant", "Échéance", "Relancé le", "Niveau", "N° LRAR", "AR le"]
+
+	def test_last_reminder_columns_become_manual_entries(self):
+		from relance_erpnext.dunning.outcomes import DELIVERED, ManualEntry
+
+		reg = self.read(
+			[
+				self.HEADER,
+				["F1", "X", "100", "31/03/2026", "10/04/2026", "2", "", ""],
+				["F2", "X", "100", "31/03/2026", "12/04/2026", "courriel", "", ""],
+				["F3", "X", "100", "31/03/2026", "01/05/2026", "LRAR", "1A 23", "04/05/2026"],
+				["F4", "X", "100", "31/03/2026", "02/05/2026", "", "", ""],
+				["F5", "X", "100", "31/03/2026", "", "", "", ""],
+			]
+		)
+		self.assertEqual(reg.errors, [])
+		self.assertFalse([w for w in reg.warnings if "not used" in w])
+		self.assertEqual(
+			reg.outcomes,
+			[
+				ManualEntry(("F1",), date(2026, 4, 10), level=2, customer="X"),
+				ManualEntry(("F2",), date(2026, 4, 12), channel="email", customer="X"),
+				ManualEntry(
+					("F3",), date(2026, 5, 1), channel="registered_letter", reference="1A 23", customer="X"
+				),
+				ManualEntry(("F3",), date(2026, 5, 4), outcome=DELIVERED, customer="X"),
+				ManualEntry(("F4",), date(2026, 5, 2), customer="X"),
+			],
+		)
+
+	def test_a_step_without_its_date_is_an_error(self):
+		reg = self.read([self.HEADER, ["F1", "X", "100", "31/03/2026", "", "2", "", ""]])
+		self.assertOneError(reg, 2, "Niveau", "without its date")
+
+	def test_credit_notes_and_unallocated_payments(self):
+		reg = self.read(
+			[
+				["Facture", "Client", "Montant", "Échéance", "Statut", "Payé", "Facture d'origine"],
+				["F1", "X", "100", "31/03/2026", "", "", ""],
+				["AV1", "X", "-30", "", "", "", "F1"],
+				["AV2", "X", "50", "", "avoir", "20", ""],
+				["AC1", "X", "15", "", "paiement non affecté", "", ""],
+				["AV3", "X", "-10", "", "soldée", "", ""],
+			]
+		)
+		self.assertEqual(reg.errors, [])
+		self.assertEqual(
+			[(c.reference, c.amount, c.against_invoice, c.kind) for c in reg.credits],
+			[
+				("AV1", Decimal("30"), "F1", "credit_note"),
+				("AV2", Decimal("30"), "", "credit_note"),
+				("AC1", Decimal("15"), "", "unallocated_payment"),
+			],
+		)
+		self.assertEqual([i.id for i in reg.invoices], ["F1"])
+		self.assertEqual(set(reg.credit_rows), {"AV1", "AV2", "AC1", "AV3"})
+		reg = self.read(
+			[
+				["Facture", "Client", "Montant", "Échéance", "Facture d'origine"],
+				["F1", "X", "100", "31/03/2026", "F0"],
+			]
+		)
+		self.assertOneError(reg, 2, "Facture d'origine", "only a credit note corrects an invoice")
+
+
 class TestSample(unittest.TestCase):
 	def test_bundled_sample_reads_cleanly(self):
 		reg = read_register(SAMPLE)
 		self.assertEqual(reg.errors, [])
 		self.assertEqual(reg.warnings, [])
 		self.assertEqual((reg.encoding, reg.delimiter), ("utf-8", ";"))
-		self.assertEqual(reg.rows_read, 26)
+		self.assertEqual(reg.rows_read, 27)
 		self.assertEqual(len(reg.invoices), 26)
+		# A credit note not yet used, and a reminder sent before relance (history)
+		self.assertEqual(
+			[(c.reference, c.amount) for c in reg.credits], [("AV-2026-0003", Decimal("480.00"))]
+		)
+		self.assertEqual([(o.invoices, o.level) for o in reg.outcomes], [(("FA-2026-0018",), 2)])
+		self.assertTrue(any(not c.address and c.email for c in reg.customers.values()))
 		self.assertEqual(len(reg.customers), 11)
 		customers = reg.customers.values()
 		self.assertEqual(sum(c.kind == CONSUMER for c in customers), 2)
@@ -1050,7 +1122,7 @@ class TestGarbage(TempDir):
 		# "\r\n" line ends make the writer quote any cell holding "\r" or "\n", as a spreadsheet would
 		reg = self.read([GARBAGE_HEADER, *rows], lineterminator="\r\n")
 		self.assertFalse(reg.fatal)
-		good = set(reg.invoice_rows.values())
+		good = set(reg.invoice_rows.values()) | set(reg.credit_rows.values())
 		error_rows = {e.row for e in reg.errors}
 		self.assertTrue(set(reg.bad_rows) >= error_rows)
 		for e in reg.errors:
@@ -1065,7 +1137,9 @@ class TestGarbage(TempDir):
 					re.search(rf"\b{number}\b", e.message) for e in reg.errors
 				)
 				self.assertTrue(named, (number, self.messages(reg)))
-		self.assertEqual(len(reg.invoices), len(good))
+		self.assertEqual(len(reg.invoices) + len(reg.credit_rows), len(good))
+		for credit in reg.credits:
+			self.assertGreater(credit.amount, 0)
 		for inv in reg.invoices:
 			self.assertGreater(inv.total, 0)
 			self.assertLessEqual(inv.paid, inv.total)
@@ -1105,7 +1179,7 @@ class TestGarbage(TempDir):
 		)
 		reg = read_register(path)
 		self.assertFalse(reg.fatal, self.messages(reg))
-		good = set(reg.invoice_rows.values())
+		good = set(reg.invoice_rows.values()) | set(reg.credit_rows.values())
 		for number, row in enumerate(rows, start=2):
 			if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
 				continue

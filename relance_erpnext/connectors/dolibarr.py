@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import requests
 
@@ -77,6 +77,7 @@ from relance_erpnext.dunning.models import (
 	UNKNOWN,
 	ZERO,
 	Action,
+	Credit,
 	Customer,
 	HistoryEntry,
 	Instalment,
@@ -84,6 +85,7 @@ from relance_erpnext.dunning.models import (
 	Payment,
 )
 from relance_erpnext.dunning.money import round_money
+from relance_erpnext.dunning.outcomes import OUTCOMES, ManualEntry
 
 API_PATH = "/api/index.php"
 MIN_VERSION = (17, 0)
@@ -360,6 +362,9 @@ class DolibarrSource:
 		# Invoice ref -> its currency, when it is not Dolibarr's main one (module Multicurrency): a
 		# payment recorded from a bank statement is then given in that currency
 		self.foreign_currency: dict[str, str] = {}
+		# Filled by load_book: the credit notes not used yet, and the manual entries (`relance log`)
+		self.credits: list[Credit] = []
+		self.outcomes: list[ManualEntry] = []
 
 	def __repr__(self) -> str:  # never the key
 		return f"DolibarrSource({self.base_url!r})"
@@ -673,6 +678,9 @@ class DolibarrSource:
 		invoices: list[Invoice] = []
 		refs_by_id: dict[str, str] = {}
 		contact_ids: dict[str, list[str]] = {}
+		self.credits = []
+		self.outcomes = []
+		credit_notes = [raw for raw in raw_invoices if str(raw.get("type", "0")) == str(CREDIT_NOTE)]
 		for raw in raw_invoices:
 			invoice = self._invoice(raw)
 			if invoice is None:
@@ -684,8 +692,39 @@ class DolibarrSource:
 				contact_ids.setdefault(invoice.customer, []).append(str(contact))
 		customers = self._customers(sorted({inv.customer for inv in invoices}, key=int), contact_ids)
 		self.letters_pending, self.uncertain = [], []
-		history = self._history(refs_by_id, collect=True)
+		refs_of = {str(raw.get("id")): str(raw.get("ref") or "") for raw in raw_invoices}
+		for raw in credit_notes:
+			credit = self._credit(raw, refs_of)
+			if credit is not None and credit.customer in customers:
+				self.credits.append(credit)
+		history = self._history(refs_by_id, collect=True, outcomes=self.outcomes)
 		return customers, invoices, history
+
+	def _credit(self, raw: dict, refs_of: dict[str, str]) -> Credit | None:
+		"""A credit note not used yet (neither turned into a discount used nor refunded): what is left
+		of it is the customer's to deduct; `fk_facture_source` names the invoice it corrects."""
+		ref = str(raw.get("ref") or "").strip()
+		try:
+			currency = str(raw.get("multicurrency_code") or "EUR").upper()
+			if raw.get("remaintopay") not in (None, ""):
+				left = abs(_decimal(raw.get("remaintopay"), "remaintopay"))
+			else:
+				left = abs(_decimal(raw.get("total_ttc"), "total_ttc"))
+			left = round_money(left, currency)
+		except (ValueError, TypeError, ArithmeticError) as exc:
+			self.warnings.append(f"credit note {ref or raw.get('id')}: unreadable ({exc}); left out")
+			return None
+		if left <= 0 or not raw.get("socid"):
+			return None
+		source = str(raw.get("fk_facture_source") or "")
+		return Credit(
+			customer=str(raw["socid"]),
+			currency=currency,
+			amount=left,
+			reference=ref,
+			day=date_from_timestamp(raw.get("date")),
+			against_invoice=refs_of.get(source, "") if source not in ("", "0") else "",
+		)
 
 	def _invoice(self, raw: dict) -> Invoice | None:
 		ref = str(raw.get("ref") or "").strip()
@@ -1007,12 +1046,16 @@ class DolibarrSource:
 			)
 		return events
 
-	def _history(self, refs_by_id: dict[str, str], collect: bool = False) -> list[HistoryEntry]:
+	def _history(
+		self, refs_by_id: dict[str, str], collect: bool = False, outcomes: list | None = None
+	) -> list[HistoryEntry]:
 		"""The follow-up history of these invoices. `collect`: also list the letters whose copy is not
-		yet among their invoice's documents, and warn about every email whose sending is uncertain."""
+		yet among their invoice's documents, and warn about every email whose sending is uncertain.
+		`outcomes`: where the manual entries (`relance log`) read are added."""
 		history = []
+		manual = outcomes if outcomes is not None else []
 		for event in self._events(sorted(refs_by_id, key=int)):
-			entry = self._entry(event, refs_by_id)
+			entry = self._entry(event, refs_by_id, manual)
 			if entry is not None:
 				history.append(entry)
 				if collect:
@@ -1080,7 +1123,9 @@ class DolibarrSource:
 			raise self._fail("PUT", f"/agendaevents/{event_id}", f"unexpected answer {str(updated)[:80]!r}")
 		self._live_events[(invoice, step)] = (event_id, label, note, owner)
 
-	def _entry(self, event: dict, refs_by_id: dict[str, str]) -> HistoryEntry | None:
+	def _entry(
+		self, event: dict, refs_by_id: dict[str, str], manual: list | None = None
+	) -> HistoryEntry | None:
 		match = _STEP_RE.match(str(event.get("label") or ""))
 		if not match:
 			self.warnings.append(
@@ -1097,6 +1142,13 @@ class DolibarrSource:
 			return None
 		percent = str(event.get("percentage", event.get("percent", "0")) or "0").strip()
 		data = _event_data(event)
+		if data.get("manual") == "1" and data.get("outcome") in OUTCOMES:
+			# A manual entry (`relance log --source dolibarr`): read back as the core's model; the
+			# planner makes the history entry of a communication from it
+			entry = _manual_entry(data, invoice, day, str(event.get("socid") or ""))
+			if manual is not None and entry not in manual:  # one event per invoice of an entry: read once
+				manual.append(entry)
+			return None
 		if percent == "100":
 			status = DONE  # a person marked it done: whatever relance wrote
 		elif data.get("status") in NOTE_STATUSES:
@@ -1337,6 +1389,64 @@ class DolibarrSource:
 		filename = str(data.get("filename") or "").replace("\\", "/").rpartition("/")[2].strip()
 		return filename or f"{name}.pdf", content, built
 
+	def record_outcome(self, entry: ManualEntry, steps: dict[str, str]) -> int:
+		"""A manual entry as agenda events, one per invoice, shaped like those `run` writes (code
+		RELANCE, label "relance:<step> <invoice> – …", linked to the invoice and the third party), its
+		data on the note's relance-data line (manual=1 and the entry's fields). `steps`: the scenario step
+		each invoice's communication stands for. Returns the number of events written."""
+		if self.version is None:
+			self.status()
+		owner = int(self.user()["id"])
+		outcome = OUTCOMES[entry.outcome]
+		start = datetime.combine(entry.day, time(0, 0), self.zone)
+		end = datetime.combine(entry.day, time(23, 59, 59), self.zone)
+		written = 0
+		for invoice in entry.invoices:
+			step = steps.get(invoice, "")
+			key = step or entry.outcome.replace("_", "-")
+			label = f"{LABEL_PREFIX}{key} {invoice} – {outcome.fr} (saisie manuelle)"[:LABEL_MAX]
+			fields = {
+				"step": step,
+				"channel": entry.channel,
+				"invoice": invoice,
+				"invoices": ",".join(entry.invoices),
+				"status": SENT,
+				"manual": "1",
+				"outcome": entry.outcome,
+				"level": str(entry.level or ""),
+				"reference": entry.reference,
+				"amount": str(entry.amount) if entry.amount is not None else "",
+				"until": entry.until.isoformat() if entry.until else "",
+				"reason": entry.reason,
+			}
+			data = " ".join(f"{k}={quote(v, safe='')}" for k, v in fields.items() if v)
+			lines = [f"Saisie manuelle : {outcome.fr}, facture {invoice}"]
+			if entry.reference:
+				lines.append(f"N° de recommandé : {entry.reference}")
+			if entry.reason:
+				lines.append(f"Motif : {entry.reason}")
+			body = {
+				"type_code": EVENT_TYPE_PHONE if entry.channel == "phone" else EVENT_TYPE,
+				"code": EVENT_CODE,
+				"label": label,
+				"note_private": "\n".join((*lines, f"relance-data: {data}")),
+				"datep": int(start.timestamp()),
+				"datef": int(end.timestamp()),
+				"fulldayevent": 1,
+				"percentage": STATUS_PERCENT[DONE],
+				"userownerid": owner,
+				"socid": int(entry.customer),
+				"elementtype": "invoice",
+				"fk_element": self._invoice_id(invoice),
+			}
+			created = self.request("POST", "/agendaevents", json=body)
+			if not isinstance(created, int) and not str(created).isdigit():
+				raise self._fail(
+					"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
+				)
+			written += 1
+		return written
+
 	@staticmethod
 	def _label(label: str, status: str) -> str:
 		suffix = STATUS_SUFFIX.get(status, "")
@@ -1506,6 +1616,38 @@ class DolibarrSource:
 
 
 BANK_TOKEN_PREFIX = "RLB-"
+
+
+def _manual_entry(data: dict[str, str], invoice: str, day: date, customer: str) -> ManualEntry:
+	"""A manual entry read back from an agenda event's relance-data line."""
+	value = {k: unquote(v) for k, v in data.items()}
+	invoices = tuple(i for i in value.get("invoices", "").split(",") if i) or (invoice,)
+	amount = None
+	if value.get("amount"):
+		try:
+			amount = Decimal(value["amount"])
+		except InvalidOperation:
+			amount = None
+	until = None
+	if value.get("until"):
+		try:
+			until = date.fromisoformat(value["until"])
+		except ValueError:
+			until = None
+	level = value.get("level", "")
+	return ManualEntry(
+		invoices=invoices,
+		day=day,
+		outcome=value["outcome"],
+		channel=value.get("channel", ""),
+		step=value.get("step", ""),
+		level=int(level) if level.isdigit() else 0,
+		reference=value.get("reference", ""),
+		amount=amount,
+		until=until,
+		reason=value.get("reason", ""),
+		customer=customer,
+	)
 
 
 def bank_token(line_id: str) -> str:

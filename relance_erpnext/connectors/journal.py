@@ -6,6 +6,7 @@ unknown) per invoice and step, so two processes recording the same plan cannot b
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from relance_erpnext.dunning.matching import BankPayment, LineMatch
 from relance_erpnext.dunning.models import DONE_STATUSES, HISTORY_STATUSES, Action, HistoryEntry
+from relance_erpnext.dunning.outcomes import OUTCOMES, ManualEntry
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS follow_up (
@@ -46,6 +48,22 @@ CREATE TABLE IF NOT EXISTS bank_payment (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS bank_payment_line_invoice ON bank_payment (line_id, invoice);
 CREATE INDEX IF NOT EXISTS bank_payment_invoice ON bank_payment (invoice);
+CREATE TABLE IF NOT EXISTS manual_entry (
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	invoices TEXT NOT NULL,
+	customer TEXT NOT NULL DEFAULT '',
+	day TEXT NOT NULL,
+	outcome TEXT NOT NULL,
+	channel TEXT NOT NULL DEFAULT '',
+	step TEXT NOT NULL DEFAULT '',
+	level INTEGER NOT NULL DEFAULT 0,
+	reference TEXT NOT NULL DEFAULT '',
+	amount TEXT,
+	until TEXT,
+	reason TEXT NOT NULL DEFAULT '',
+	recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS manual_entry_day ON manual_entry (day);
 """
 
 
@@ -147,6 +165,72 @@ class Journal:
 		except BaseException:
 			self.db.execute("ROLLBACK")
 			raise
+
+	# -----------------------------------------------------------------------------------------------
+	# What was done or learnt by hand (`relance log`): core manual entries, read by the planner
+
+	def record_outcome(self, entry: ManualEntry) -> int:
+		"""Record one manual entry (its invoices together); returns its id. Two identical entries are
+		kept once (a command run twice records nothing new): the id of the one already there."""
+		if entry.outcome not in OUTCOMES:
+			raise JournalError(f"unknown outcome {entry.outcome!r}")
+		values = (
+			json.dumps(list(entry.invoices), ensure_ascii=False),
+			entry.customer,
+			entry.day.isoformat(),
+			entry.outcome,
+			entry.channel,
+			entry.step,
+			entry.level,
+			entry.reference,
+			str(entry.amount) if entry.amount is not None else None,
+			entry.until.isoformat() if entry.until else None,
+			entry.reason,
+		)
+		self.db.execute("BEGIN IMMEDIATE")
+		try:
+			known = self.db.execute(
+				"SELECT id FROM manual_entry WHERE invoices = ? AND customer = ? AND day = ? AND outcome = ?"
+				" AND channel = ? AND step = ? AND level = ? AND reference = ? AND amount IS ? AND until IS ?"
+				" AND reason = ?",
+				values,
+			).fetchone()
+			if known:
+				self.db.execute("COMMIT")
+				return int(known[0])
+			now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+			cursor = self.db.execute(
+				"INSERT INTO manual_entry (invoices, customer, day, outcome, channel, step, level, reference,"
+				" amount, until, reason, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				(*values, now),
+			)
+			self.db.execute("COMMIT")
+		except BaseException:
+			self.db.execute("ROLLBACK")
+			raise
+		return int(cursor.lastrowid)
+
+	def outcomes(self) -> list[ManualEntry]:
+		rows = self.db.execute(
+			"SELECT invoices, customer, day, outcome, channel, step, level, reference, amount, until, reason"
+			" FROM manual_entry ORDER BY day, id"
+		).fetchall()
+		return [
+			ManualEntry(
+				invoices=tuple(json.loads(invoices)),
+				day=date.fromisoformat(day),
+				outcome=outcome,
+				channel=channel,
+				step=step,
+				level=int(level),
+				reference=reference,
+				amount=Decimal(amount) if amount is not None else None,
+				until=date.fromisoformat(until) if until else None,
+				reason=reason,
+				customer=customer,
+			)
+			for invoices, customer, day, outcome, channel, step, level, reference, amount, until, reason in rows
+		]
 
 	def counts(self) -> dict[str, int]:
 		return dict(self.db.execute("SELECT status, COUNT(*) FROM follow_up GROUP BY status").fetchall())

@@ -17,8 +17,16 @@ The policy on errors is simple and the same for every caller:
   ``plannable`` is True unless the error concerns the whole file (a missing column, an unreadable
   file), in which case nothing was read at all.
 
-Nothing is dropped silently: every data row ends in ``Register.invoices``, in ``Register.bad_rows``
-(with an error naming it) or, when empty, in ``Register.empty_rows`` (with a warning). A CSV row the
+Nothing is dropped silently: every data row ends in ``Register.invoices``, in ``Register.credit_rows``
+(a negative amount, or the status "avoir" / "paiement non affecté": the customer's credit, in
+``Register.credits``), in ``Register.bad_rows`` (with an error naming it) or, when empty, in
+``Register.empty_rows`` (with a warning).
+
+What was done outside relance is read from optional columns: the date of the last reminder sent
+("Relancé le", "Dernière relance", "Date de relance"), its step, level or channel ("Niveau", "Étape",
+"Niveau de relance": "2", "niveau 2", "courriel", "LRAR", "relance_formelle"), a registered letter's
+number ("N° recommandé", "N° LRAR") and the date of its avis de réception ("AR le"): they become
+``Register.outcomes`` (core manual entries, dunning.outcomes) that the planner reads as history. A CSV row the
 reader cannot read, or a quote left open that swallows the rows after it, is an error on that row.
 
 Formulas are never evaluated: an XLSX formula cell is read from the value the spreadsheet saved
@@ -43,6 +51,7 @@ from typing import Any
 from relance_erpnext.dunning.models import (
 	BUSINESS,
 	CONSUMER,
+	CREDIT_NOTE,
 	DISPUTE,
 	HOLD,
 	PER_DAY,
@@ -50,7 +59,9 @@ from relance_erpnext.dunning.models import (
 	PER_YEAR,
 	REGIME_FR,
 	REGIME_QC,
+	UNALLOCATED_PAYMENT,
 	ContractRate,
+	Credit,
 	Customer,
 	Hold,
 	Instalment,
@@ -58,6 +69,7 @@ from relance_erpnext.dunning.models import (
 	Payment,
 )
 from relance_erpnext.dunning.money import parse_amount, quantum, round_money
+from relance_erpnext.dunning.outcomes import DELIVERED, ManualEntry, parse_step_cell
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -112,6 +124,13 @@ class Register:
 	# An error about the whole file (unreadable, missing or ambiguous column): nothing was read
 	fatal: bool = False
 	skip_bad_rows: bool = False
+	# What was done outside relance, from the columns "Relancé le", "Niveau", "N° recommandé", "AR le"
+	outcomes: list[ManualEntry] = field(default_factory=list)
+	# The customers' credits: rows with a negative amount or the status "avoir" / "paiement non affecté"
+	# (what is left of them once "Payé" is taken off); "Facture d'origine" names the invoice corrected
+	credits: list[Credit] = field(default_factory=list)
+	# Credit rows: number -> spreadsheet row
+	credit_rows: dict[str, int] = field(default_factory=dict)
 
 	@property
 	def ok(self) -> bool:
@@ -197,6 +216,55 @@ COLUMNS = (
 	_Column(
 		"until", "the end date of a hold", ("Jusqu'au", "Until"), ("jusqua", "suspendujusquau", "holduntil")
 	),
+	# What was done outside relance: the last reminder sent (its date, its step or level or channel,
+	# a registered letter's number and the date of its avis de réception)
+	_Column(
+		"reminded_on",
+		"the date of the last reminder sent",
+		("Relancé le", "Dernière relance", "Date de relance", "Last reminder", "Reminded on"),
+		(
+			"relancee",
+			"relancele",
+			"relanceele",
+			"datederniererelance",
+			"derniererelancele",
+			"daterelance",
+			"lastreminderon",
+			"lastreminderdate",
+		),
+	),
+	_Column(
+		"reminder_step",
+		"the step, level or channel of the last reminder",
+		("Niveau", "Étape", "Niveau de relance", "Étape de relance", "Reminder level", "Reminder step"),
+		("niveaurelance", "etaperelance", "canalderelance", "typederelance", "typerelance", "level", "step"),
+	),
+	_Column(
+		"registered_number",
+		"the number of the registered letter",
+		("N° recommandé", "N° LRAR", "Registered letter number"),
+		("numerorecommande", "nlrar", "norecommande", "numerolrar", "nrecommande", "ndurecommande"),
+	),
+	_Column(
+		"delivered_on",
+		"the date of the avis de réception",
+		("AR le", "Date AR", "Distribuée le", "Delivered on"),
+		(
+			"avisdereception",
+			"dateavisdereception",
+			"accusedereception",
+			"arrecule",
+			"distribueele",
+			"delivered",
+		),
+	),
+	# A credit note's invoice (the invoice it corrects, settled first)
+	_Column(
+		"against",
+		"the invoice a credit note corrects",
+		("Facture d'origine", "Avoir sur", "Against invoice"),
+		("factureorigine", "facturedorigine", "avoirsurfacture", "facturecorrigee", "originalinvoice"),
+	),
 )
 REQUIRED = ("invoice", "customer", "amount", "due")
 _BY_KEY = {c.key: c for c in COLUMNS}
@@ -270,10 +338,26 @@ _STATUS = {
 		"paused",
 	),
 	"cancelled": ("annulee", "annule", "cancelled", "canceled", "void"),
+	# Rows that are the customer's money, not an invoice: deducted from what is asked
+	CREDIT_NOTE: ("avoir", "avoirnonutilise", "creditnote", "credit", "notedecredit", "avoirclient"),
+	UNALLOCATED_PAYMENT: (
+		"paiementnonaffecte",
+		"reglementnonaffecte",
+		"acompte",
+		"avance",
+		"tropperçu",
+		"tropercu",
+		"tropperçu",
+		"unallocatedpayment",
+		"unallocated",
+		"advance",
+		"prepayment",
+	),
 }
 _STATUS_INDEX = {spelling: status for status, spellings in _STATUS.items() for spelling in spellings}
 _STATUS_HELP = (
-	'"ouverte/open", "payée/paid", "litige/disputed", "suspendue/en attente/on hold", "annulée/cancelled"'
+	'"ouverte/open", "payée/paid", "litige/disputed", "suspendue/en attente/on hold", "annulée/cancelled",'
+	' "avoir/credit note", "paiement non affecté/unallocated payment"'
 )
 
 _KIND = {
@@ -416,7 +500,13 @@ def _written_currency(text: str) -> tuple[str, frozenset[str] | None] | None:
 
 
 def _amount(
-	value: Any, currency: str, *, zero_ok: bool, what: str, currency_given: bool | None = True
+	value: Any,
+	currency: str,
+	*,
+	zero_ok: bool,
+	what: str,
+	currency_given: bool | None = True,
+	negative_ok: bool = False,
 ) -> Decimal:
 	"""An amount cell. `currency_given`: the row gives its currency (False: the default is assumed;
 	None: the currency cell is wrong, so a sign written in the amount is not compared with it)."""
@@ -446,10 +536,8 @@ def _amount(
 	elif amount != amount.quantize(quantum(currency)):
 		places = 0 if quantum(currency) == 1 else 2
 		raise _Bad(f"{_quote(value)} has more than {places} decimals for {currency}")
-	if amount < 0:
-		raise _Bad(
-			f"{_quote(value)} is negative: {what} cannot be below 0 (a credit note is not a register row)"
-		)
+	if amount < 0 and not negative_ok:
+		raise _Bad(f"{_quote(value)} is negative: {what} cannot be below 0")
 	if amount == 0 and not zero_ok:
 		raise _Bad(f"{what} is 0")
 	return amount + Decimal(0)  # drops a "-0"
@@ -846,6 +934,12 @@ class _Parsed:
 	status: str
 	reason: str
 	until: date | None
+	credit: bool = False
+	against: str = ""
+	reminded_on: date | None = None
+	reminder_step: str = ""
+	registered_number: str = ""
+	delivered_on: date | None = None
 
 
 # Customer attributes that must agree between the rows of one customer (empty cells don't count)
@@ -1013,12 +1107,19 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		has_currency: bool | None = currency_given is not None
 		if "currency" in columns and any(e.column == headers[columns["currency"]] for e in row_errors):
 			has_currency = None  # the currency cell is wrong (its own error): nothing to compare with
+		status = read("status", lambda v: _lookup(v, _STATUS_INDEX, _STATUS_HELP)) or "open"
 		amount = read(
 			"amount",
-			lambda v: _amount(v, currency, zero_ok=False, what="the amount", currency_given=has_currency),
+			lambda v: _amount(
+				v, currency, zero_ok=False, what="the amount", currency_given=has_currency, negative_ok=True
+			),
 			required=True,
 		)
-		due = read("due", parse_date, required=True)
+		# A negative amount, or the status "avoir": the customer's money (a credit), not an invoice
+		credit = status in (CREDIT_NOTE, UNALLOCATED_PAYMENT) or (amount is not None and amount < 0)
+		if credit and amount is not None:
+			amount = abs(amount)
+		due = read("due", parse_date, required=not credit)
 		issued = read("issued", parse_date)
 		paid_value = cell("paid")
 		paid = None
@@ -1041,9 +1142,25 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 				except _Bad as exc:
 					fail("paid", str(exc))
 		paid_on = read("paid_on", parse_date)
-		status = read("status", lambda v: _lookup(v, _STATUS_INDEX, _STATUS_HELP)) or "open"
 		reason = read("reason", _text) or ""
 		until = read("until", parse_date)
+		against = read("against", _text) or ""
+		reminded_on = read("reminded_on", parse_date)
+		reminder_step = read("reminder_step", _text) or ""
+		registered_number = read("registered_number", _text) or ""
+		delivered_on = read("delivered_on", parse_date)
+		if credit and (reminded_on or reminder_step or registered_number or delivered_on):
+			fail(
+				"reminded_on" if reminded_on else None,
+				"a credit is not reminded: leave its reminder cells empty",
+			)
+		elif reminder_step and reminded_on is None:
+			fail("reminder_step", "the last reminder's step is given without its date (fill in its date)")
+		if against and not credit:
+			fail(
+				"against",
+				"only a credit note corrects an invoice (its amount is negative, or its status avoir)",
+			)
 		attributes = {
 			"email": read("email", _emails),
 			"kind": read("kind", lambda v: _lookup(v, _KIND, '"B2B/entreprise" or "B2C/particulier"')),
@@ -1080,7 +1197,7 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 			fail(
 				"paid_on", "a payment date is given but no amount paid (fill the amount paid, or the status)"
 			)
-		if due is not None and issued is not None and due < issued:
+		if not credit and due is not None and issued is not None and due < issued:
 			fail(
 				"due",
 				f"the due date {due.strftime('%d/%m/%Y')} is before the issue date {issued.strftime('%d/%m/%Y')}",
@@ -1090,9 +1207,9 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 			errors.extend(row_errors)
 			bad.add(row.number)
 			continue
-		if (reason or until) and status not in (DISPUTE, HOLD):
+		if (reason or until) and status not in (DISPUTE, HOLD) and not credit:
 			ignored_hold_fields.append(row.number)
-		if issued is None:
+		if issued is None and not credit:
 			lacking_issue += 1
 		if attributes["country"] == REGIME_QC and cell("currency") is None:
 			qc_without_currency += 1
@@ -1112,6 +1229,12 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 				status=status,
 				reason=reason,
 				until=until,
+				credit=credit,
+				against=against,
+				reminded_on=reminded_on,
+				reminder_step=reminder_step,
+				registered_number=registered_number,
+				delivered_on=delivered_on,
 			)
 		)
 
@@ -1186,6 +1309,48 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 				address=values["address"] or (),
 				scenario=values["scenario"],
 				contract_rate=values["contract_rate"],
+			)
+		if entry.credit:
+			left = entry.amount - entry.paid
+			if entry.status != "paid" and left > 0:
+				register.credits.append(
+					Credit(
+						customer=entry.customer,
+						currency=entry.currency,
+						amount=left,
+						reference=entry.invoice,
+						day=entry.issued or entry.due,
+						against_invoice=entry.against,
+						kind=UNALLOCATED_PAYMENT if entry.status == UNALLOCATED_PAYMENT else CREDIT_NOTE,
+					)
+				)
+			register.credit_rows[entry.invoice] = entry.row
+			continue
+		if entry.reminded_on is not None:
+			step, level, channel = (
+				parse_step_cell(entry.reminder_step) if entry.reminder_step else ("", 0, "")
+			)
+			if entry.registered_number and not channel and not step and not level:
+				channel = "registered_letter"
+			register.outcomes.append(
+				ManualEntry(
+					invoices=(entry.invoice,),
+					day=entry.reminded_on,
+					channel=channel,
+					step=step,
+					level=level,
+					reference=entry.registered_number,
+					customer=entry.customer,
+				)
+			)
+		if entry.delivered_on is not None:
+			register.outcomes.append(
+				ManualEntry(
+					invoices=(entry.invoice,),
+					day=entry.delivered_on,
+					outcome=DELIVERED,
+					customer=entry.customer,
+				)
 			)
 		payments = ()
 		if entry.paid > 0:

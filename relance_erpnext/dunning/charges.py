@@ -29,6 +29,7 @@ from .models import (
 	ActionLine,
 	ContractRate,
 	Customer,
+	InterestSegment,
 	Invoice,
 	MissingRate,
 	RatePeriod,
@@ -175,6 +176,8 @@ class Accrual(NamedTuple):
 	periods: tuple[RatePeriod, ...]
 	until: date | None = None
 	missing: tuple[MissingRate, ...] = ()
+	# The same interest by base and rate (what the letter shows so that it can be recomputed)
+	segments: tuple[InterestSegment, ...] = ()
 
 
 def late_interest(
@@ -223,11 +226,19 @@ def accrued_interest(
 				cache[key] = known
 		factor, periods, until, missing = known
 		amount = round_money(inst.amount * factor / (100 * YEAR_DAYS), invoice.currency)
-		return Accrual(amount, start, periods, until, missing)
+		base = inst.amount
+		segments = tuple(
+			InterestSegment(
+				p.start, p.end, p.days, base, p.rate, p.basis, base * p.rate * p.days / (100 * YEAR_DAYS)
+			)
+			for p in periods
+		)
+		return Accrual(amount, start, periods, until, missing, segments)
 	exact = ZERO
 	first_start = None
 	legal_start = None
 	used: list[tuple[date, date, Decimal, str]] = []
+	bearing: list[tuple[date, date, Decimal, Decimal, str]] = []
 	missing: list[MissingRate] = []
 	for due, amount, allocated in instalment_balances(invoice):
 		start = interest_start(customer, due, notice_day, notice_days)
@@ -247,6 +258,7 @@ def accrued_interest(
 					continue
 				days = (seg_end - seg_start).days + 1
 				exact += balance * rate * days / (100 * YEAR_DAYS)
+				bearing.append((seg_start, seg_end, balance, rate, basis))
 				if first_start is None or seg_start < first_start:
 					first_start = seg_start
 			used.append((period_start, period_end, rate, basis))
@@ -255,7 +267,37 @@ def accrued_interest(
 		first_start = legal_start  # interest runs, but no day of it has a known rate yet
 	until = _until(used, first_start, as_of, missing_rates) if first_start is not None else None
 	return Accrual(
-		round_money(exact, invoice.currency), first_start, _merge_periods(used), until, missing_rates
+		round_money(exact, invoice.currency),
+		first_start,
+		_merge_periods(used),
+		until,
+		missing_rates,
+		_timeline(bearing),
+	)
+
+
+def _timeline(bearing: list[tuple[date, date, Decimal, Decimal, str]]) -> tuple[InterestSegment, ...]:
+	"""The instalments' interest-bearing runs as one timeline: over each run of days, the sum of the
+	balances bearing interest and the rate (one rate a day for a customer), merged while both hold."""
+	if not bearing:
+		return ()
+	cuts = sorted({start for start, *_ in bearing} | {end + ONE_DAY for _, end, *_ in bearing})
+	merged: list[list] = []
+	for i in range(len(cuts) - 1):
+		start, end = cuts[i], cuts[i + 1] - ONE_DAY
+		covering = [b for b in bearing if b[0] <= start and b[1] >= end]
+		if not covering:
+			continue
+		base = sum((b[2] for b in covering), ZERO)
+		rate, basis = covering[0][3], covering[0][4]
+		last = merged[-1] if merged else None
+		if last and last[2] == base and last[3] == rate and last[4] == basis and last[1] + ONE_DAY == start:
+			last[1] = end
+		else:
+			merged.append([start, end, base, rate, basis])
+	return tuple(
+		InterestSegment(s, e, (e - s).days + 1, b, r, k, b * r * ((e - s).days + 1) / (100 * YEAR_DAYS))
+		for s, e, b, r, k in merged
 	)
 
 
@@ -329,6 +371,7 @@ def penalty_claim(
 		notes=notes,
 		interest_until=accrual.until if accrual.missing else None,
 		missing_rates=accrual.missing,
+		segments=accrual.segments,
 	)
 
 

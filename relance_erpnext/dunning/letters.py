@@ -68,7 +68,7 @@ from .models import (
 	Invoice,
 	RatePeriod,
 )
-from .money import format_amount, format_rate
+from .money import format_amount, format_rate, round_money
 from .reasons import describe
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates" / "letters"
@@ -76,7 +76,18 @@ DEFAULT_LANGUAGE = "fr-FR"
 LETTER_LANGUAGES = ("fr-FR", "fr-CA", "en")
 
 # The documents every language provides
-ACTION_TEMPLATES = ("pre_due", "courteous", "formal", "call", "formal_notice", "escalation")
+ACTION_TEMPLATES = (
+	"pre_due",
+	"courteous",
+	"formal",
+	"call",
+	"formal_notice",
+	"escalation",
+	# The clients_douteux scenario's own, firmer wording (seed 003)
+	"doubtful_reminder",
+	"doubtful_urgent",
+	"doubtful_final",
+)
 DOCUMENT_TEMPLATES = ("statement", "arrangement", "penalty_claim")
 TEMPLATES = ACTION_TEMPLATES + DOCUMENT_TEMPLATES
 
@@ -167,6 +178,8 @@ class LetterLine:
 	step: str = ""
 	section: str = ""
 	payments: tuple[tuple[date, Decimal], ...] = ()
+	# The interest detail (InterestRow), for the reader to recompute it
+	interest_rows: tuple = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +189,64 @@ class Totals:
 	indemnity: Decimal
 	fee: Decimal
 	charges: Decimal
+	# What the letter asks: the invoices, their charges, the other amounts past due, less the credits
 	total: Decimal
+	also_due: Decimal = ZERO
+	credits: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class InterestRow:
+	"""One row of an invoice's interest detail: a run of days on one base ("segment"), or what lowered
+	the base between two runs ("payment": a payment received, or "credit": a credit note set against it)."""
+
+	kind: str
+	start: date | None = None
+	end: date | None = None
+	days: int = 0
+	base: Decimal = ZERO
+	rate: Decimal = ZERO
+	basis: str = ""
+	amount: Decimal = ZERO
+
+
+def interest_rows(
+	line: ActionLine, payments: Iterable[tuple[date, Decimal]], currency: str
+) -> tuple[InterestRow, ...]:
+	"""The interest of a line as the reader recomputes it: each segment (base x rate x days / 365,
+	rounded for display) and, between two, the payments (or credits) that lowered the base."""
+	rows: list[InterestRow] = []
+	paid_on: dict[date, Decimal] = {}
+	for day, amount in payments:
+		paid_on[day] = paid_on.get(day, ZERO) + amount
+	previous = None
+	for seg in line.segments:
+		if (
+			previous is not None
+			and seg.base < previous.base
+			and seg.start == previous.end + timedelta(days=1)
+		):
+			day = seg.start - timedelta(days=1)
+			drop = previous.base - seg.base
+			paid = paid_on.get(day, ZERO)
+			if paid > ZERO:
+				rows.append(InterestRow("payment", start=day, amount=min(paid, drop)))
+			if drop > paid:
+				rows.append(InterestRow("credit", start=day, amount=drop - paid))
+		rows.append(
+			InterestRow(
+				"segment",
+				seg.start,
+				seg.end,
+				seg.days,
+				seg.base,
+				seg.rate,
+				seg.basis,
+				round_money(seg.amount, currency),
+			)
+		)
+		previous = seg
+	return tuple(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,10 +514,13 @@ def render_string(source: str, context: Mapping[str, Any], autoescape: bool = Tr
 # Context ------------------------------------------------------------------------------------------
 
 
-def _letter_line(line: ActionLine, invoice: Invoice | None) -> LetterLine:
+def _letter_line(line: ActionLine, invoice: Invoice | None, currency: str = "EUR") -> LetterLine:
 	extra: dict[str, Any] = {}
+	if line.segments:
+		payments = () if invoice is None else tuple((p.day, p.amount) for p in invoice.payments)
+		extra["interest_rows"] = interest_rows(line, payments, currency)
 	if invoice is not None:
-		extra = {
+		extra |= {
 			"issued": invoice.issued,
 			"total": invoice.total,
 			"paid": invoice.paid,
@@ -500,7 +573,10 @@ def build_context(
 	"""
 	language = normalize_language(action.language)
 	invoices = invoices or {}
-	lines = tuple(_letter_line(line, invoices.get(line.invoice)) for line in action.lines)
+	lines = tuple(_letter_line(line, invoices.get(line.invoice), action.currency) for line in action.lines)
+	also_due = tuple(
+		_letter_line(line, invoices.get(line.invoice), action.currency) for line in action.also_due
+	)
 	charges = action.interest + action.indemnity + action.fee
 	totals = Totals(
 		outstanding=action.outstanding,
@@ -508,7 +584,9 @@ def build_context(
 		indemnity=action.indemnity,
 		fee=action.fee,
 		charges=charges,
-		total=action.total,
+		total=action.net_total,
+		also_due=action.also_due_total,
+		credits=action.credit_total,
 	)
 	regime = action.regime or customer.regime
 	kind = action.customer_kind or customer.kind
@@ -581,6 +659,10 @@ def build_context(
 		"address_missing": action.channel in POSTAL_CHANNELS and not customer.address,
 		"tasks": action.tasks,
 		"qc_legal_rate": qc_legal_rate,
+		# The customer's other overdue invoices (no step today) and credits, in their own sections
+		"also_due_lines": also_due,
+		"credits": tuple(action.credits),
+		"gross_total": action.total,
 	}
 	if extra:
 		context.update(extra)

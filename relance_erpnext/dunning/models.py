@@ -76,7 +76,10 @@ CATCH_UP_MODES = (FIRST_CONTACT, BY_DUE_DATE)
 SECTION_DEMANDED = "formal_notice"
 SECTION_PAST_DUE = "past_due"
 SECTION_NOT_DUE = "not_yet_due"
-SECTIONS = (SECTION_DEMANDED, SECTION_PAST_DUE, SECTION_NOT_DUE)
+# An overdue invoice of the customer with no step due today, listed in the day's letter all the same
+# ("autres montants échus": `Action.also_due`, never recorded as a step)
+SECTION_ALSO_DUE = "also_due"
+SECTIONS = (SECTION_DEMANDED, SECTION_PAST_DUE, SECTION_NOT_DUE, SECTION_ALSO_DUE)
 
 # What a person must do so that an action can go out as planned (listed by the plan and the run)
 TASK_COMPLETE_ADDRESS = "complete_address"
@@ -204,6 +207,46 @@ class Contact:
 
 
 @dataclass(frozen=True, slots=True)
+class Credit:
+	"""Money the customer may deduct: an open credit note, or a payment not allocated to any invoice.
+
+	`against_invoice` names the invoice a credit note was made for: it settles that invoice first (as
+	a payment on `day`), and only what is left over is deducted from the customer's other invoices of
+	the same currency. `amount` is positive."""
+
+	customer: str
+	currency: str
+	amount: Decimal
+	reference: str = ""
+	day: date | None = None
+	against_invoice: str = ""
+	# CREDIT_NOTE or UNALLOCATED_PAYMENT (what the letter calls it)
+	kind: str = "credit_note"
+
+
+CREDIT_NOTE = "credit_note"
+UNALLOCATED_PAYMENT = "unallocated_payment"
+CREDIT_KINDS = (CREDIT_NOTE, UNALLOCATED_PAYMENT)
+
+
+@dataclass(frozen=True, slots=True)
+class InterestSegment:
+	"""A run of days over which one base bore interest at one rate: base x rate x days / 36500.
+
+	The letter shows them so that the reader can recompute the interest; a payment (or a credit note)
+	between two segments is what lowered the base."""
+
+	start: date
+	end: date
+	days: int
+	base: Decimal
+	rate: Decimal
+	basis: str
+	# base x rate x days / 36500, not rounded (the line's interest is rounded once, on the sum)
+	amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class Promise:
 	"""The customer promised to pay `amount` (None: everything) of these invoices by `due`."""
 
@@ -310,6 +353,8 @@ class ActionLine:
 	# Provisional interest: counted up to `interest_until` only, `missing_rates` not known yet
 	interest_until: date | None = None
 	missing_rates: tuple[MissingRate, ...] = ()
+	# The interest by base and rate, so that the reader can recompute it (empty when none is claimed)
+	segments: tuple[InterestSegment, ...] = ()
 
 	@property
 	def provisional(self) -> bool:
@@ -350,10 +395,29 @@ class Action:
 	previous: tuple[Contact, ...] = ()
 	# What a person must do for this action (TASKS codes)
 	tasks: tuple[str, ...] = ()
+	# The customer's other overdue invoices in this currency, with no step due today: listed in the
+	# letter ("autres montants échus", principal only), never recorded as a step
+	also_due: tuple[ActionLine, ...] = ()
+	# The customer's credits in this currency (credit notes, unallocated payments) deducted from what
+	# the letter asks ("avoirs à déduire")
+	credits: tuple[Credit, ...] = ()
 
 	@property
 	def outstanding(self) -> Decimal:
 		return sum((line.outstanding for line in self.lines), ZERO)
+
+	@property
+	def also_due_total(self) -> Decimal:
+		return sum((line.outstanding for line in self.also_due), ZERO)
+
+	@property
+	def credit_total(self) -> Decimal:
+		return sum((credit.amount for credit in self.credits), ZERO)
+
+	@property
+	def net_total(self) -> Decimal:
+		"""What the letter asks: `total`, plus the other amounts past due, less the credits."""
+		return self.total + self.also_due_total - self.credit_total
 
 	@property
 	def interest(self) -> Decimal:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
@@ -41,6 +42,7 @@ from .models import (
 	LETTER,
 	PHONE,
 	POSTAL_CHANNELS,
+	SECTION_ALSO_DUE,
 	SECTION_DEMANDED,
 	SECTION_NOT_DUE,
 	SECTION_PAST_DUE,
@@ -53,9 +55,11 @@ from .models import (
 	ActionLine,
 	Arrangement,
 	Contact,
+	Credit,
 	Customer,
 	HistoryEntry,
 	Invoice,
+	Payment,
 	Plan,
 	PlanSettings,
 	Promise,
@@ -64,6 +68,7 @@ from .models import (
 	Step,
 )
 from .money import round_money
+from .outcomes import ManualEntry, apply_outcomes
 from .rates import ReferenceRates
 from .scenarios import nominal_offsets
 
@@ -86,6 +91,9 @@ SCENARIO_COMPLETE = "scenario_complete"
 BELOW_MINIMUM = "below_minimum"
 MIN_GAP = "min_gap"
 NO_CONTACT = "no_contact"
+# The customer's credits (credit notes, unallocated payments) in the currency cover every overdue
+# amount: nothing is asked (detail: the credits' total)
+CREDITS_COVER = "credits_cover"
 # No longer given by the planner (a missing rate makes interest provisional, never stops a reminder);
 # kept for the plans and logs recorded before
 RATE_MISSING = "rate_missing"
@@ -113,6 +121,9 @@ WRITTEN_CHANNELS = frozenset((EMAIL, LETTER, *POSTAL_CHANNELS))
 # up to the last day a known reference rate covers; the line's `missing_rates` say which half-years wait
 
 ONE_DAY = timedelta(days=1)
+# An overdue invoice skipped for one of these reasons is listed all the same in the letter of a
+# customer written to that day ("autres montants échus"); a hold, dispute, promise or plan keeps it out
+_ALSO_DUE_REASONS = frozenset((WAITING_NEXT_STEP, STEP_DONE_TODAY, SCENARIO_COMPLETE, BELOW_MINIMUM))
 _NOTICE_STATUSES = frozenset((SENT, DONE))
 _new_skip = tuple.__new__  # a NamedTuple built in C: one Skip per open invoice
 
@@ -128,6 +139,7 @@ class _ScenarioIndex:
 		"index",
 		"keys",
 		"nominal",
+		"notice_delay",
 		"rank",
 		"scenario",
 		"steps",
@@ -158,6 +170,9 @@ class _ScenarioIndex:
 			),
 			-1,
 		)
+		# The delay given by the scenario's formal notice: a demeure (Québec) begins when it has run out,
+		# whichever step is planned afterwards
+		self.notice_delay = next((step.notice_days for step in scenario.steps if step.formal_notice), 0)
 		# How advanced each step is, to choose the step of a customer's communication of the day
 		total = len(scenario.steps)
 		self.rank = tuple(
@@ -180,22 +195,64 @@ def plan(
 	settings: PlanSettings = PlanSettings(),  # noqa: B008 (frozen, shared safely)
 	promises: Iterable[Promise] = (),
 	arrangements: Iterable[Arrangement] = (),
+	*,
+	outcomes: Iterable[ManualEntry] = (),
+	credits: Iterable[Credit] = (),
 ) -> Plan:
-	"""Plan one dunning day. Changes nothing: the result is a value."""
+	"""Plan one dunning day. Changes nothing: the result is a value.
+
+	`outcomes`: what was done or learnt outside the planner (dunning.outcomes: reminders sent by
+	hand, calls and their outcomes, promises, disputes and holds, registered letters delivered).
+	`credits`: the customers' open credit notes and unallocated payments (models.Credit)."""
 	# One object per invoice and no reference cycles: pausing the cyclic garbage collector spares it
 	# rescanning the whole book again and again while a large plan is built (about a quarter of the
 	# time on a million invoices)
 	collecting = gc.isenabled()
 	gc.disable()
 	try:
-		return _plan(as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements)
+		return _plan(
+			as_of,
+			customers,
+			invoices,
+			history,
+			scenarios,
+			rates,
+			settings,
+			promises,
+			arrangements,
+			outcomes,
+			credits,
+		)
 	finally:
 		if collecting:
 			gc.enable()
 
 
-def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements) -> Plan:
+def _plan(
+	as_of, customers, invoices, history, scenarios, rates, settings, promises, arrangements, outcomes, credits
+) -> Plan:
 	invoices = sorted(invoices, key=attrgetter("id"))
+	# What was done by hand, and the credits made against an invoice: folded into the plain inputs
+	# (history, promises, holds, payments) before anything else, so that the rules stay in one place
+	delivered: dict[str, date] = {}
+	outcomes = tuple(outcomes)
+	if outcomes:
+		by_id = {inv.id: inv for inv in invoices}
+		applied = apply_outcomes(as_of, outcomes, by_id, customers, scenarios, settings)
+		if applied.history:
+			history = [*history, *applied.history]
+		if applied.promises:
+			promises = [*promises, *applied.promises]
+		if applied.holds:
+			invoices = [
+				replace(inv, hold=applied.holds[inv.id]) if inv.id in applied.holds else inv
+				for inv in invoices
+			]
+		delivered = applied.delivered
+	credit_pool: dict[tuple[str, str], list[Credit]] = {}
+	credits = tuple(credits)
+	if credits:
+		invoices = _settle_credits(invoices, credits, as_of, credit_pool)
 	indexes = {key: _ScenarioIndex(sc, settings) for key, sc in scenarios.items()}
 	# A formal notice in the history is one of a formal-notice step (or a step no scenario knows, a
 	# manual entry): an adapter may record a whole communication as formal while only some of its
@@ -256,6 +313,12 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	for entry in sorted(notices, key=attrgetter("day"), reverse=True):
 		if entry.step not in plain_steps:
 			notice_day[entry.invoice] = entry.day  # the first formal notice is the one that counts
+	for invoice_id, day in delivered.items():
+		# Interest that runs from the formal notice runs from its delivery when known (a delivery
+		# logged without its sending stands for both)
+		sent = notice_day.get(invoice_id)
+		if sent is None or day >= sent:
+			notice_day[invoice_id] = day
 
 	promise_of: dict[str, Promise] = {}
 	for promise in sorted(promises, key=lambda p: (p.due, p.made_on or p.due)):
@@ -285,6 +348,9 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		index.cutoff = as_of - timedelta(days=index.first_offset)
 
 	escalations_possible = bool(promise_of or arrangement_of)
+	# Overdue invoices skipped without a step today, for the letters ("autres montants échus")
+	also_due: list[Invoice] = []
+	also_due_add = also_due.append
 	customers_get = customers.get
 	indexes_get = indexes.get
 	new_skip = _new_skip
@@ -341,6 +407,8 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 					waiting = (WAITING_NEXT_STEP, f"{index.keys[0]}@{first_day}")
 				index.waiting[anchor] = waiting
 			skip(new_skip(Skip, (inv_id, customer_id, waiting[0], waiting[1])))
+			if anchor < as_of:
+				also_due_add(inv)
 			continue
 		done = done_get(inv_id)
 		steps = index.steps
@@ -366,6 +434,8 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 						break
 		if last == len(steps) - 1:
 			skip(new_skip(Skip, (inv_id, customer_id, SCENARIO_COMPLETE, steps[last].key)))
+			if anchor < as_of:
+				also_due_add(inv)
 			continue
 		if last_day is not None and last_day >= as_of:
 			# Already acted today: say which step comes next, and when
@@ -378,6 +448,8 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 				skip(Skip(inv_id, customer_id, SEND_UNCERTAIN, f"{keys[last]}@{last_day.isoformat()}"))
 				continue
 			skip(new_skip(Skip, (inv_id, customer_id, STEP_DONE_TODAY, detail)))
+			if anchor < as_of:
+				also_due_add(inv)
 			continue
 
 		escalate_note = None
@@ -453,10 +525,14 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 						),
 					)
 				)
+				if anchor < as_of:
+					also_due_add(inv)
 			continue
 
 		if min_amount and open_amount < min_amount:
 			skip(new_skip(Skip, (inv_id, customer_id, BELOW_MINIMUM, str(min_amount))))
+			if anchor < as_of:
+				also_due_add(inv)
 			continue
 		if last_contact:
 			contacted = last_contact.get(customer_id)
@@ -473,7 +549,16 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 		if escalate_note:
 			extra_notes = (*extra_notes, escalate_note)
 		line = _line(
-			inv, customer, step, as_of, anchor, rates, notice_day.get(inv_id), extra_notes, interest_cache
+			inv,
+			customer,
+			step,
+			as_of,
+			anchor,
+			rates,
+			notice_day.get(inv_id),
+			extra_notes,
+			interest_cache,
+			index.notice_delay,
 		)
 		key = (customer_id, inv.currency, step.channel == ESCALATION)
 		lines = groups.get(key)
@@ -487,11 +572,51 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 			if rank > info[0]:
 				info[0], info[2], info[3] = rank, index, chosen
 
+	# The other overdue invoices of each customer written to today, in the same currency
+	others: dict[tuple[str, str, bool], list[ActionLine]] = {}
+	written_to = {key[0] for key in groups if not key[2]}
+	for inv in also_due:
+		if inv.customer not in written_to:
+			continue  # most of a book: a customer not written to today
+		key = (inv.customer, inv.currency, False)
+		if key in groups:
+			anchor = inv.instalments[0].due if not inv.payments and len(inv.instalments) == 1 else None
+			anchor = anchor or _oldest_unpaid_due(inv)
+			others.setdefault(key, []).append(_also_due_line(inv, anchor, as_of))
+	# The credits: deducted from what the letter asks; a customer whose credits cover every overdue
+	# amount in the currency is not reminded (nor escalated)
+	covered: set[tuple[str, str]] = set()
+	if credit_pool:
+		for key in groups:
+			pool = credit_pool.get(key[:2])
+			if pool is None or key[2]:
+				continue
+			owed = sum((line.outstanding for line in groups[key]), ZERO) + sum(
+				(line.outstanding for line in others.get(key, ())), ZERO
+			)
+			if sum((c.amount for c in pool), ZERO) >= owed:
+				covered.add(key[:2])
+		for key in sorted(groups):
+			if key[:2] in covered:
+				detail = str(sum((c.amount for c in credit_pool[key[:2]]), ZERO))
+				for line in groups[key]:
+					skip(Skip(line.invoice, key[0], CREDITS_COVER, detail))
 	actions = [
-		_action(key, group_info[key], groups[key], as_of, settings, done_steps) for key in sorted(groups)
+		_action(
+			key,
+			group_info[key],
+			groups[key],
+			as_of,
+			settings,
+			done_steps,
+			tuple(others.get(key, ())),
+			tuple(credit_pool.get(key[:2], ())) if not key[2] else (),
+		)
+		for key in sorted(groups)
+		if key[:2] not in covered
 	]
 	# The half-years whose reference rate is not known yet, for the lines counted up to their eve
-	missing = {rate for lines in groups.values() for line in lines for rate in line.missing_rates}
+	missing = {rate for action in actions for line in action.lines for rate in line.missing_rates}
 	return Plan(
 		as_of=as_of,
 		actions=tuple(actions),
@@ -500,7 +625,54 @@ def _plan(as_of, customers, invoices, history, scenarios, rates, settings, promi
 	)
 
 
-def _action(key, info, lines, as_of, settings, done_steps) -> Action:
+def _settle_credits(
+	invoices: list[Invoice],
+	credits: tuple[Credit, ...],
+	as_of: date,
+	pool: dict[tuple[str, str], list[Credit]],
+) -> list[Invoice]:
+	"""A credit note made against an invoice settles it first (a payment on the credit's day); what is
+	left of it, and every other credit, goes to the customer's pool in its currency (to deduct)."""
+	by_id = {inv.id: i for i, inv in enumerate(invoices)}
+	invoices = list(invoices)
+	ordered = sorted(
+		credits, key=lambda c: (c.customer, c.currency, c.day or date.min, c.reference, c.against_invoice)
+	)
+	for credit in ordered:
+		if credit.amount <= ZERO or (credit.day is not None and credit.day > as_of):
+			continue  # nothing to deduct, or not issued yet on the planning day
+		left = credit.amount
+		position = by_id.get(credit.against_invoice) if credit.against_invoice else None
+		if position is not None:
+			inv = invoices[position]
+			if inv.customer == credit.customer and inv.currency == credit.currency and inv.outstanding > ZERO:
+				take = min(left, inv.outstanding)
+				day = credit.day or inv.issued
+				invoices[position] = replace(inv, payments=(*inv.payments, Payment(day, take)))
+				left -= take
+		if left > ZERO:
+			pool.setdefault((credit.customer, credit.currency), []).append(
+				credit if left == credit.amount else replace(credit, amount=left)
+			)
+	return invoices
+
+
+def _also_due_line(inv: Invoice, anchor: date, as_of: date) -> ActionLine:
+	"""An overdue invoice listed in a letter without a step of its own: its principal only."""
+	overdue, _ = overdue_outstanding(inv, as_of)
+	return ActionLine(
+		invoice=inv.id,
+		step="",
+		due=anchor,
+		days_late=(as_of - anchor).days,
+		outstanding=round_money(overdue, inv.currency),
+		interest=ZERO,
+		indemnity=ZERO,
+		section=SECTION_ALSO_DUE,
+	)
+
+
+def _action(key, info, lines, as_of, settings, done_steps, also_due=(), credits=()) -> Action:
 	"""The day's communication of a customer in a currency, at its most advanced step."""
 	_, customer, index, position = info
 	step = index.steps[position]
@@ -562,6 +734,8 @@ def _action(key, info, lines, as_of, settings, done_steps) -> Action:
 		pay_by=pay_by,
 		previous=tuple(previous[k] for k in sorted(previous, key=lambda k: (k[0], k[1], k[2]))),
 		tasks=tuple(tasks),
+		also_due=tuple(line for line in also_due if line.outstanding > ZERO),
+		credits=credits,
 	)
 
 
@@ -595,6 +769,7 @@ def _line(
 	notice: date | None,
 	extra_notes: tuple[str, ...],
 	interest_cache: dict,
+	notice_delay: int = 0,
 ) -> ActionLine:
 	late = (as_of - anchor).days
 	overdue, _ = overdue_outstanding(inv, as_of)
@@ -606,9 +781,13 @@ def _line(
 	notes: tuple[str, ...] = ()
 	until = None
 	missing = ()
+	segments = ()
 	if step.claim_interest and late > 0:
-		accrual = accrued_interest(inv, customer, as_of, rates, notice, step.notice_days, interest_cache)
+		# The delay the formal notice gave (a later step gives none of its own)
+		delay = step.notice_days if step.formal_notice else (step.notice_days or notice_delay)
+		accrual = accrued_interest(inv, customer, as_of, rates, notice, delay, interest_cache)
 		interest, interest_from, periods = accrual.amount, accrual.start, accrual.periods
+		segments = accrual.segments
 		if interest_from is None:
 			notes = (NOTE_INTEREST_FROM_NOTICE,)
 		elif accrual.missing:
@@ -642,6 +821,7 @@ def _line(
 		section=section,
 		interest_until=until,
 		missing_rates=missing,
+		segments=segments,
 	)
 
 
@@ -736,6 +916,9 @@ def plan_ahead(
 	promises: Iterable[Promise] = (),
 	arrangements: Iterable[Arrangement] = (),
 	days: int = 7,
+	*,
+	outcomes: Iterable[ManualEntry] = (),
+	credits: Iterable[Credit] = (),
 ) -> tuple[Plan, ...]:
 	"""The plans of `days` days from `as_of` (today's first, the same as `plan` gives): what comes due.
 
@@ -749,10 +932,24 @@ def plan_ahead(
 	history = list(history)
 	promises = tuple(promises)
 	arrangements = tuple(arrangements)
+	outcomes = tuple(outcomes)
+	credits = tuple(credits)
 	plans = []
 	for offset in range(days):
 		day = as_of + timedelta(days=offset)
-		result = plan(day, customers, invoices, history, scenarios, rates, settings, promises, arrangements)
+		result = plan(
+			day,
+			customers,
+			invoices,
+			history,
+			scenarios,
+			rates,
+			settings,
+			promises,
+			arrangements,
+			outcomes=outcomes,
+			credits=credits,
+		)
 		plans.append(result)
 		history.extend(
 			HistoryEntry(

@@ -44,6 +44,10 @@ REASONS: dict[str, tuple[str, str]] = {
 		"client relancé récemment ; prochaine relance à partir du {detail}",
 	),
 	"no_contact": ("no contact for channel {detail}", "aucun contact pour le canal {detail}"),
+	"credits_cover": (
+		"the customer's credits ({detail}) cover every overdue amount: nothing to ask",
+		"les avoirs du client ({detail}) couvrent tout ce qui est échu : rien à réclamer",
+	),
 	# Plans made before missing rates became provisional interest (never given now)
 	"rate_missing": ("no reference rate for {detail}", "aucun taux de référence pour le {detail}"),
 }
@@ -67,6 +71,7 @@ REASON_TITLES: dict[str, tuple[str, str]] = {
 	"below_minimum": ("below the minimum amount", "sous le montant minimum"),
 	"min_gap": ("customer reminded recently", "client relancé récemment"),
 	"no_contact": ("no contact for the channel", "aucun contact pour le canal"),
+	"credits_cover": ("covered by credits", "couvertes par des avoirs"),
 	"rate_missing": ("reference rate missing", "taux de référence manquant"),
 }
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .models import Action, ActionLine, MissingRate, Plan
+from .models import Action, ActionLine, Credit, MissingRate, Plan
 from .money import round_money
 from .overview import Overview
 
@@ -49,6 +49,30 @@ def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
 		# Provisional interest: counted up to this day only (null when final), waiting for these rates
 		"interest_until": line.interest_until.isoformat() if line.interest_until else None,
 		"rates_missing": [missing_to_dict(m) for m in line.missing_rates],
+		# The interest by base and rate: base x rate x days / 36500 each (not rounded), then the sum
+		# rounded once is "interest"
+		"interest_segments": [
+			{
+				"from": seg.start.isoformat(),
+				"to": seg.end.isoformat(),
+				"days": seg.days,
+				"base": _money(seg.base, currency),
+				"rate": str(seg.rate),
+				"basis": seg.basis,
+				"amount": _money(seg.amount, currency),
+			}
+			for seg in line.segments
+		],
+	}
+
+
+def credit_to_dict(credit: Credit, currency: str) -> dict[str, Any]:
+	return {
+		"kind": credit.kind,
+		"reference": credit.reference,
+		"date": credit.day.isoformat() if credit.day else None,
+		"amount": _money(credit.amount, currency),
+		"against_invoice": credit.against_invoice or None,
 	}
 
 
@@ -89,6 +113,12 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 		],
 		"tasks": list(action.tasks),
 		"provisional": action.provisional,
+		# The customer's other overdue invoices listed in the letter (no step of their own today)
+		"also_due": [line_to_dict(line, currency) for line in action.also_due],
+		"credits": [credit_to_dict(c, currency) for c in action.credits],
+		"credit_total": _money(action.credit_total, currency),
+		# What the letter asks: total + also_due - credits
+		"net_total": _money(action.net_total, currency),
 	}
 
 
