@@ -38,6 +38,7 @@ class Book:
 	history: list[core.HistoryEntry] = field(default_factory=list)
 	promises: list[core.Promise] = field(default_factory=list)
 	arrangements: list[core.Arrangement] = field(default_factory=list)
+	credits: list[core.Credit] = field(default_factory=list)
 	contact_emails: dict[str, str] = field(default_factory=dict)  # invoice -> contact email on the invoice
 	default_scenario: str = ""  # the company's, from Relance Settings (set by the runner)
 
@@ -205,7 +206,59 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 
 	book.history = load_history(company)
 	book.promises, book.arrangements = load_commitments(company)
+	if invoice_names is None:
+		book.credits = load_credits(company)
 	return book
+
+
+def load_credits(company: str) -> list[core.Credit]:
+	"""What the company's customers may deduct, in two queries: credit notes that keep their own
+	outstanding (ERPNext's "Update Outstanding for Self", the default for a return made from the
+	invoice) and payments received that no invoice took (Payment Entry's unallocated amount)."""
+	si = frappe.qb.DocType("Sales Invoice")
+	notes = (
+		frappe.qb.from_(si)
+		.select(si.name, si.customer, si.currency, si.outstanding_amount, si.posting_date, si.return_against)
+		.where(
+			(si.company == company) & (si.docstatus == 1) & (si.is_return == 1) & (si.outstanding_amount < 0)
+		)
+		.run(as_dict=True)
+	)
+	pe = frappe.qb.DocType("Payment Entry")
+	payments = (
+		frappe.qb.from_(pe)
+		.select(pe.name, pe.party, pe.paid_from_account_currency, pe.unallocated_amount, pe.posting_date)
+		.where(
+			(pe.company == company)
+			& (pe.docstatus == 1)
+			& (pe.party_type == "Customer")
+			& (pe.payment_type == "Receive")
+			& (pe.unallocated_amount > 0)
+		)
+		.run(as_dict=True)
+	)
+	return [
+		core.Credit(
+			customer=row.customer,
+			currency=row.currency,
+			amount=to_decimal(-row.outstanding_amount),
+			reference=row.name,
+			day=to_date(row.posting_date),
+			against_invoice=row.return_against or "",
+			kind=core.CREDIT_NOTE,
+		)
+		for row in notes
+	] + [
+		core.Credit(
+			customer=row.party,
+			currency=row.paid_from_account_currency,
+			amount=to_decimal(row.unallocated_amount),
+			reference=row.name,
+			day=to_date(row.posting_date),
+			kind=core.UNALLOCATED_PAYMENT,
+		)
+		for row in payments
+	]
 
 
 def load_customers(names: list[str], regime: str) -> dict[str, core.Customer]:

@@ -51,6 +51,7 @@ def make_plan(company: str, as_of: date):
 		settings,
 		promises=book.promises,
 		arrangements=book.arrangements,
+		credits=book.credits,
 	)
 	return book, result
 

@@ -118,3 +118,40 @@ class TestConversation(IntegrationTestCase):
 		(log,) = logs_of(customer)
 		self.assertEqual((log.step, log.channel), ("relance_formelle", "email"))
 		self.assertIn("courriel du 9 juin 2026", plain(log.message))
+
+	def credit_note(self, invoice, amount: float):
+		"""A credit note made from the invoice (Create › Return / Credit Note), keeping its own
+		outstanding as ERPNext 15.71 does by default ("Update Outstanding for Self")."""
+		from erpnext.accounts.doctype.sales_invoice.sales_invoice import make_sales_return
+
+		note = make_sales_return(invoice.name)
+		note.update_outstanding_for_self = 1
+		note.items[0].qty = -1
+		note.items[0].rate = amount
+		note.set_posting_time = 1
+		note.posting_date = add_days(AS_OF, -1)
+		note.insert(ignore_permissions=True)
+		note.submit()
+		return note
+
+	def test_a_credit_note_made_from_the_invoice_settles_it(self):
+		"""The invoice stays open in ERPNext (its credit note has its own outstanding): the run counts the
+		credit note against it, and reminds only what is left, or nothing."""
+		frappe.db.set_single_value("Relance Settings", "catch_up", "by_due_date")
+		settled = make_customer("_Relance Conv Avoir Total", email="avoir1@client.example")
+		full = make_invoice(settled, 450, days_late=16)
+		self.credit_note(full, 450)
+		self.assertEqual(
+			frappe.db.get_value("Sales Invoice", full.name, "outstanding_amount"), 450
+		)  # ERPNext's
+		part = make_customer("_Relance Conv Avoir Partiel", email="avoir2@client.example")
+		half = make_invoice(part, 600, days_late=9)
+		note = self.credit_note(half, 200)
+		run_for_company(COMPANY, AS_OF)
+		self.assertEqual(logs_of(settled), [])  # nothing owed: no call, no 40 €
+		_book, plan = make_plan(COMPANY, AS_OF)
+		self.assertIn({s.invoice: s.reason for s in plan.skipped}.get(full.name), ("paid", "credits_cover"))
+		(log,) = logs_of(part)
+		(row,) = log.invoices
+		self.assertEqual((row.sales_invoice, row.outstanding), (half.name, 400))  # 600 - the 200 credit note
+		self.assertIn(note.name, plain(log.message))  # the letter shows the credit note
