@@ -39,6 +39,7 @@ class Book:
 	promises: list[core.Promise] = field(default_factory=list)
 	arrangements: list[core.Arrangement] = field(default_factory=list)
 	credits: list[core.Credit] = field(default_factory=list)
+	outcomes: list = field(default_factory=list)  # dunning.outcomes.ManualEntry
 	contact_emails: dict[str, str] = field(default_factory=dict)  # invoice -> contact email on the invoice
 	default_scenario: str = ""  # the company's, from Relance Settings (set by the runner)
 
@@ -208,7 +209,40 @@ def load_book(company: str, invoice_names: list[str] | None = None) -> Book:
 	book.promises, book.arrangements = load_commitments(company)
 	if invoice_names is None:
 		book.credits = load_credits(company)
+		book.outcomes = load_deliveries(company)
 	return book
+
+
+def load_deliveries(company: str) -> list:
+	"""Registered letters whose avis de réception is in: a formal notice's interest (consumers,
+	Québec) runs from its delivery (the core's "delivered" manual entry)."""
+	from relance_erpnext.dunning.outcomes import DELIVERED, ManualEntry
+
+	log = frappe.qb.DocType("Follow-up Log")
+	line = frappe.qb.DocType("Follow-up Log Invoice")
+	rows = (
+		frappe.qb.from_(line)
+		.join(log)
+		.on(line.parent == log.name)
+		.select(log.name, log.customer, log.delivered_on, line.sales_invoice)
+		.where(
+			(log.company == company)
+			& (log.channel == "registered_letter")
+			& (log.status == "Delivered")
+			& log.delivered_on.isnotnull()
+			& (line.parenttype == "Follow-up Log")
+		)
+		.run(as_dict=True)
+	)
+	invoices: dict[str, list[str]] = defaultdict(list)
+	meta: dict[str, tuple] = {}
+	for row in rows:
+		invoices[row.name].append(row.sales_invoice)
+		meta[row.name] = (row.customer, to_date(row.delivered_on))
+	return [
+		ManualEntry(invoices=tuple(names), day=meta[name][1], outcome=DELIVERED, customer=meta[name][0])
+		for name, names in invoices.items()
+	]
 
 
 def load_credits(company: str) -> list[core.Credit]:

@@ -52,6 +52,7 @@ def make_plan(company: str, as_of: date):
 		promises=book.promises,
 		arrangements=book.arrangements,
 		credits=book.credits,
+		outcomes=book.outcomes,
 	)
 	return book, result
 
