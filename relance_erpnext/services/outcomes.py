@@ -169,6 +169,7 @@ def record_answer(
 	entry = answer_log(customer, company, invoices, config, notes, log, channel)
 	done["log"] = entry.name
 	until = day or add_days(today(), config.pause_days or 7)
+	until_text = frappe.format(until, {"fieldtype": "Date"})  # as the person reads dates
 	if config.effect == "promise":
 		promise = frappe.get_doc(
 			{
@@ -183,7 +184,7 @@ def record_answer(
 			}
 		).insert()
 		done["promise"] = promise.name
-		done["actions"].append(_("Payment Promise {0} until {1}").format(promise.name, until))
+		done["actions"].append(_("Payment Promise {0} until {1}").format(promise.name, until_text))
 	if config.effect in ("dispute", "hold", "resume"):
 		set_holds(invoices, config.effect, notes or config.title, day)
 		done["actions"].append(
@@ -198,7 +199,7 @@ def record_answer(
 		done["actions"].append(_("Invoices emailed again to {0}").format(done["email"]))
 	if config.call_back:
 		todo(entry, [frappe.session.user], _("Call back {0}").format(entry.customer_name or customer), until)
-		done["actions"].append(_("ToDo: call back on {0}").format(until))
+		done["actions"].append(_("ToDo: call back on {0}").format(until_text))
 	if config.notify_account_manager:
 		manager = frappe.db.get_value("Customer", customer, "account_manager")
 		from relance_erpnext.services.runner import assignees

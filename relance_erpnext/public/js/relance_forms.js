@@ -334,56 +334,55 @@ relance_erpnext.forms = {
 			</table>`;
 	},
 
-	// The day's letters posted at once: the day, and each registered letter's number
+	// The day's letters posted at once: the day, and each registered letter's number (one field
+	// per registered letter: the proof the law asks for)
 	mark_posted(logs) {
 		return new Promise((resolve) => {
+			const esc = frappe.utils.escape_html;
+			const registered = logs.filter((log) => log.channel === "registered_letter");
+			const simple = logs.filter((log) => log.channel !== "registered_letter");
+			const fields = [
+				{
+					fieldname: "posted_on",
+					fieldtype: "Date",
+					label: __("Posted On"),
+					default: frappe.datetime.get_today(),
+					reqd: 1,
+				},
+				...registered.map((log, i) => ({
+					fieldname: `number_${i}`,
+					fieldtype: "Data",
+					label: __("Registered letter number – {0} ({1})", [log.customer_name || log.customer, log.name]),
+					default: log.registered_letter_number || "",
+					reqd: 1,
+				})),
+			];
+			if (simple.length) {
+				fields.push({
+					fieldname: "letters",
+					fieldtype: "HTML",
+					options: `<p class="text-muted">${__("Letters")}: ${simple
+						.map((log) => esc(`${log.customer_name || log.customer} (${log.name})`))
+						.join(", ")}</p>`,
+				});
+			}
 			const dialog = new frappe.ui.Dialog({
 				title: __("Mark as Posted"),
-				fields: [
-					{
-						fieldname: "posted_on",
-						fieldtype: "Date",
-						label: __("Posted On"),
-						default: frappe.datetime.get_today(),
-						reqd: 1,
-					},
-					{
-						fieldname: "letters",
-						fieldtype: "Table",
-						label: __("Letters"),
-						cannot_add_rows: true,
-						in_place_edit: true,
-						data: logs.map((log) => ({
-							name: log.name,
-							customer: log.customer_name || log.customer,
-							registered: log.channel === "registered_letter" ? 1 : 0,
-							registered_letter_number: log.registered_letter_number || "",
-						})),
-						fields: [
-							{ fieldname: "name", fieldtype: "Data", label: __("Follow-up"), read_only: 1, in_list_view: 1 },
-							{ fieldname: "customer", fieldtype: "Data", label: __("Customer"), read_only: 1, in_list_view: 1 },
-							{ fieldname: "registered", fieldtype: "Check", label: __("Registered"), read_only: 1, in_list_view: 1 },
-							{
-								fieldname: "registered_letter_number",
-								fieldtype: "Data",
-								label: __("Registered Letter Number"),
-								in_list_view: 1,
-							},
-						],
-					},
-				],
+				fields: fields,
 				primary_action_label: __("Mark as Posted"),
 				primary_action(values) {
+					const entries = [
+						...registered.map((log, i) => ({
+							name: log.name,
+							posted_on: values.posted_on,
+							registered_letter_number: values[`number_${i}`],
+						})),
+						...simple.map((log) => ({ name: log.name, posted_on: values.posted_on })),
+					];
 					frappe
 						.call({
 							method: "relance_erpnext.relance.doctype.follow_up_log.follow_up_log.mark_posted",
-							args: {
-								entries: values.letters.map((row) => ({
-									name: row.name,
-									posted_on: values.posted_on,
-									registered_letter_number: row.registered_letter_number,
-								})),
-							},
+							args: { entries: entries },
 							freeze: true,
 						})
 						.then(() => {
@@ -394,81 +393,6 @@ relance_erpnext.forms = {
 			});
 			dialog.show();
 		});
-	},
-
-	// What the customer answered (seed 004): the standard answer to give shows as soon as the answer
-	// is picked, with what the app will do; then the outcome's actions are carried out
-	record_answer({ customer, company, invoices, log, after }) {
-		const dialog = new frappe.ui.Dialog({
-			title: __("Record the Answer"),
-			fields: [
-				{
-					fieldname: "outcome",
-					fieldtype: "Link",
-					options: "Follow-up Outcome",
-					label: __("The Customer Says"),
-					reqd: 1,
-					get_query: () => ({ filters: { disabled: 0 } }),
-					onchange() {
-						const outcome = dialog.get_value("outcome");
-						if (!outcome) return;
-						frappe
-							.call({
-								method: "relance_erpnext.services.outcomes.outcome_help",
-								args: { outcome: outcome },
-							})
-							.then(({ message: help }) => {
-								const esc = frappe.utils.escape_html;
-								dialog.fields_dict.help.$wrapper.html(
-									(help.standard_answer
-										? `<div class="alert alert-info"><b>${__("What to answer")}</b><br>${esc(
-												help.standard_answer
-										  )}</div>`
-										: "") +
-										(help.actions.length
-											? `<p class="text-muted">${__("Then")}: ${help.actions
-													.map(esc)
-													.join(" ; ")}</p>`
-											: "")
-								);
-								dialog.set_df_property("day", "hidden", !help.asks_date);
-								dialog.set_df_property("amount", "hidden", !help.asks_amount);
-							});
-					},
-				},
-				{ fieldname: "help", fieldtype: "HTML" },
-				{ fieldname: "day", fieldtype: "Date", label: __("Date (promised, call back, until)"), hidden: 1 },
-				{ fieldname: "amount", fieldtype: "Currency", label: __("Amount Promised"), hidden: 1 },
-				{ fieldname: "notes", fieldtype: "Small Text", label: __("Notes") },
-			],
-			primary_action_label: __("Record"),
-			primary_action(values) {
-				frappe
-					.call({
-						method: "relance_erpnext.services.outcomes.record_answer",
-						args: {
-							customer: customer,
-							company: company,
-							invoices: invoices,
-							log: log || null,
-							...values,
-						},
-						freeze: true,
-					})
-					.then(({ message: done }) => {
-						dialog.hide();
-						frappe.msgprint({
-							title: __("Answer recorded"),
-							indicator: "green",
-							message: (done.actions.length ? done.actions : [__("Noted in the follow-up.")])
-								.map((a) => frappe.utils.escape_html(a))
-								.join("<br>"),
-						});
-						if (after) after(done);
-					});
-			},
-		});
-		dialog.show();
 	},
 
 	// The print view of this document in one of the Relance print formats
