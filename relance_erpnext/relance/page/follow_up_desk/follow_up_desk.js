@@ -88,6 +88,8 @@ class FollowUpDesk {
 	}
 
 	refresh() {
+		// Filters set one after the other each refresh: only the latest answer is shown
+		const request = (this.request = (this.request || 0) + 1);
 		const company = this.company.get_value();
 		if (!company) {
 			this.$body.html(`<p class="text-muted">${__("Please select a company")}</p>`);
@@ -106,6 +108,7 @@ class FollowUpDesk {
 				freeze: true,
 			})
 			.then(({ message }) => {
+				if (request !== this.request) return;
 				this.lines = message.lines;
 				const current = this.stage.get_value();
 				this.stage.df.options = ["", ...message.stages];
