@@ -192,17 +192,20 @@ def settings_from(config: dict, args) -> PlanSettings:
 	)
 
 
-def read_book(path: Path, skip_bad_rows: bool):
+def read_book(path: Path, skip_bad_rows: bool, customers: Path | None = None, lang: str = "en"):
 	from relance_erpnext.connectors.register import read_register
+	from relance_erpnext.i18n import say
 
 	if not path.exists():
 		raise UsageError(f"{path}: no such file")
-	register = read_register(path, skip_bad_rows=skip_bad_rows)
+	if customers is not None and not customers.exists():
+		raise UsageError(f"{customers}: no such file")
+	register = read_register(path, skip_bad_rows=skip_bad_rows, customers=customers)
 	for warning in register.warnings:
-		print(f"warning: {warning}", file=sys.stderr)
+		print(f"warning: {say(warning, lang)}", file=sys.stderr)
 	if register.errors:
 		for error in register.errors:
-			print(f"error: {error}", file=sys.stderr)
+			print(f"error: {error.text(lang)}", file=sys.stderr)
 		if not register.plannable:
 			if register.fatal:
 				raise UsageError(f"{path}: the file cannot be used; nothing planned")
@@ -515,7 +518,10 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 			journal.close()
 			journal = None
 		return book, result, journal
-	register = read_book(Path(args.register), args.skip_bad_rows)
+	customers = getattr(args, "customers", None)
+	register = read_book(
+		Path(args.register), args.skip_bad_rows, Path(customers) if customers else None, args.lang
+	)
 	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 	settings = settings_from(config, args)
 	if settings.default_scenario not in scenarios:
@@ -1143,6 +1149,11 @@ def cmd_scenarios(args, config) -> int:
 def source_options(sub) -> None:
 	"""Where the invoices come from: the options every command reading a book shares."""
 	sub.add_argument("--register", help="invoice register, .csv or .xlsx (required with --source register)")
+	sub.add_argument(
+		"--customers",
+		help='the customers\' contacts, one row per customer (.csv or .xlsx); a sheet "Clients" of the'
+		" register's workbook is read without it",
+	)
 	sub.add_argument(
 		"--source",
 		choices=("register", "dolibarr"),

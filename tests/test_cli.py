@@ -290,7 +290,9 @@ class PlanJsonTest(TempDir):
 class RegisterErrorsTest(TempDir):
 	def test_bad_date_names_file_row_and_column(self):
 		path, where = self.sample_with({"FA-2026-0016": {"Échéance": "31/02/2026"}})
-		code, out, err = run_cli("plan", "--register", path, "--as-of", AS_OF, "--format", "json")
+		code, out, err = run_cli(
+			"--lang", "en", "plan", "--register", path, "--as-of", AS_OF, "--format", "json"
+		)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "", "nothing may be planned")
 		row = where["FA-2026-0016"]
@@ -300,7 +302,7 @@ class RegisterErrorsTest(TempDir):
 
 	def test_bad_date_as_a_real_process(self):
 		path, where = self.sample_with({"FA-2026-0030": {"Échéance": "demain"}})
-		done = run_process("plan", "--register", path, "--as-of", AS_OF)
+		done = run_process("--lang", "en", "plan", "--register", path, "--as-of", AS_OF)
 		self.assertEqual(done.returncode, 3)
 		self.assertEqual(done.stdout, "")
 		self.assertIn(f'ventes.csv, row {where["FA-2026-0030"]}, column "Échéance"', done.stderr)
@@ -313,7 +315,7 @@ class RegisterErrorsTest(TempDir):
 			"FA-2026-0035": {"Date d'émission": "2026-99-01"},
 		}
 		path, where = self.sample_with(bad)
-		code, out, err = run_cli("plan", "--register", path, "--as-of", AS_OF)
+		code, out, err = run_cli("--lang", "en", "plan", "--register", path, "--as-of", AS_OF)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
 		self.assertIn(f'row {where["FA-2026-0007"]}, column "Échéance"', err)
@@ -328,7 +330,16 @@ class RegisterErrorsTest(TempDir):
 		bad = {"FA-2026-0007": {"Échéance": "31/02/2026"}, "FA-2026-0021": {"Montant TTC": "trois cents"}}
 		path, _ = self.sample_with(bad)
 		code, out, err = run_cli(
-			"plan", "--register", path, "--as-of", AS_OF, "--format", "json", "--skip-bad-rows"
+			"--lang",
+			"en",
+			"plan",
+			"--register",
+			path,
+			"--as-of",
+			AS_OF,
+			"--format",
+			"json",
+			"--skip-bad-rows",
 		)
 		self.assertEqual(code, 0, err)
 		data = json.loads(out)
@@ -340,7 +351,9 @@ class RegisterErrorsTest(TempDir):
 	def test_skip_bad_rows_does_not_save_an_unusable_file(self):
 		rows = [[cell for i, cell in enumerate(row) if i != 11] for row in sample_rows()]  # no "Échéance"
 		path = self.write_register(rows)
-		code, out, err = run_cli("plan", "--register", path, "--as-of", AS_OF, "--skip-bad-rows")
+		code, out, err = run_cli(
+			"--lang", "en", "plan", "--register", path, "--as-of", AS_OF, "--skip-bad-rows"
+		)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
 		self.assertIn("no column for the due date", err)

@@ -70,6 +70,7 @@ from relance_erpnext.dunning.models import (
 )
 from relance_erpnext.dunning.money import parse_amount, quantum, round_money
 from relance_erpnext.dunning.outcomes import DELIVERED, ManualEntry, parse_step_cell
+from relance_erpnext.i18n import Text, say
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -89,12 +90,17 @@ class RegisterError:
 	message: str
 
 	def __str__(self) -> str:
+		return self.text("en")
+
+	def text(self, lang: str = "en") -> str:
+		"""The error in the user's language ("fr" or "en"), naming the file, row and column."""
 		where = [self.file]
 		if self.row is not None:
-			where.append(f"row {self.row}")
+			where.append(say(Text("row {row}", row=self.row), lang))
 		if self.column is not None:
-			where.append(f'column "{self.column}"')
-		return f"{', '.join(where)}: {self.message}"
+			where.append(say(Text('column "{column}"', column=self.column), lang))
+		colon = " : " if lang.startswith("fr") else ": "
+		return f"{', '.join(where)}{colon}{say(self.message, lang)}"
 
 
 @dataclass
@@ -131,6 +137,13 @@ class Register:
 	credits: list[Credit] = field(default_factory=list)
 	# Credit rows: number -> spreadsheet row
 	credit_rows: dict[str, int] = field(default_factory=dict)
+	# Rows above the header (a title), and rows that sum the others ("TOTAL"): skipped with a warning
+	title_rows: list[int] = field(default_factory=list)
+	total_rows: list[int] = field(default_factory=list)
+	# The workbook's sheet of customers ("Clients"), read for the contacts; None when there is none
+	customer_sheet: str | None = None
+	# progress(done, total) while rows are read (the command's progress bar); None: nothing shown
+	progress: Any = None
 
 	@property
 	def ok(self) -> bool:
@@ -160,28 +173,119 @@ COLUMNS = (
 		"invoice",
 		"the invoice number",
 		("N° facture", "Numéro", "Numéro de facture", "Facture", "Invoice", "Invoice number"),
-		("nofacture", "nodefacture", "ndefacture", "numfacture", "invoiceno", "invoicenr", "invoiceid"),
+		(
+			"nofacture",
+			"nodefacture",
+			"ndefacture",
+			"numfacture",
+			"numerofacture",
+			"numerodelafacture",
+			"nfacture",
+			"reffacture",
+			"referencefacture",
+			"refdefacture",
+			"piece",
+			"npiece",
+			"numeropiece",
+			"invoiceno",
+			"invoicenr",
+			"invoiceid",
+			"invoicenumber",
+			"invoiceref",
+		),
 	),
-	_Column("customer", "the customer", ("Client", "Customer"), ("nomclient", "nomduclient", "customername")),
-	_Column("email", "the customer's e-mail", ("E-mail", "Email", "Courriel"), ("mail", "adresseemail")),
+	_Column(
+		"customer",
+		"the customer",
+		("Client", "Customer"),
+		(
+			"nomclient",
+			"nomduclient",
+			"customername",
+			"raisonsociale",
+			"clientraisonsociale",
+			"societe",
+			"tiers",
+			"nomdutiers",
+			"debiteur",
+			"clients",
+		),
+	),
+	_Column(
+		"email",
+		"the customer's e-mail",
+		("E-mail", "Email", "Courriel"),
+		(
+			"mail",
+			"adresseemail",
+			"adressecourriel",
+			"adressemail",
+			"emailclient",
+			"courrielclient",
+			"emaildefacturation",
+			"courrieldefacturation",
+			"emailcomptabilite",
+		),
+	),
 	_Column(
 		"amount",
 		"the invoice amount incl. VAT",
 		("Montant", "Montant TTC", "Amount", "Total", "Total (incl. VAT)"),
-		("totalttc", "montanttotal", "amountinclvat", "totalincvat", "amountincvat", "totalinclvat"),
+		(
+			"totalttc",
+			"montanttotal",
+			"montantttc",
+			"montantfacture",
+			"montantdelafacture",
+			"montanttotalttc",
+			"netapayer",
+			"amountinclvat",
+			"totalincvat",
+			"amountincvat",
+			"totalinclvat",
+			"invoiceamount",
+			"invoicetotal",
+		),
 	),
 	_Column("currency", "the currency", ("Devise", "Currency"), ("monnaie",)),
 	_Column(
 		"issued",
 		"the issue date",
 		("Date d'émission", "Date", "Issued", "Issue date"),
-		("dateemission", "datefacture", "datedefacture", "invoicedate", "dateissued", "emisele", "emise"),
+		(
+			"dateemission",
+			"datedemission",
+			"datefacture",
+			"datedefacture",
+			"datedelafacture",
+			"datedefacturation",
+			"emisele",
+			"emise",
+			"facturele",
+			"invoicedate",
+			"dateissued",
+			"issuedon",
+		),
 	),
 	_Column(
 		"due",
 		"the due date",
 		("Échéance", "Date d'échéance", "Due", "Due date"),
-		("dateecheance", "datelimite", "datelimitedepaiement", "dueon", "paymentdue"),
+		(
+			"dateecheance",
+			"datelimite",
+			"datelimitedepaiement",
+			"echeancedepaiement",
+			"echeancepaiement",
+			"datedereglement",
+			"dateduereglement",
+			"apayeravant",
+			"apayerle",
+			"dueon",
+			"paymentdue",
+			"duedate",
+			"paymentduedate",
+		),
 	),
 	_Column(
 		"paid",
@@ -193,7 +297,7 @@ COLUMNS = (
 		"paid_on",
 		"the date of the last payment",
 		("Payé le", "Date de paiement", "Paid on"),
-		("datepaiement", "paymentdate", "datereglement", "datedereglement", "reglele", "lastpayment"),
+		("datepaiement", "paymentdate", "datereglement", "reglele", "payeele", "encaissele", "lastpayment"),
 	),
 	_Column(
 		"kind", "the customer type (B2B or B2C)", ("Type",), ("typeclient", "typedeclient", "customertype")
@@ -201,9 +305,47 @@ COLUMNS = (
 	_Column("country", "the country (FR or CA-QC)", ("Pays", "Country"), ()),
 	_Column("language", "the language", ("Langue", "Language"), ("lang",)),
 	_Column("scenario", "the dunning scenario", ("Scénario", "Scenario"), ("scenariorelance",)),
-	_Column("status", "the status", ("Statut", "Status"), ("etat",)),
-	_Column("address", "the postal address", ("Adresse", "Address"), ("adressepostale", "postaladdress")),
-	_Column("phone", "the phone number", ("Téléphone", "Phone"), ("tel", "phonenumber", "telephonenumber")),
+	_Column(
+		"status",
+		"the status",
+		("Statut", "Statut du paiement", "Status"),
+		(
+			"etat",
+			"statutdepaiement",
+			"statutpaiement",
+			"etatdupaiement",
+			"etatdepaiement",
+			"etatpaiement",
+			"paiement",
+			"payee",
+			"reglee",
+			"soldee",
+			"reglement",
+			"situation",
+			"paymentstatus",
+			"ispaid",
+		),
+	),
+	_Column(
+		"address",
+		"the postal address",
+		("Adresse", "Address"),
+		("adressepostale", "postaladdress", "adressedefacturation", "adresseclient", "billingaddress"),
+	),
+	_Column(
+		"phone",
+		"the phone number",
+		("Téléphone", "Phone"),
+		(
+			"tel",
+			"phonenumber",
+			"telephonenumber",
+			"telephoneclient",
+			"numerodetelephone",
+			"portable",
+			"mobile",
+		),
+	),
 	_Column(
 		"contract_rate",
 		"the contractual late-payment rate",
@@ -292,6 +434,21 @@ def _accepted(key: str) -> str:
 _STATUS = {
 	"open": (
 		"",
+		"non",
+		"no",
+		"nonpayee",
+		"nonpaye",
+		"nonreglee",
+		"nonregle",
+		"nonsoldee",
+		"apayer",
+		"aregler",
+		"enattentedepaiement",
+		"enattentedereglement",
+		"pending",
+		"awaitingpayment",
+		"relancee",
+		"echue",
 		"ouverte",
 		"ouvert",
 		"open",
@@ -314,7 +471,26 @@ _STATUS = {
 		"partiallypaid",
 		"partial",
 	),
-	"paid": ("payee", "paye", "paid", "reglee", "regle", "soldee", "solde", "settled", "acquittee"),
+	"paid": (
+		"payee",
+		"paye",
+		"paid",
+		"reglee",
+		"regle",
+		"soldee",
+		"solde",
+		"settled",
+		"acquittee",
+		"acquitte",
+		"encaissee",
+		"encaisse",
+		"oui",
+		"yes",
+		"ok",
+		"payeeintegralement",
+		"regleeintegralement",
+		"fullypaid",
+	),
 	DISPUTE: (
 		"litige",
 		"enlitige",
@@ -355,8 +531,13 @@ _STATUS = {
 	),
 }
 _STATUS_INDEX = {spelling: status for status, spellings in _STATUS.items() for spelling in spellings}
+# In a column of the payment's status ("Statut du paiement", seed 000), "en attente" is the payment
+# awaited (the invoice is open), not a hold
+_PAYMENT_STATUS_INDEX = {**_STATUS_INDEX, "enattente": "open", "attente": "open"}
+_PAYMENT_WORDS = ("paiement", "payment", "reglement", "paye", "regle", "solde", "paid", "encaiss")
 _STATUS_HELP = (
-	'"ouverte/open", "payée/paid", "litige/disputed", "suspendue/en attente/on hold", "annulée/cancelled",'
+	'"impayée/open", "payée/réglée/soldée/oui/paid", "litige/disputed", "suspendue/en attente/on hold",'
+	' "annulée/cancelled",'
 	' "avoir/credit note", "paiement non affecté/unallocated payment"'
 )
 
@@ -427,6 +608,9 @@ _TIME_TAIL = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})" + _TIME_TAIL + "$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})" + _TIME_TAIL + "$")
 _SYMBOL_INSIDE = re.compile(r"\d\s*(?:€|\$|EUR|CAD|USD)\s*\d", re.IGNORECASE)
+# "1,440" or "12.345": one separator followed by exactly three digits (thousands or decimals?)
+_AMBIGUOUS = re.compile(r"^[-+(]?(\d{1,3})[.,](\d{3})\)?$")
+_AMOUNT_NOISE = re.compile(r"[\s\u00a0\u202f€$]|EUR|CAD|USD", re.IGNORECASE)
 _RATE = re.compile(r"^([+-]?[\d\s\u00a0\u202f.,]*\d)\s*%?\s*(.*)$", re.S)
 
 
@@ -466,7 +650,7 @@ def parse_date(value: Any) -> date:
 	if isinstance(value, date):
 		return value
 	if isinstance(value, bool) or not isinstance(value, str):
-		raise _Bad(f"{_quote(value)} is not a date")
+		raise _Bad(Text("{value} is not a date", value=_quote(value)))
 	text = value.strip()
 	match = _ISO_DATE.match(text)
 	if match:
@@ -474,15 +658,15 @@ def parse_date(value: Any) -> date:
 	else:
 		match = _DAY_FIRST.match(text)
 		if not match:
-			raise _Bad(f"{_quote(value)} is not a date (expected DD/MM/YYYY or YYYY-MM-DD)")
+			raise _Bad(Text("{value} is not a date (expected DD/MM/YYYY or YYYY-MM-DD)", value=_quote(value)))
 		day, month, year = int(match.group(1)), int(match.group(3)), match.group(4)
 		year = 2000 + int(year) if len(year) == 2 else int(year)
 		if month > 12 and day <= 12:
-			raise _Bad(f"{_quote(value)} is not a date (the day comes first: DD/MM/YYYY)")
+			raise _Bad(Text("{value} is not a date (the day comes first: DD/MM/YYYY)", value=_quote(value)))
 	try:
 		return date(year, month, day)
 	except ValueError:
-		raise _Bad(f"{_quote(value)} is not a date")
+		raise _Bad(Text("{value} is not a date", value=_quote(value)))
 
 
 def _written_currency(text: str) -> tuple[str, frozenset[str] | None] | None:
@@ -511,35 +695,67 @@ def _amount(
 	"""An amount cell. `currency_given`: the row gives its currency (False: the default is assumed;
 	None: the currency cell is wrong, so a sign written in the amount is not compared with it)."""
 	if isinstance(value, date | datetime | time):
-		raise _Bad(f"{_quote(value)} is not an amount")
+		raise _Bad(Text("{value} is not an amount", value=_quote(value)))
 	if isinstance(value, str) and _SYMBOL_INSIDE.search(value):
 		# "12€50" is 12.50 €: parse_amount would drop the sign and read 1250
-		raise _Bad(f'{_quote(value)}: the currency sign is inside the number; write "12,50 €"')
+		raise _Bad(
+			Text('{value}: the currency sign is inside the number; write "12,50 €"', value=_quote(value))
+		)
+	ambiguous = _AMBIGUOUS.match(_AMOUNT_NOISE.sub("", value)) if isinstance(value, str) else None
+	if ambiguous and ambiguous.group(2).endswith("0") and quantum(currency) != 1:
+		# Both readings are amounts of this currency ("10,005" is not: 3 decimals, refused below)
+		# "1,440": 1 440 or 1,44? A person may mean either; a guess could ask 1 000 times too little
+		whole, part = ambiguous.group(1), ambiguous.group(2)
+		raise _Bad(
+			Text(
+				'{value} is ambiguous: {whole}{part} or {whole}.{short}? Write "{whole} {part},00" or "{whole},{short}"',
+				value=_quote(value),
+				whole=whole,
+				part=part,
+				short=part.rstrip("0") or "0",
+			)
+		)
 	try:
 		amount = parse_amount(value)
 	except ValueError:
-		raise _Bad(f"{_quote(value)} is not an amount")
+		raise _Bad(Text("{value} is not an amount", value=_quote(value)))
 	written = _written_currency(value) if isinstance(value, str) else None
 	if written is not None and currency_given is not None:
 		symbol, allowed = written
 		if (currency not in allowed) if allowed is not None else currency == "EUR":
-			given = "" if currency_given else ", as no currency is given"
 			raise _Bad(
-				f"{_quote(value)} is written in {symbol} but the currency of the row is {currency}{given}:"
-				" fill in the currency, or write the amount without a symbol"
+				Text(
+					"{value} is written in {symbol} but the currency of the row is {currency}, as no currency is"
+					" given: fill in the currency, or write the amount without a symbol"
+					if not currency_given
+					else "{value} is written in {symbol} but the currency of the row is {currency}:"
+					" fill in the currency, or write the amount without a symbol",
+					value=_quote(value),
+					symbol=symbol,
+					currency=currency,
+				)
 			)
 	if abs(amount) >= _TOO_LARGE:
-		raise _Bad(f"{_quote(value)} is too large to be an amount")
+		raise _Bad(Text("{value} is too large to be an amount", value=_quote(value)))
 	if isinstance(value, float):
 		# A binary float from a spreadsheet (1439.9999999998): round it to the currency's cents
 		amount = round_money(amount, currency)
 	elif amount != amount.quantize(quantum(currency)):
 		places = 0 if quantum(currency) == 1 else 2
-		raise _Bad(f"{_quote(value)} has more than {places} decimals for {currency}")
+		raise _Bad(
+			Text(
+				"{value} has more than {places} decimals for {currency}",
+				value=_quote(value),
+				places=places,
+				currency=currency,
+			)
+		)
 	if amount < 0 and not negative_ok:
-		raise _Bad(f"{_quote(value)} is negative: {what} cannot be below 0")
+		raise _Bad(
+			Text("{value} is negative: {what} cannot be below 0", value=_quote(value), what=Text(what))
+		)
 	if amount == 0 and not zero_ok:
-		raise _Bad(f"{what} is 0")
+		raise _Bad(Text("{what} is 0", what=Text(what)))
 	return amount + Decimal(0)  # drops a "-0"
 
 
@@ -551,8 +767,10 @@ def _currency(value: Any) -> str:
 	if re.fullmatch(r"[A-Za-z]{3}", text):
 		if text.upper() in ISO_CURRENCIES:
 			return text.upper()
-		raise _Bad(f"{_quote(value)} is not a currency code in use (ISO 4217: EUR, CAD, USD, …)")
-	raise _Bad(f"{_quote(value)} is not a currency code (EUR, CAD, …)")
+		raise _Bad(
+			Text("{value} is not a currency code in use (ISO 4217: EUR, CAD, USD, …)", value=_quote(value))
+		)
+	raise _Bad(Text("{value} is not a currency code (EUR, CAD, …)", value=_quote(value)))
 
 
 def _lookup(value: Any, table: dict[str, str], accepted: str) -> str:
@@ -560,7 +778,7 @@ def _lookup(value: Any, table: dict[str, str], accepted: str) -> str:
 	# Only signs ("???", "*"): not a blank cell, whatever a blank cell means (a dash is one)
 	found = table.get(key) if key or _text(value) in ("-", "–", "—") else None
 	if found is None:
-		raise _Bad(f"{_quote(value)} is not known (use {accepted})")
+		raise _Bad(Text("{value} is not known (use {accepted})", value=_quote(value), accepted=accepted))
 	return found
 
 
@@ -568,7 +786,7 @@ def _emails(value: Any) -> str:
 	parts = [p.strip() for p in re.split(r"[;,\s]+", _text(value)) if p.strip()]
 	for part in parts:
 		if not _EMAIL.match(part):
-			raise _Bad(f"{_quote(part)} is not an e-mail address")
+			raise _Bad(Text("{value} is not an e-mail address", value=_quote(part)))
 	return ", ".join(parts)
 
 
@@ -580,7 +798,12 @@ def _address(value: Any) -> tuple[str, ...]:
 def _scenario(value: Any) -> str:
 	key = normalize_scenario(_text(value))
 	if not _SCENARIO_KEY.match(key):
-		raise _Bad(f"{_quote(value)} is not a scenario key (e.g. standard, clients_douteux, preventif)")
+		raise _Bad(
+			Text(
+				"{value} is not a scenario key (e.g. standard, clients_douteux, preventif)",
+				value=_quote(value),
+			)
+		)
 	return key
 
 
@@ -593,32 +816,36 @@ def normalize_scenario(text: str) -> str:
 
 def _rate(value: Any, percent_cell: bool) -> ContractRate:
 	if isinstance(value, bool) or isinstance(value, date | datetime | time):
-		raise _Bad(f"{_quote(value)} is not a rate")
+		raise _Bad(Text("{value} is not a rate", value=_quote(value)))
 	if isinstance(value, int | float):
 		try:
 			rate = parse_amount(value)
 		except ValueError:
-			raise _Bad(f"{_quote(value)} is not a rate")
+			raise _Bad(Text("{value} is not a rate", value=_quote(value)))
 		if percent_cell:
 			rate = (rate * 100).normalize()
 		period = PER_YEAR
 	else:
 		match = _RATE.match(_text(value))
 		if not match:
-			raise _Bad(f'{_quote(value)} is not a rate (e.g. "12 %" or "1,5 % par mois")')
+			raise _Bad(Text('{value} is not a rate (e.g. "12 %" or "1,5 % par mois")', value=_quote(value)))
 		try:
 			rate = parse_amount(match.group(1))
 		except ValueError:
-			raise _Bad(f'{_quote(value)} is not a rate (e.g. "12 %" or "1,5 % par mois")')
+			raise _Bad(Text('{value} is not a rate (e.g. "12 %" or "1,5 % par mois")', value=_quote(value)))
 		period = _RATE_PERIOD.get(normalize_header(match.group(2)))
 		if period is None:
 			raise _Bad(
-				f"{_quote(value)}: unknown period {_quote(match.group(2))} (use per year, month or day)"
+				Text(
+					"{value}: unknown period {period} (use per year, month or day)",
+					value=_quote(value),
+					period=_quote(match.group(2)),
+				)
 			)
 	if rate <= 0:
-		raise _Bad(f"{_quote(value)}: a rate must be above 0")
+		raise _Bad(Text("{value}: a rate must be above 0", value=_quote(value)))
 	if ContractRate(rate, period).annual > 1000:
-		raise _Bad(f"{_quote(value)} is not a plausible rate (over 1000 % a year)")
+		raise _Bad(Text("{value} is not a plausible rate (over 1000 % a year)", value=_quote(value)))
 	return ContractRate(rate, period)
 
 
@@ -672,7 +899,7 @@ def _decode(data: bytes) -> tuple[str, str]:
 		try:
 			return data.decode("utf-16"), "utf-16"
 		except UnicodeDecodeError:
-			raise _FileError("starts like UTF-16 text but cannot be decoded")
+			raise _FileError(Text("starts like UTF-16 text but cannot be decoded"))
 	else:
 		try:
 			return data.decode("utf-8"), "utf-8"
@@ -684,24 +911,31 @@ def _decode(data: bytes) -> tuple[str, str]:
 		return data.decode("latin-1"), "latin-1"
 
 
-def _first_record(text: str, delimiter: str) -> list[str]:
-	reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _first_records(text: str, delimiter: str, limit: int = 30) -> list[list[str]]:
+	"""The first `limit` non-empty records (a title may come above the header)."""
+	reader = csv.reader(io.StringIO(text[:200_000], newline=""), delimiter=delimiter)
+	records = []
 	try:
 		for record in reader:
 			if any(cell.strip() for cell in record):
-				return record
+				records.append(record)
+				if len(records) >= limit:
+					break
 	except csv.Error:
-		return []
-	return []
+		pass
+	return records
 
 
 def _sniff(text: str) -> str:
-	"""The delimiter whose header row has the most known columns (then the most columns)."""
+	"""The delimiter giving a row with the most known columns (then the widest first row)."""
 	best, best_score = DELIMITERS[0], (-1, -1)
 	for delimiter in DELIMITERS:
-		header = _first_record(text, delimiter)
-		known = sum(1 for cell in header if normalize_header(cell) in _HEADER_INDEX)
-		score = (known, len(header))
+		records = _first_records(text, delimiter)
+		known = max(
+			(sum(1 for cell in record if normalize_header(cell) in _HEADER_INDEX) for record in records),
+			default=0,
+		)
+		score = (known, len(records[0]) if records else 0)
 		if score > best_score:
 			best, best_score = delimiter, score
 	return best
@@ -712,15 +946,19 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 	try:
 		data = path.read_bytes()
 	except OSError as exc:
-		raise _FileError(f"cannot be read ({exc.strerror or exc})")
+		raise _FileError(Text("cannot be read ({reason})", reason=exc.strerror or str(exc)))
 	text, encoding = _decode(data)
 	register.encoding = encoding
 	if encoding in ("cp1252", "latin-1"):
 		label = "Windows-1252 (cp1252)" if encoding == "cp1252" else "Latin-1"
-		register.warnings.append(f"{name}: not UTF-8; read as {label}")
+		register.warnings.append(Text("{file}: not UTF-8; read as {encoding}", file=name, encoding=label))
 	if "\x00" in text:
 		register.warnings.append(
-			f"{name}: {text.count(chr(0))} NUL character(s) removed (a damaged or binary file?)"
+			Text(
+				"{file}: {n} NUL character(s) removed (a damaged or binary file?)",
+				file=name,
+				n=text.count(chr(0)),
+			)
 		)
 		text = text.replace("\x00", "")
 	first_line = text.split("\n", 1)[0].strip()
@@ -766,7 +1004,7 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 		row = _Row(number, record)
 		rows.append(row)
 		if header is None:
-			if any(cell.strip() for cell in record):
+			if sum(1 for cell in record if cell.strip()) > 1:
 				header = record
 			continue
 		index = _swallowing_cell(record, len(header), delimiter)
@@ -805,27 +1043,48 @@ def _swallowing_cell(record: list[str], width: int, delimiter: str) -> int | Non
 	return None
 
 
-def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[RegisterError]]:
+def _xlsx_rows(
+	path: Path, register: Register, sheet: str | None = None
+) -> tuple[list[_Row], list[RegisterError]]:
+	"""The rows of the invoices sheet (the active one, unless it is the customers' sheet), or of
+	`sheet` when given."""
 	try:
 		import openpyxl
 		from openpyxl.utils import get_column_letter
 		from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 	except ImportError:
-		raise _FileError("reading .xlsx needs openpyxl (pip install openpyxl)")
+		raise _FileError(Text("reading .xlsx needs openpyxl (pip install openpyxl)"))
 	try:
 		values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
 	except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc})")
+		raise _FileError(
+			Text("is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}")
+		)
 	formula_book = None
 	rows: list[_Row] = []
 	try:
-		values_sheet = values_book.active or values_book.worksheets[0]
+		names = values_book.sheetnames
+		if sheet:
+			values_sheet = values_book[sheet]
+		else:
+			customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
+			values_sheet = values_book.active or values_book.worksheets[0]
+			if values_sheet.title == customer_sheet and len(names) > 1:
+				values_sheet = next(s for s in values_book.worksheets if s.title != customer_sheet)
+			register.customer_sheet = customer_sheet
+			others = [n for n in names if n not in (values_sheet.title, customer_sheet)]
+			if others:
+				register.warnings.append(
+					Text(
+						"{file}: read the sheet {sheet} (the workbook has {n} sheets)",
+						file=path.name,
+						sheet=repr(values_sheet.title),
+						n=len(names),
+					)
+				)
 		title = values_sheet.title
-		register.sheet = title
-		if len(values_book.sheetnames) > 1:
-			register.warnings.append(
-				f"{path.name}: read the sheet {title!r} (the workbook has {len(values_book.sheetnames)} sheets)"
-			)
+		if not sheet:
+			register.sheet = title
 		# Which cells hold a formula: found in the sheet's XML in one pass (a second openpyxl reading
 		# of the whole workbook, the way it was done before, took as long as the first one)
 		formulas = _formula_cells(values_sheet)
@@ -868,7 +1127,9 @@ def _xlsx_rows(path: Path, register: Register) -> tuple[list[_Row], list[Registe
 			rows.append(row)
 	except Exception as exc:
 		where = f", while reading row {len(rows) + 1}" if rows else ""
-		raise _FileError(f"is not a readable .xlsx workbook ({type(exc).__name__}: {exc}{where})")
+		raise _FileError(
+			Text("is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}{where}")
+		)
 	finally:
 		values_book.close()
 		if formula_book is not None:
@@ -946,15 +1207,23 @@ class _Parsed:
 _CUSTOMER_FIELDS = ("email", "kind", "country", "language", "scenario", "address", "phone", "contract_rate")
 
 
-def read_register(path: str | Path, skip_bad_rows: bool = False) -> Register:
+def read_register(
+	path: str | Path, skip_bad_rows: bool = False, customers: str | Path | None = None, progress=None
+) -> Register:
 	"""Read a register (.csv, .tsv, .txt or .xlsx) into customers and invoices.
 
 	Never raises for a problem in the file: every problem is in `Register.errors`. `invoices` holds
 	only the rows read without error. With errors, the caller must not plan unless it passed
 	`skip_bad_rows=True` (then `Register.plannable` tells whether what was read may be used).
+
+	The customers' contacts may also be kept once per customer: in a sheet "Clients" of the workbook,
+	or in the file `customers` (CSV or XLSX, one row per customer, the same headers as the register's
+	contact columns). A row's own cells win; a value that differs is said in a warning.
+	`progress(done, total)`, when given, is called now and then while the rows are read.
 	"""
 	path = Path(path)
 	register = Register(path=path, skip_bad_rows=skip_bad_rows)
+	register.progress = progress
 	name = path.name
 	suffix = path.suffix.lower()
 	try:
@@ -963,14 +1232,219 @@ def read_register(path: str | Path, skip_bad_rows: bool = False) -> Register:
 		elif suffix in CSV_SUFFIXES:
 			rows, read_errors = _csv_rows(path, register)
 		elif suffix in (".xls", ".ods", ".numbers"):
-			raise _FileError(f"{suffix} files are not read: save the register as .xlsx or .csv")
+			raise _FileError(
+				Text("{suffix} files are not read: save the register as .xlsx or .csv", suffix=suffix)
+			)
 		else:
-			raise _FileError(f"unknown kind of file {suffix or '(no extension)'}: use .csv or .xlsx")
+			raise _FileError(
+				Text("unknown kind of file {suffix}: use .csv or .xlsx", suffix=suffix or "(no extension)")
+			)
 	except _FileError as exc:
-		return _fatal(register, RegisterError(name, None, None, str(exc)))
-	_read_rows(register, rows, read_errors)
+		return _fatal(register, RegisterError(name, None, None, exc.args[0]))
+	contacts = None
+	if customers is not None:
+		contacts = _read_customers_file(Path(customers), register)
+	elif register.customer_sheet:
+		contacts = _read_customers_file(path, register, register.customer_sheet)
+	if contacts is not None and register.fatal:
+		return register
+	_read_rows(register, rows, read_errors, contacts)
 	register.errors.sort(key=lambda e: (e.row is not None, e.row or 0))
 	return register
+
+
+CUSTOMER_SHEETS = ("clients", "customers", "fichierclients", "listeclients", "contactsclients")
+# What a customers sheet or file gives (one row per customer)
+_CONTACT_KEYS = (
+	"customer",
+	*("email", "kind", "country", "language", "scenario", "address", "phone", "contract_rate"),
+)
+
+
+@dataclass
+class _Contacts:
+	"""The customers sheet or file: customer -> (row, {attribute: value}) and where it was read."""
+
+	label: str
+	by_customer: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+
+
+def _read_customers_file(path: Path, register: Register, sheet: str | None = None) -> _Contacts | None:
+	"""The customers' contacts: one row per customer. Errors name the file (and sheet), row, column."""
+	label = f"{path.name} ({sheet})" if sheet else path.name
+	contacts = _Contacts(label)
+	if not path.exists():
+		_fatal(register, RegisterError(label, None, None, Text("no such file")))
+		return contacts
+	scratch = Register(path=path)
+	suffix = path.suffix.lower()
+	try:
+		if suffix in XLSX_SUFFIXES:
+			rows, read_errors = _xlsx_rows(path, scratch, sheet or "")
+		elif suffix in CSV_SUFFIXES:
+			rows, read_errors = _csv_rows(path, scratch)
+		else:
+			raise _FileError(
+				Text("unknown kind of file {suffix}: use .csv or .xlsx", suffix=suffix or "(no extension)")
+			)
+	except _FileError as exc:
+		_fatal(register, RegisterError(label, None, None, exc.args[0]))
+		return contacts
+	register.warnings.extend(w for w in scratch.warnings if "sheet" not in w)
+	header_index = _find_header(rows, ("customer",))
+	if header_index is None:
+		_fatal(
+			register, RegisterError(label, None, None, Text("no header row with a customer column (Client)"))
+		)
+		return contacts
+	header_row = rows[header_index]
+	columns: dict[str, int] = {}
+	headers: dict[int, str] = {}
+	unknown = []
+	for index, cell in enumerate(header_row.cells):
+		if _empty(cell):
+			continue
+		written = _text(cell)
+		headers[index] = written
+		key = _HEADER_INDEX.get(normalize_header(written))
+		if key in _CONTACT_KEYS and key not in columns:
+			columns[key] = index
+		else:
+			unknown.append(written)
+	if unknown:
+		register.warnings.append(
+			Text(
+				"{file}: column(s) not used: {columns}",
+				file=label,
+				columns=", ".join(repr(h) for h in unknown),
+			)
+		)
+	errors = list(read_errors)
+	parsers = _attribute_parsers()
+	for row in rows[header_index + 1 :]:
+		if row.broken or all(_empty(c) for c in row.cells):
+			continue
+		if _is_total_row(row.cells, columns.get("customer")):
+			continue
+		values: dict[str, Any] = {}
+		bad = False
+		for key, index in columns.items():
+			value = row.cells[index] if index < len(row.cells) else None
+			if _empty(value):
+				continue
+			try:
+				values[key] = _text(value) if key == "customer" else parsers[key](value, index in row.percent)
+			except _Bad as exc:
+				errors.append(RegisterError(label, row.number, headers[index], exc.args[0]))
+				bad = True
+		customer = values.pop("customer", None)
+		if customer is None:
+			errors.append(
+				RegisterError(
+					label,
+					row.number,
+					headers[columns["customer"]],
+					Text("{what} is empty", what=Text("the customer")),
+				)
+			)
+			continue
+		if customer in contacts.by_customer:
+			first = contacts.by_customer[customer][0]
+			errors.append(
+				RegisterError(
+					label,
+					row.number,
+					headers[columns["customer"]],
+					Text(
+						'customer "{customer}" appears twice: rows {first} and {row}',
+						customer=customer,
+						first=first,
+						row=row.number,
+					),
+				)
+			)
+			bad = True
+		if bad:
+			contacts.by_customer.pop(customer, None)
+			continue
+		contacts.by_customer[customer] = (row.number, values)
+	register.errors.extend(errors)
+	return contacts
+
+
+def _attribute_parsers() -> dict:
+	"""The parsers of a customer's attributes: key -> parse(value, percent_cell)."""
+	return {
+		"email": lambda v, _p: _emails(v),
+		"kind": lambda v, _p: _lookup(v, _KIND, '"B2B/entreprise" or "B2C/particulier"'),
+		"country": lambda v, _p: _lookup(v, _COUNTRY, '"FR/France" or "CA-QC/Québec"'),
+		"language": lambda v, _p: _lookup(v, _LANGUAGE, '"fr-FR", "fr-CA" or "en"'),
+		"scenario": lambda v, _p: _scenario(v),
+		"address": lambda v, _p: _address(v) or None,
+		"phone": lambda v, _p: _text(v),
+		"contract_rate": lambda v, p: _rate(v, p),
+	}
+
+
+# A row that sums the others ("TOTAL", "Sous-total", "Total général"): not an invoice
+_TOTAL_WORDS = frozenset(
+	(
+		"total",
+		"totaux",
+		"totalgeneral",
+		"totalttc",
+		"totalht",
+		"soustotal",
+		"grandtotal",
+		"subtotal",
+		"somme",
+		"sum",
+		"cumul",
+		"totaldu",
+		"totalimpaye",
+		"totalimpayes",
+		"totalapayer",
+	)
+)
+
+
+def _is_total_row(cells: list, invoice_index: int | None) -> bool:
+	"""A row whose first text cells say it is a total, and that has no invoice number of its own."""
+	label = None
+	for cell in cells[:6]:
+		if isinstance(cell, str) and cell.strip():
+			label = normalize_header(cell).rstrip("s") if normalize_header(cell) != "totaux" else "totaux"
+			break
+	if label is None or not (label in _TOTAL_WORDS or label.startswith(("total", "soustotal"))):
+		return False
+	if label.startswith("total") and len(label) > 16:
+		return False  # "Total Rénovation SARL": a name, not a total
+	if invoice_index is None or invoice_index >= len(cells):
+		return True
+	invoice = cells[invoice_index]
+	return _empty(invoice) or (isinstance(invoice, str) and normalize_header(invoice) in _TOTAL_WORDS)
+
+
+def _find_header(rows: list[_Row], required: tuple[str, ...] = REQUIRED, limit: int = 30) -> int | None:
+	"""The header row: the first of the first `limit` non-empty rows holding the most required
+	columns (at least two known columns); rows above it are a title. None: no row is a header (then
+	the first non-empty row is taken, and its missing columns are the errors)."""
+	best, best_score = None, (1, 0)
+	seen = 0
+	for index, row in enumerate(rows):
+		if row.broken or all(_empty(c) for c in row.cells):
+			continue
+		seen += 1
+		if seen > limit:
+			break
+		keys = {_HEADER_INDEX.get(normalize_header(_text(c))) for c in row.cells if not _empty(c)}
+		keys.discard(None)
+		score = (len(keys), sum(1 for key in required if key in keys))
+		if score[1] > best_score[1] or (score[1] == best_score[1] and score[0] > best_score[0]):
+			best, best_score = index, score
+			if score[1] == len(required):
+				break
+	return best
 
 
 def _fatal(register: Register, error: RegisterError) -> Register:
@@ -979,13 +1453,29 @@ def _fatal(register: Register, error: RegisterError) -> Register:
 	return register
 
 
-def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterError]) -> None:
+def _read_rows(
+	register: Register, rows: list[_Row], read_errors: list[RegisterError], contacts: _Contacts | None = None
+) -> None:
 	name = register.path.name
-	header_index = next(
+	first_index = next(
 		(i for i, row in enumerate(rows) if not row.broken and not all(_empty(c) for c in row.cells)), None
 	)
+	header_index = _find_header(rows)
 	if header_index is None:
-		_fatal(register, RegisterError(name, None, None, "the file is empty (no header row)"))
+		header_index = first_index
+	elif header_index != first_index:
+		above = [row.number for row in rows[:header_index] if not all(_empty(c) for c in row.cells)]
+		register.title_rows = above
+		register.warnings.append(
+			Text(
+				"{file}: the header is row {header}; row(s) {rows} above it are a title, ignored",
+				file=name,
+				header=rows[header_index].number,
+				rows=", ".join(map(str, above)),
+			)
+		)
+	if header_index is None:
+		_fatal(register, RegisterError(name, None, None, Text("the file is empty (no header row)")))
 		register.errors.extend(read_errors)
 		return
 	header_row = rows[header_index]
@@ -1010,7 +1500,11 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 					name,
 					header_row.number,
 					written,
-					f'this column and "{first}" both give {_BY_KEY[key].label}: keep only one',
+					Text(
+						'this column and "{first}" both give {what}: keep only one',
+						first=first,
+						what=Text(_BY_KEY[key].label),
+					),
 				),
 			)
 		else:
@@ -1023,15 +1517,28 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 					name,
 					None,
 					None,
-					f"no column for {_BY_KEY[key].label} (a required column; accepted headers: {_accepted(key)})",
+					Text(
+						"no column for {what} (a required column; accepted headers: {accepted})",
+						what=Text(_BY_KEY[key].label),
+						accepted=_accepted(key),
+					),
 				),
 			)
 	if register.fatal:
 		register.errors.extend(read_errors)
 		return
 	if unknown:
-		register.warnings.append(f"{name}: column(s) not used: {', '.join(repr(h) for h in unknown)}")
+		register.warnings.append(
+			Text(
+				"{file}: column(s) not used: {columns}",
+				file=name,
+				columns=", ".join(repr(h) for h in unknown),
+			)
+		)
 
+	status_index = _STATUS_INDEX
+	if "status" in columns and any(w in normalize_header(headers[columns["status"]]) for w in _PAYMENT_WORDS):
+		status_index = _PAYMENT_STATUS_INDEX
 	data_rows = rows[header_index + 1 :]
 	last = max(
 		(i for i, row in enumerate(data_rows) if row.broken or not all(_empty(c) for c in row.cells)),
@@ -1056,6 +1563,9 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		if all(_empty(c) for c in row.cells):
 			register.empty_rows.append(row.number)
 			continue
+		if _is_total_row(row.cells, columns.get("invoice")):
+			register.total_rows.append(row.number)
+			continue
 		register.rows_read += 1
 		for index in unnamed:
 			if index < len(row.cells) and not _empty(row.cells[index]):
@@ -1074,8 +1584,12 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		elif extra:
 			fail(
 				None,
-				f"{len(row.cells)} cells but the header has {width} "
-				f'(an unquoted "{register.delimiter}" inside a value?)',
+				Text(
+					'{n} cells but the header has {width} (an unquoted "{delimiter}" inside a value?)',
+					n=len(row.cells),
+					width=width,
+					delimiter=register.delimiter,
+				),
 			)
 
 		def cell(key: str, row=row, fail=fail) -> Any:
@@ -1092,12 +1606,12 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 			value = cell(key)
 			if value is None:
 				if required and not any(e.column == headers[columns[key]] for e in row_errors):
-					fail(key, f"{_BY_KEY[key].label} is empty")
+					fail(key, Text("{what} is empty", what=Text(_BY_KEY[key].label)))
 				return None
 			try:
 				return parse(value)
 			except _Bad as exc:
-				fail(key, str(exc))
+				fail(key, exc.args[0])
 				return None
 
 		number = read("invoice", _text, required=True)
@@ -1107,7 +1621,7 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		has_currency: bool | None = currency_given is not None
 		if "currency" in columns and any(e.column == headers[columns["currency"]] for e in row_errors):
 			has_currency = None  # the currency cell is wrong (its own error): nothing to compare with
-		status = read("status", lambda v: _lookup(v, _STATUS_INDEX, _STATUS_HELP)) or "open"
+		status = read("status", lambda v: _lookup(v, status_index, _STATUS_HELP)) or "open"
 		amount = read(
 			"amount",
 			lambda v: _amount(
@@ -1140,7 +1654,7 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 						currency_given=has_currency,
 					)
 				except _Bad as exc:
-					fail("paid", str(exc))
+					fail("paid", exc.args[0])
 		paid_on = read("paid_on", parse_date)
 		reason = read("reason", _text) or ""
 		until = read("until", parse_date)
@@ -1152,14 +1666,16 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		if credit and (reminded_on or reminder_step or registered_number or delivered_on):
 			fail(
 				"reminded_on" if reminded_on else None,
-				"a credit is not reminded: leave its reminder cells empty",
+				Text("a credit is not reminded: leave its reminder cells empty"),
 			)
 		elif reminder_step and reminded_on is None:
-			fail("reminder_step", "the last reminder's step is given without its date (fill in its date)")
+			fail(
+				"reminder_step", Text("the last reminder's step is given without its date (fill in its date)")
+			)
 		if against and not credit:
 			fail(
 				"against",
-				"only a credit note corrects an invoice (its amount is negative, or its status avoir)",
+				Text("only a credit note corrects an invoice (its amount is negative, or its status avoir)"),
 			)
 		attributes = {
 			"email": read("email", _emails),
@@ -1182,11 +1698,22 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 
 		# Checks across cells
 		if amount is not None and paid is not None and paid > amount:
-			fail("paid", f"the amount paid ({paid}) is more than the invoice amount ({amount})")
+			fail(
+				"paid",
+				Text(
+					"the amount paid ({paid}) is more than the invoice amount ({amount})",
+					paid=paid,
+					amount=amount,
+				),
+			)
 		if status == "paid" and amount is not None and paid is not None and paid < amount:
 			fail(
 				"status",
-				f"the status says paid but only {paid} of {amount} is paid (fix the status or the amount paid)",
+				Text(
+					"the status says paid but only {paid} of {amount} is paid (fix the status or the amount paid)",
+					paid=paid,
+					amount=amount,
+				),
 			)
 		if (
 			paid_on is not None
@@ -1195,12 +1722,17 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 			and "paid" not in {e.column for e in row_errors}
 		):
 			fail(
-				"paid_on", "a payment date is given but no amount paid (fill the amount paid, or the status)"
+				"paid_on",
+				Text("a payment date is given but no amount paid (fill the amount paid, or the status)"),
 			)
 		if not credit and due is not None and issued is not None and due < issued:
 			fail(
 				"due",
-				f"the due date {due.strftime('%d/%m/%Y')} is before the issue date {issued.strftime('%d/%m/%Y')}",
+				Text(
+					"the due date {due} is before the issue date {issued}",
+					due=due.strftime("%d/%m/%Y"),
+					issued=issued.strftime("%d/%m/%Y"),
+				),
 			)
 
 		if row_errors:
@@ -1247,7 +1779,12 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 						name,
 						other,
 						headers[columns["invoice"]],
-						f'invoice "{number}" appears twice: rows {where[0]} and {other}',
+						Text(
+							'invoice "{number}" appears twice: rows {first} and {other}',
+							number=number,
+							first=where[0],
+							other=other,
+						),
 					)
 				)
 			bad.update(where)
@@ -1279,6 +1816,8 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		values["language"] = languages[0][1] if languages else None
 		if conflicting:
 			bad.update(customer_rows[customer])
+		if contacts is not None:
+			_merge_contacts(register, contacts, customer, values, customer_rows[customer][0])
 		resolved[customer] = values
 
 	# Customers whose names differ only by case, accents or spacing are probably one customer
@@ -1287,9 +1826,19 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 		similar[normalize_header(customer)].append(customer)
 	for names in similar.values():
 		if len(names) > 1:
-			listed = ", ".join(f'"{n}" (row {customer_rows[n][0]})' for n in names)
+			listed = Text(
+				", ".join(f"{{n{i}}}" for i in range(len(names))),
+				**{
+					f"n{i}": Text('"{name}" (row {row})', name=n, row=customer_rows[n][0])
+					for i, n in enumerate(names)
+				},
+			)
 			register.warnings.append(
-				f"{name}: customers {listed} differ only by case, accents or spaces: are they one?"
+				Text(
+					"{file}: customers {listed} differ only by case, accents or spaces: are they one?",
+					file=name,
+					listed=listed,
+				)
 			)
 
 	for entry in parsed:
@@ -1376,25 +1925,85 @@ def _read_rows(register: Register, rows: list[_Row], read_errors: list[RegisterE
 	register.errors.extend(errors)
 	register.bad_rows = sorted(bad)
 	if register.empty_rows:
-		register.warnings.append(f"{name}: {len(register.empty_rows)} empty row(s) ignored")
-	if lacking_issue:
-		where = f'no "{headers[columns["issued"]]}"' if "issued" in columns else "no issue date column"
 		register.warnings.append(
-			f"{name}: {lacking_issue} row(s) without an issue date ({where}): the due date is used as issue date"
+			Text("{file}: {n} empty row(s) ignored", file=name, n=len(register.empty_rows))
+		)
+	if register.total_rows:
+		register.warnings.append(
+			Text(
+				"{file}: row(s) {rows} are totals, not invoices: ignored",
+				file=name,
+				rows=", ".join(map(str, register.total_rows)),
+			)
+		)
+	if lacking_issue:
+		where = (
+			Text('no "{column}"', column=headers[columns["issued"]])
+			if "issued" in columns
+			else Text("no issue date column")
+		)
+		register.warnings.append(
+			Text(
+				"{file}: {n} row(s) without an issue date ({where}): the due date is used as issue date",
+				file=name,
+				n=lacking_issue,
+				where=where,
+			)
 		)
 	if qc_without_currency:
 		register.warnings.append(
-			f"{name}: {qc_without_currency} row(s) of Québec customers without a currency: {DEFAULT_CURRENCY} assumed"
+			Text(
+				"{file}: {n} row(s) of Québec customers without a currency: {currency} assumed",
+				file=name,
+				n=qc_without_currency,
+				currency=DEFAULT_CURRENCY,
+			)
 		)
 	if ignored_hold_fields:
 		rows_text = ", ".join(str(r) for r in ignored_hold_fields[:10]) + (
 			"…" if len(ignored_hold_fields) > 10 else ""
 		)
 		register.warnings.append(
-			f"{name}: reason or end date ignored on row(s) {rows_text}: the status is not a dispute or hold"
+			Text(
+				"{file}: reason or end date ignored on row(s) {rows}: the status is not a dispute or hold",
+				file=name,
+				rows=rows_text,
+			)
 		)
 	for index in sorted(unnamed_with_data):
-		register.warnings.append(f"{name}: column {index + 1} has no header; its values are ignored")
+		register.warnings.append(
+			Text("{file}: column {n} has no header; its values are ignored", file=name, n=index + 1)
+		)
+
+
+def _merge_contacts(
+	register: Register, contacts: _Contacts, customer: str, values: dict, first_row: int
+) -> None:
+	"""Fill the customer's attributes its rows leave empty from the customers sheet or file; a value
+	that differs from its rows' is said (the rows' is kept)."""
+	entry = contacts.by_customer.get(customer)
+	if entry is None:
+		return
+	row, given = entry
+	for key, value in given.items():
+		if key == "language" and value == _FR_ANY:
+			value = "fr-CA" if (values.get("country") or given.get("country")) == REGIME_QC else "fr-FR"
+		if values.get(key) is None:
+			values[key] = value
+		elif _comparable(key, values[key]) != _comparable(key, value):
+			register.warnings.append(
+				Text(
+					'customer "{customer}": {what} is {ours} in the register (row {first}) but {theirs} in {file}'
+					" (row {row}): the register's is used",
+					customer=customer,
+					what=Text(_BY_KEY[key].label),
+					ours=_show(values[key]),
+					first=first_row,
+					theirs=_show(value),
+					file=contacts.label,
+					row=row,
+				)
+			)
 
 
 def _conflict(
@@ -1410,18 +2019,32 @@ def _conflict(
 	if len(distinct) < 2:
 		return False
 	groups = list(distinct.items())
-	detail = "; ".join(f"{shown[v]} in row(s) {', '.join(map(str, rows))}" for v, rows in groups)
+	detail = Text(
+		"; ".join(f"{{g{i}}}" for i in range(len(groups))),
+		**{
+			f"g{i}": Text("{value} in row(s) {rows}", value=shown[v], rows=", ".join(map(str, rows)))
+			for i, (v, rows) in enumerate(groups)
+		},
+	)
 	named = {row for row, _ in seen}
 	others = [row for row in all_rows if row not in named]
 	if others:
-		detail += f"; its other row(s) {', '.join(map(str, others))} are left out too"
+		detail = Text(
+			"{detail}; its other row(s) {rows} are left out too",
+			detail=detail,
+			rows=", ".join(map(str, others)),
+		)
 	anchor = groups[1][1][0]
 	errors.append(
 		RegisterError(
 			register.path.name,
 			anchor,
 			column,
-			f'customer "{customer}" has different values (empty cells are fine): {detail}',
+			Text(
+				'customer "{customer}" has different values (empty cells are fine): {detail}',
+				customer=customer,
+				detail=detail,
+			),
 		)
 	)
 	return True
