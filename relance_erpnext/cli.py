@@ -8,6 +8,7 @@ import json
 import os
 import sqlite3
 import sys
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +30,7 @@ from relance_erpnext.dunning import (
 	task_text,
 )
 from relance_erpnext.dunning.rates import TABLE_NAMES
+from relance_erpnext.i18n import LANGUAGES, Text, default_language, gettext, say
 
 SAMPLE_DIR = Path(__file__).parent / "connectors" / "sample"
 SAMPLE_REGISTER = SAMPLE_DIR / "registre_exemple.csv"
@@ -56,7 +58,67 @@ def _date(text: str) -> date:
 	try:
 		return date.fromisoformat(text)
 	except ValueError:
-		raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+		raise argparse.ArgumentTypeError(
+			say(Text("{text!r} is not a date (YYYY-MM-DD)", text=text), _LANG[0])
+		)
+
+
+_LANG = ["fr"]  # the language of this command's messages, set by main() before anything is parsed
+
+
+def language(text: str) -> str:
+	"""--lang: "fr" or "en" (fr-FR, fr_CA, en-GB… accepted); any other language is refused."""
+	code = text.strip().lower().replace("_", "-").split(".")[0]
+	base = code.split("-")[0]
+	if base in LANGUAGES:
+		return base
+	raise argparse.ArgumentTypeError(
+		say(Text("{lang!r} is not a language of relance: fr or en", lang=text), _LANG[0])
+	)
+
+
+def language_of(argv: list[str]) -> str:
+	"""The language asked on the command line (the last --lang), else the environment's."""
+	found = None
+	for index, arg in enumerate(argv):
+		value = None
+		if arg == "--lang" and index + 1 < len(argv):
+			value = argv[index + 1]
+		elif arg.startswith("--lang="):
+			value = arg.split("=", 1)[1]
+		if value is not None:
+			try:
+				found = language(value)
+			except argparse.ArgumentTypeError:
+				pass  # argparse refuses it, in the language known so far
+	return found or default_language()
+
+
+@contextmanager
+def argparse_in(lang: str):
+	"""argparse's own texts ("usage:", "options", its errors) through the catalogue, for this call."""
+	saved = argparse._, argparse.ngettext
+	argparse._ = lambda message: gettext(message, lang)
+	argparse.ngettext = lambda singular, plural, n: gettext(singular if n == 1 else plural, lang)
+	try:
+		yield
+	finally:
+		argparse._, argparse.ngettext = saved
+
+
+def translate_parser(parser: argparse.ArgumentParser, lang: str) -> None:
+	"""Every help text of the parser and its commands in `lang` (msgid: the English text)."""
+	if parser.description:
+		parser.description = gettext(parser.description, lang)
+	for action in parser._actions:
+		if action.help and action.help is not argparse.SUPPRESS:
+			action.help = gettext(action.help, lang)
+		if isinstance(action, argparse._SubParsersAction):
+			for choice in action._choices_actions:
+				if choice.help:
+					choice.help = gettext(choice.help, lang)
+			for sub in dict.fromkeys(action.choices.values()):
+				translate_parser(sub, lang)
 
 
 def _load_structured(path: Path) -> dict | list:
@@ -197,9 +259,9 @@ def read_book(path: Path, skip_bad_rows: bool, customers: Path | None = None, la
 	from relance_erpnext.i18n import say
 
 	if not path.exists():
-		raise UsageError(f"{path}: no such file")
+		raise UsageError(Text("{path}: no such file", path=path))
 	if customers is not None and not customers.exists():
-		raise UsageError(f"{customers}: no such file")
+		raise UsageError(Text("{path}: no such file", path=customers))
 	register = read_register(path, skip_bad_rows=skip_bad_rows, customers=customers)
 	for warning in register.warnings:
 		print(f"warning: {say(warning, lang)}", file=sys.stderr)
@@ -208,11 +270,18 @@ def read_book(path: Path, skip_bad_rows: bool, customers: Path | None = None, la
 			print(f"error: {error.text(lang)}", file=sys.stderr)
 		if not register.plannable:
 			if register.fatal:
-				raise UsageError(f"{path}: the file cannot be used; nothing planned")
+				raise UsageError(Text("{path}: the file cannot be used; nothing planned", path=path))
 			raise UsageError(
-				f"{path}: {len(register.errors)} error(s); nothing planned (fix them, or use --skip-bad-rows)"
+				Text(
+					"{path}: {n} error(s); nothing planned (fix them, or use --skip-bad-rows)",
+					path=path,
+					n=len(register.errors),
+				)
 			)
-		print(f"warning: {len(register.bad_rows)} bad row(s) left out (--skip-bad-rows)", file=sys.stderr)
+		print(
+			f"warning: {say(Text('{n} bad row(s) left out (--skip-bad-rows)', n=len(register.bad_rows)), lang)}",
+			file=sys.stderr,
+		)
 	return register
 
 
@@ -1175,14 +1244,18 @@ def build_parser() -> argparse.ArgumentParser:
 	parser.add_argument(
 		"--config", help="TOML file: [company] for the letters, [settings], [scenarios], [smtp]"
 	)
-	parser.add_argument("--lang", default="fr", help="language of the messages: fr (default) or en")
+	parser.add_argument(
+		"--lang", type=language, default=_LANG[0], help="language of the messages: fr (default) or en"
+	)
 	# The same two options are also accepted after the command (`relance run ... --config FILE`, as the
 	# README shows); SUPPRESS keeps the value given before the command when they are not repeated
 	common = argparse.ArgumentParser(add_help=False)
 	common.add_argument(
 		"--config", default=argparse.SUPPRESS, help="TOML file: [company], [settings], [scenarios], [smtp]"
 	)
-	common.add_argument("--lang", default=argparse.SUPPRESS, help="language of the messages: fr or en")
+	common.add_argument(
+		"--lang", type=language, default=argparse.SUPPRESS, help="language of the messages: fr or en"
+	)
 	commands = parser.add_subparsers(dest="command", required=True)
 
 	def book_options(sub, as_of_default):
@@ -1245,14 +1318,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+	argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
+	lang = language_of(argv)
+	_LANG[0] = lang
+	with argparse_in(lang):
+		return _main(argv, lang)
+
+
+def _main(argv: list[str], lang: str) -> int:
 	parser = build_parser()
+	translate_parser(parser, lang)
 	args = parser.parse_args(argv)
 	if (
 		args.command in ("plan", "run", "match", "overview")
 		and args.source == "register"
 		and not args.register
 	):
-		parser.error(f"{args.command}: the following arguments are required: --register")
+		parser.error(
+			say(
+				Text("{command}: the following arguments are required: --register", command=args.command),
+				lang,
+			)
+		)
 	try:
 		if args.config:
 			config = load_config(Path(args.config))
@@ -1262,7 +1349,7 @@ def main(argv: list[str] | None = None) -> int:
 			config = {}
 		return args.handler(args, config)
 	except UsageError as exc:
-		print(f"relance: {exc}", file=sys.stderr)
+		print(f"relance: {say(exc.args[0] if exc.args else exc, args.lang)}", file=sys.stderr)
 		return EXIT_INPUT
 	except DunningError as exc:
 		print(f"relance: {exc}", file=sys.stderr)

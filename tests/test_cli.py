@@ -361,7 +361,9 @@ class RegisterErrorsTest(TempDir):
 
 	def test_missing_file(self):
 		missing = self.dir / "absent.csv"
-		code, out, err = run_cli("plan", "--register", missing, "--as-of", AS_OF, "--format", "json")
+		code, out, err = run_cli(
+			"--lang", "en", "plan", "--register", missing, "--as-of", AS_OF, "--format", "json"
+		)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
 		self.assertIn(f"{missing}: no such file", err)
