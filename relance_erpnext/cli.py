@@ -733,13 +733,13 @@ def cmd_plan(args, config) -> int:
 	return warn_provisional(result, args)
 
 
-def render_letters(result, register, sender) -> list[tuple[str, object]]:
+def render_letters(result, register, sender, first: int = 1) -> list[tuple[str, object]]:
 	"""Every letter of the plan, rendered in memory (file stem, letter): nothing is written when one fails."""
 	from relance_erpnext.dunning.letters import render_action
 
 	invoices = {inv.id: inv for inv in register.invoices}
 	letters = []
-	for number, action in enumerate(result.actions, start=1):
+	for number, action in enumerate(result.actions, start=first):
 		customer = register.customers[action.customer]
 		letter = render_action(action, sender, customer, result.as_of, invoices=invoices)
 		# The customer's name, not its id (a Dolibarr id is a bare number): the stem also names the
@@ -751,12 +751,50 @@ def render_letters(result, register, sender) -> list[tuple[str, object]]:
 
 
 def write_letters(letters, out_dir: Path) -> list[Path]:
+	"""Each letter as .html and .txt; a file already there is never overwritten (FileExistsError)."""
 	written = []
 	for stem, letter in letters:
-		(out_dir / f"{stem}.html").write_text(letter.html, encoding="utf-8")
-		(out_dir / f"{stem}.txt").write_text(f"{letter.subject}\n\n{letter.text}", encoding="utf-8")
+		with (out_dir / f"{stem}.html").open("x", encoding="utf-8") as handle:
+			handle.write(letter.html)
+		with (out_dir / f"{stem}.txt").open("x", encoding="utf-8") as handle:
+			handle.write(f"{letter.subject}\n\n{letter.text}")
 		written.append(out_dir / f"{stem}.html")
 	return written
+
+
+class DayFolder:
+	"""The output of a day: OUT/YYYY-MM-DD/. The first run of the day writes plan.json, summary.txt,
+	a_imprimer.html/.pdf and its letters 001_…; a later run of the same day never deletes nor rewrites
+	them: it adds plan-2.json, summary-2.txt, a_imprimer-2.* and letters numbered on (or nothing when
+	it has nothing new). The run's number is claimed by creating its plan file, so two runs at once
+	never take the same one."""
+
+	def __init__(self, out: Path, day: date):
+		self.path = out / day.isoformat()
+		self.run = 0
+		self.first_letter = 1
+
+	def earlier_runs(self) -> bool:
+		return (self.path / "plan.json").exists()
+
+	def claim(self) -> None:
+		self.path.mkdir(parents=True, exist_ok=True)
+		number = 1
+		while True:
+			try:
+				with self.file("plan", ".json", number).open("x", encoding="utf-8"):
+					pass
+			except FileExistsError:
+				number += 1
+				continue
+			break
+		self.run = number
+		numbers = [int(p.name[:3]) for p in self.path.glob("[0-9][0-9][0-9]_*.html") if p.name[:3].isdigit()]
+		self.first_letter = max(numbers, default=0) + 1
+
+	def file(self, stem: str, suffix: str, run: int | None = None) -> Path:
+		run = self.run if run is None else run
+		return self.path / (f"{stem}{suffix}" if run <= 1 else f"{stem}-{run}{suffix}")
 
 
 def sender_from(config: dict):
@@ -1032,30 +1070,41 @@ def cmd_run(args, config) -> int:
 	attached, attach_failures = 0, []  # letters added to the invoices' documents (--source dolibarr)
 	invoice_files, pdfs_built = None, 0  # the invoices' PDFs for the emails (--source dolibarr)
 	register, result, journal = make_plan(args, config, create_journal=True)
+	day = DayFolder(out, result.as_of)
+	written = []
+	print_files = []  # a_imprimer.html (and .pdf) of this run
 	try:
-		letters = render_letters(result, register, sender)
 		try:
-			out.mkdir(parents=True, exist_ok=True)
-			written = write_letters(letters, out)
-			(out / "plan.json").write_text(
-				json.dumps(plan_dict(result, register), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-			)
-			summary = io.StringIO()
-			print_table(result, args.lang, out=summary, names=customer_names(register))
-			(out / "summary.txt").write_text(summary.getvalue(), encoding="utf-8")
-			if args.send:
+			nothing_new = not result.actions and day.earlier_runs()
+			if not nothing_new:
+				day.claim()
+			letters = render_letters(result, register, sender, first=day.first_letter)
+			if not nothing_new:
+				written = write_letters(letters, day.path)
+				summary = io.StringIO()
+				print_table(result, args.lang, out=summary, names=customer_names(register))
+				day.file("summary", ".txt").open("x", encoding="utf-8").close()
+				day.file("summary", ".txt").write_text(summary.getvalue(), encoding="utf-8")
+				day.file("plan", ".json").write_text(
+					json.dumps(plan_dict(result, register), ensure_ascii=False, indent=2) + "\n",
+					encoding="utf-8",
+				)
+				# Every postal letter of this run in one file to print, with or without --send
 				postal = [letter.html for letter, _ in postal_letters(letters, result.actions)]
-				merged = merge_letters(postal) if postal else ""
 				if postal:
-					(out / PRINT_FILE).write_text(merged, encoding="utf-8")
-				else:
-					(out / PRINT_FILE).unlink(missing_ok=True)  # an earlier day's letters are not today's
-				printable = pdf.render(merged) if postal else None
-				if printable is not None:
-					(out / PRINT_PDF).write_bytes(printable)
-				else:
-					# Never an earlier day's PDF beside today's HTML
-					(out / PRINT_PDF).unlink(missing_ok=True)
+					merged = merge_letters(postal)
+					print_html = day.file(Path(PRINT_FILE).stem, ".html")
+					with print_html.open("x", encoding="utf-8") as handle:
+						handle.write(merged)
+					print_files.append(print_html)
+					printable = pdf.render(merged)
+					if printable is not None:
+						print_pdf = day.file(Path(PRINT_PDF).stem, ".pdf")
+						with print_pdf.open("xb") as handle:
+							handle.write(printable)
+						print_files.insert(0, print_pdf)
+		except FileExistsError as exc:
+			raise UsageError(f"{exc.filename}: already written by an earlier run; nothing is overwritten")
 		except OSError as exc:
 			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
 
@@ -1114,13 +1163,23 @@ def cmd_run(args, config) -> int:
 	finally:
 		journal.close()
 	print_table(result, args.lang, names=customer_names(register))
+	if nothing_new:
+		print(
+			(
+				"\nRien de nouveau pour le {day} : les fichiers des exécutions précédentes restent dans {out}"
+				if fr
+				else "\nNothing new for {day}: the files of the earlier run(s) stay in {out}"
+			).format(day=result.as_of.isoformat(), out=day.path)
+		)
 	print(
 		(
 			"\n{n} courrier(s) écrit(s) dans {out} ; journal : {r} étape(s) enregistrée(s), {a} déjà présente(s)"
 			if fr
 			else "\n{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there"
-		).format(n=len(written), out=args.out, r=recorded.recorded, a=recorded.already)
+		).format(n=len(written), out=day.path, r=recorded.recorded, a=recorded.already)
 	)
+	if print_files:
+		print(f"Courriers à imprimer : {print_files[0]}" if fr else f"Letters to print: {print_files[0]}")
 	if attached or attach_failures:
 		print(
 			(
@@ -1169,16 +1228,18 @@ def cmd_run(args, config) -> int:
 			if fr
 			else f"  {report.not_ours} email(s) left to another run working at the same time"
 		)
-	if (out / PRINT_FILE).exists():
-		printable = out / (PRINT_PDF if (out / PRINT_PDF).exists() else PRINT_FILE)
-		lines.append(f"  Courriers à imprimer : {printable}" if fr else f"  Letters to print: {printable}")
+	if print_files:
+		lines.append(
+			f"  Courriers à imprimer : {print_files[0]}" if fr else f"  Letters to print: {print_files[0]}"
+		)
 	text = "\n".join(lines)
 	print("\n" + text)
-	try:
-		with (out / "summary.txt").open("a", encoding="utf-8") as handle:
-			handle.write("\n" + text + "\n")
-	except OSError as exc:
-		print(f"warning: {out / 'summary.txt'}: {exc.strerror or exc}", file=sys.stderr)
+	if day.run:
+		try:
+			with day.file("summary", ".txt").open("a", encoding="utf-8") as handle:
+				handle.write("\n" + text + "\n")
+		except OSError as exc:
+			print(f"warning: {day.file('summary', '.txt')}: {exc.strerror or exc}", file=sys.stderr)
 	for line in report.lines:
 		print(f"error: {line.strip()}", file=sys.stderr)
 	return EXIT_NOT_SENT if report.failed or report.unknown else provisional

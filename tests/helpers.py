@@ -48,3 +48,12 @@ def run(as_of, customers, invoices, history=(), settings=PlanSettings(), **kw): 
 	return plan(
 		as_of, by_id, invoices, history, kw.pop("scenarios", BUILTIN_SCENARIOS), RATES, settings, **kw
 	)
+
+
+def day_folder(out):
+	"""The folder of the day `relance run --out OUT` wrote into (OUT/YYYY-MM-DD/): the only (or latest) one."""
+	from pathlib import Path
+
+	days = sorted(p for p in Path(out).iterdir() if p.is_dir() and p.name[:4].isdigit())
+	assert days, f"no day folder in {out}"
+	return days[-1]

@@ -22,6 +22,7 @@ import openpyxl
 
 from relance_erpnext import cli
 from relance_erpnext.connectors.journal import Journal
+from tests.helpers import day_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "relance_erpnext" / "connectors" / "sample" / "registre_exemple.csv"
@@ -577,8 +578,12 @@ class JournalTest(TempDir):
 
 
 def letter_files(folder: Path) -> tuple[list[Path], list[Path]]:
-	# One .html and one .txt per letter; summary.txt is the day's overview, not a letter
-	return sorted(folder.glob("*.html")), sorted(p for p in folder.glob("*.txt") if p.name != "summary.txt")
+	# One .html and one .txt per letter; summary.txt is the day's overview, a_imprimer.html every postal
+	# letter in one file to print: neither is a letter
+	return (
+		sorted(p for p in folder.glob("*.html") if not p.name.startswith("a_imprimer")),
+		sorted(p for p in folder.glob("*.txt") if not p.name.startswith("summary")),
+	)
 
 
 def journal_rows(path: Path) -> int:
@@ -596,9 +601,9 @@ class RunAndDemoTest(TempDir):
 		argv = ("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal, "--out", out)
 		code, stdout, err = run_cli(*argv, "--config", SAMPLE_CONFIG)
 		self.assertEqual(code, 0, err)
-		written = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+		written = json.loads((day_folder(out) / "plan.json").read_text(encoding="utf-8"))
 		self.assertEqual(written, self.plan_json("--config", SAMPLE_CONFIG))
-		html, text = letter_files(out)
+		html, text = letter_files(day_folder(out))
 		self.assertEqual(len(html), len(written["actions"]))
 		self.assertEqual(len(text), len(written["actions"]))
 		lines = sum(len(a["invoices"]) for a in written["actions"])
@@ -658,11 +663,11 @@ class RunAndDemoTest(TempDir):
 		done = run_process("demo", cwd=self.dir)
 		self.assertEqual(done.returncode, 0, done.stderr)
 		out = self.dir / "relance-demo"
-		plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+		plan = json.loads((day_folder(out) / "plan.json").read_text(encoding="utf-8"))
 		self.assertEqual(plan["as_of"], "2026-06-15")
 		self.check_plan(plan, register_numbers(sample_rows()))
 		self.assertTrue(plan["actions"])
-		html, text = letter_files(out)
+		html, text = letter_files(day_folder(out))
 		self.assertEqual(len(html), len(plan["actions"]))
 		self.assertEqual(len(text), len(plan["actions"]))
 		self.assertEqual({p.stem for p in html}, {p.stem for p in text})
@@ -676,7 +681,9 @@ class RunAndDemoTest(TempDir):
 		self.assertEqual(code, 0, err)
 		self.assertIn("journal: 0 step(s) recorded", stdout)
 		self.assertEqual(journal_rows(out / "journal.sqlite"), steps)
-		self.assertEqual(json.loads((out / "plan.json").read_text(encoding="utf-8"))["actions"], [])
+		# Nothing new the same day: nothing rewritten, nothing added
+		self.assertIn("Nothing new for 2026-06-15", stdout)
+		self.assertEqual(sorted(p.name for p in day_folder(out).glob("plan*.json")), ["plan.json"])
 
 
 if __name__ == "__main__":

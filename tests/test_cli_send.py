@@ -20,6 +20,7 @@ from unittest import mock
 from relance_erpnext import cli
 from relance_erpnext.connectors import mailer
 from relance_erpnext.connectors.journal import Journal
+from tests.helpers import day_folder
 
 from .test_cli import AS_OF, SAMPLE, SAMPLE_CONFIG, TempDir, run_cli, run_process
 from .test_dolibarr import EXPECTED_ACTIONS, KEY, DolibarrTestCase, recorded_answer, recorded_upload
@@ -108,12 +109,25 @@ class SendCase(TempDir):
 		return path
 
 	def run_send(self, config: Path, *extra):
-		self.out, self.journal = self.dir / "lettres", self.dir / "relance.sqlite"
-		argv = ("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", self.journal, "--out", self.out)
+		# The day's output: OUT/AS_OF/
+		self.out, self.journal = self.dir / "lettres" / AS_OF, self.dir / "relance.sqlite"
+		argv = (
+			"run",
+			"--register",
+			SAMPLE,
+			"--as-of",
+			AS_OF,
+			"--journal",
+			self.journal,
+			"--out",
+			self.out.parent,
+		)
 		return run_cli(*argv, "--config", config, "--send", *extra)
 
 	def plan(self) -> dict:
-		return json.loads((self.out / "plan.json").read_text(encoding="utf-8"))
+		# The latest run's plan (a later run of the same day writes plan-2.json, …)
+		plans = sorted(self.out.glob("plan*.json"), key=lambda p: (len(p.name), p.name))
+		return json.loads(plans[-1].read_text(encoding="utf-8"))
 
 	def email_actions(self, plan: dict) -> list[dict]:
 		return [a for a in plan["actions"] if a["channel"] == "email"]
@@ -178,7 +192,9 @@ class SendTest(SendCase):
 			code, out, err = self.run_send(config)
 			self.assertEqual(code, 0, err)
 			self.assertEqual(len(server.messages), len(emails))
-			self.assertEqual(self.plan()["actions"], [])
+			# Nothing new: the earlier run's files stay as they were, none is added
+			self.assertIn(f"Rien de nouveau pour le {AS_OF}", out)
+			self.assertEqual(sorted(p.name for p in self.out.glob("plan*.json")), ["plan.json"])
 			self.assertEqual(journal_status(self.journal), before)
 			self.assertIn("0 courriel(s) envoyé(s)", out)
 
@@ -323,7 +339,9 @@ class SendTest(SendCase):
 		with SmtpServer() as server:
 			code, out, err = self.run_send(self.config(server.port))
 			self.assertEqual(code, 0, err)
-			self.assertEqual(self.plan()["actions"], [])
+			# Nothing new: the earlier run's files stay as they were, none is added
+			self.assertIn(f"Rien de nouveau pour le {AS_OF}", out)
+			self.assertEqual(sorted(p.name for p in self.out.glob("plan*.json")), ["plan.json"])
 			self.assertEqual(server.messages, [])
 			self.assertEqual({latest(self.journal)[key] for key in email_steps}, {"unknown"})
 
@@ -383,8 +401,10 @@ class SendTest(SendCase):
 
 	def test_without_pango_only_the_html_to_print_and_one_warning(self):
 		# An earlier day's PDF must not stay beside today's letters
-		(self.dir / "lettres").mkdir()
-		(self.dir / "lettres" / cli.PRINT_PDF).write_bytes(b"%PDF-1.7 an earlier day's letters")
+		(self.dir / "lettres" / "2026-06-08").mkdir(parents=True)
+		(self.dir / "lettres" / "2026-06-08" / cli.PRINT_PDF).write_bytes(
+			b"%PDF-1.7 an earlier day's letters"
+		)
 		with SmtpServer() as server, weasyprint_without_pango():
 			code, out, err = self.run_send(self.config(server.port))
 		self.assertEqual(code, 0, err)
@@ -517,7 +537,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		code, out, err = self.cli("run", "--out", out_dir, "--config", self.config)
 		self.assertEqual(code, 0, err)
 		self.assertEqual(len(self.requests_to("/agendaevents", "POST")), len(EXPECTED_ACTIONS))
-		self.assertEqual(len(list(out_dir.glob("*.html"))), len(EXPECTED_ACTIONS))
+		self.assertEqual(len(list(day_folder(out_dir).glob("[0-9]*.html"))), len(EXPECTED_ACTIONS))
 		self.assertIn(f"journal : {len(EXPECTED_ACTIONS)} étape(s) enregistrée(s)", out)
 		# The two registered letters, each attached to its invoice's documents
 		self.assertEqual(
@@ -531,7 +551,8 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.server.reset("recorded")
 		code, out, err = self.cli("run", "--out", out_dir, "--config", self.config)
 		self.assertEqual(code, 0, err)
-		self.assertEqual(json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))["actions"], [])
+		self.assertIn("Rien de nouveau pour le", out)
+		self.assertEqual(sorted(p.name for p in day_folder(out_dir).glob("plan*.json")), ["plan.json"])
 		self.assertEqual(self.requests_to("/agendaevents", "POST"), [])
 
 	def uploads(self) -> list[dict]:
@@ -579,7 +600,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		for upload in uploads:
 			[letter] = [
 				path
-				for path in out_dir.glob("*_mise_en_demeure.html")
+				for path in day_folder(out_dir).glob("*_mise_en_demeure.html")
 				if upload["ref"] in path.read_text("utf-8")
 			]
 			self.assertEqual(base64.b64decode(upload["filecontent"]), letter.read_bytes())
@@ -665,7 +686,7 @@ class DolibarrRunTest(DolibarrTestCase):
 				"run", "--out", out_dir, "--config", self.smtp_config(server.port), "--send"
 			)
 			self.assertEqual(code, 0, err)
-			plan = json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))
+			plan = json.loads((day_folder(out_dir) / "plan.json").read_text(encoding="utf-8"))
 			emails = [a for a in plan["actions"] if a["channel"] == "email"]
 			self.assertEqual(len(emails), 6)
 			# One message per email action, to the customer's address in Dolibarr (for Moreau, the

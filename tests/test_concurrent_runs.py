@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from tests.helpers import day_folder
+
 from .test_cli import AS_OF, ROOT, SAMPLE, SAMPLE_CONFIG, TempDir
 from .test_cli_send import journal_status
 from .test_mailer import SmtpServer
@@ -45,7 +47,7 @@ class TestTwoRunsAtOnce(TempDir):
 			messages = list(server.handler.messages)
 		for run, (_out, err) in zip(runs, outputs, strict=True):
 			self.assertEqual(run.returncode, 0, err)
-		plan = json.loads((self.dir / "out1" / "plan.json").read_text(encoding="utf-8"))
+		plan = json.loads((day_folder(self.dir / "out1") / "plan.json").read_text(encoding="utf-8"))
 		emailed = {
 			(line["invoice"], line["step"])
 			for action in plan["actions"]

@@ -13,6 +13,7 @@ from pathlib import Path
 from relance_erpnext.connectors.dolibarr import DolibarrSource
 from relance_erpnext.connectors.journal import Journal
 from relance_erpnext.dunning.outcomes import ManualEntry
+from tests.helpers import day_folder
 
 from .test_cli import SAMPLE, SAMPLE_CONFIG, run_cli
 
@@ -192,7 +193,7 @@ class TestTheDemoShowsTheConversation(unittest.TestCase):
 		self.addCleanup(shutil.rmtree, out, True)
 		code, stdout, err = run_cli("demo", "--out", out)
 		self.assertEqual(code, 0, err)
-		plan = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+		plan = json.loads((day_folder(out) / "plan.json").read_text(encoding="utf-8"))
 		actions = plan["actions"]
 		# One letter per customer and currency
 		keys = [(a["customer"], a["currency"]) for a in actions if a["channel"] != "escalation"]
@@ -215,7 +216,7 @@ class TestTheDemoShowsTheConversation(unittest.TestCase):
 		self.assertIn("complete_address", dubois["tasks"])
 		self.assertEqual(dubois["previous"][0]["date"], "2026-06-08")
 		self.assertIn("compléter l'adresse postale", stdout)
-		[letter] = out.glob("*garage-dubois*.txt")
+		[letter] = day_folder(out).glob("*garage-dubois*.txt")
 		text = letter.read_text(encoding="utf-8")
 		self.assertIn("ADRESSE À COMPLÉTER", text)
 		self.assertIn("notre relance du 8 juin 2026", " ".join(text.split()))

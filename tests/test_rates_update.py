@@ -35,6 +35,7 @@ from relance_erpnext.dunning.rates import (
 	missing_for,
 	parse_rate_rows,
 )
+from tests.helpers import day_folder
 
 from .test_cli import SAMPLE, run_cli
 
@@ -385,10 +386,10 @@ def test_run_on_the_fifth_of_december_plans_every_reminder_provisionally(tmp_pat
 	)  # fmt: skip
 	assert code == 5, err
 	assert "intérêts provisoires (statut de sortie 5)" in err and "fr_ecb_refi.csv" in err
-	plan = json.loads((out_dir / "plan.json").read_text(encoding="utf-8"))
+	plan = json.loads((day_folder(out_dir) / "plan.json").read_text(encoding="utf-8"))
 	assert plan["actions"] and plan["errors"] == []
 	assert "rate_missing" not in {s["reason"] for s in plan["skipped"]}
-	texts = "\n".join(p.read_text(encoding="utf-8") for p in out_dir.glob("*.txt"))
+	texts = "\n".join(p.read_text(encoding="utf-8") for p in day_folder(out_dir).glob("*.txt"))
 	words = " ".join(texts.split())
 	assert "pénalités arrêtées au 30 juin 2026" in words
 	assert (
