@@ -54,6 +54,48 @@ class UsageError(Exception):
 	"""Bad input from the user: printed as is, exit status EXIT_INPUT."""
 
 
+class Progress:
+	"""A progress bar on standard error (tqdm) for what may take more than a second or two: shown only
+	when standard error is a terminal and --quiet is not given; otherwise it costs nothing."""
+
+	def __init__(self, label: str, total: int | None = None, quiet: bool = False, lang: str = "fr"):
+		self.bar = None
+		stream = sys.stderr
+		if quiet or not getattr(stream, "isatty", lambda: False)():
+			return
+		try:
+			from tqdm import tqdm
+		except ImportError:  # an installation without it: no bar, nothing else changes
+			return
+		self.bar = tqdm(
+			total=total, desc=gettext(label, lang), file=stream, leave=False, unit="", mininterval=0.5
+		)
+
+	def update(self, done: int, total: int | None = None) -> None:
+		"""`done` out of `total` (a callback for the register reader)."""
+		if self.bar is None:
+			return
+		if total is not None and self.bar.total != total:
+			self.bar.total = total
+		self.bar.n = done
+		self.bar.refresh()
+
+	def step(self, n: int = 1) -> None:
+		if self.bar is not None:
+			self.bar.update(n)
+
+	def close(self) -> None:
+		if self.bar is not None:
+			self.bar.close()
+			self.bar = None
+
+	def __enter__(self):
+		return self
+
+	def __exit__(self, *exc):
+		self.close()
+
+
 def _date(text: str) -> date:
 	try:
 		return date.fromisoformat(text)
@@ -254,7 +296,9 @@ def settings_from(config: dict, args) -> PlanSettings:
 	)
 
 
-def read_book(path: Path, skip_bad_rows: bool, customers: Path | None = None, lang: str = "en"):
+def read_book(
+	path: Path, skip_bad_rows: bool, customers: Path | None = None, lang: str = "en", quiet: bool = True
+):
 	from relance_erpnext.connectors.register import read_register
 	from relance_erpnext.i18n import say
 
@@ -262,7 +306,8 @@ def read_book(path: Path, skip_bad_rows: bool, customers: Path | None = None, la
 		raise UsageError(Text("{path}: no such file", path=path))
 	if customers is not None and not customers.exists():
 		raise UsageError(Text("{path}: no such file", path=customers))
-	register = read_register(path, skip_bad_rows=skip_bad_rows, customers=customers)
+	with Progress("Reading the register", quiet=quiet, lang=lang) as bar:
+		register = read_register(path, skip_bad_rows=skip_bad_rows, customers=customers, progress=bar.update)
 	for warning in register.warnings:
 		print(f"warning: {say(warning, lang)}", file=sys.stderr)
 	if register.errors:
@@ -589,7 +634,11 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 		return book, result, journal
 	customers = getattr(args, "customers", None)
 	register = read_book(
-		Path(args.register), args.skip_bad_rows, Path(customers) if customers else None, args.lang
+		Path(args.register),
+		args.skip_bad_rows,
+		Path(customers) if customers else None,
+		args.lang,
+		quiet=getattr(args, "quiet", False),
 	)
 	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 	settings = settings_from(config, args)
@@ -733,7 +782,7 @@ def cmd_plan(args, config) -> int:
 	return warn_provisional(result, args)
 
 
-def render_letters(result, register, sender, first: int = 1) -> list[tuple[str, object]]:
+def render_letters(result, register, sender, first: int = 1, bar=None) -> list[tuple[str, object]]:
 	"""Every letter of the plan, rendered in memory (file stem, letter): nothing is written when one fails."""
 	from relance_erpnext.dunning.letters import render_action
 
@@ -747,6 +796,8 @@ def render_letters(result, register, sender, first: int = 1) -> list[tuple[str, 
 		letters.append(
 			(f"{number:03d}_{_slug(action.customer_name or action.customer)}_{action.step}", letter)
 		)
+		if bar is not None:
+			bar.step()
 	return letters
 
 
@@ -1078,7 +1129,13 @@ def cmd_run(args, config) -> int:
 			nothing_new = not result.actions and day.earlier_runs()
 			if not nothing_new:
 				day.claim()
-			letters = render_letters(result, register, sender, first=day.first_letter)
+			with Progress(
+				"Writing the letters",
+				len(result.actions),
+				quiet=getattr(args, "quiet", False),
+				lang=args.lang,
+			) as bar:
+				letters = render_letters(result, register, sender, first=day.first_letter, bar=bar)
 			if not nothing_new:
 				written = write_letters(letters, day.path)
 				summary = io.StringIO()
@@ -1332,6 +1389,11 @@ def build_parser() -> argparse.ArgumentParser:
 		sub.add_argument(
 			"--skip-bad-rows", action="store_true", help="plan the good rows when some rows are bad"
 		)
+		sub.add_argument(
+			"--quiet",
+			action="store_true",
+			help="print nothing on standard error but warnings and errors (no progress bar)",
+		)
 
 	today = date.today()
 	sub = commands.add_parser("plan", parents=[common], help="print what would be done, change nothing")
@@ -1352,6 +1414,11 @@ def build_parser() -> argparse.ArgumentParser:
 	sub = commands.add_parser("demo", parents=[common], help="one dunning day on the bundled sample register")
 	sub.add_argument("--as-of", type=_date, default=DEMO_AS_OF, help=f"default {DEMO_AS_OF.isoformat()}")
 	sub.add_argument("--out", default="relance-demo", help="output folder (default relance-demo)")
+	sub.add_argument(
+		"--quiet",
+		action="store_true",
+		help="print nothing on standard error but warnings and errors (no progress bar)",
+	)
 	sub.add_argument("--min-gap", type=int)
 	sub.add_argument("--min-amount")
 	sub.set_defaults(handler=cmd_demo)

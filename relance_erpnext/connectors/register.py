@@ -1556,7 +1556,11 @@ def _read_rows(
 	ignored_hold_fields: list[int] = []
 	width = len(header_row.cells)
 
-	for row in data_rows[: last + 1]:
+	progress = register.progress
+	total = last + 1
+	for position, row in enumerate(data_rows[:total]):
+		if progress is not None and not position % 5000:
+			progress(position, total)
 		if row.broken:  # the error says why; nothing in it can be trusted
 			register.rows_read += 1
 			continue
@@ -1770,6 +1774,8 @@ def _read_rows(
 			)
 		)
 
+	if progress is not None:
+		progress(total, total)
 	# Duplicate invoice numbers: every copy is an error naming the first row
 	for number, where in numbers.items():
 		if len(where) > 1:
