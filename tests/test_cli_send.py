@@ -512,7 +512,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.config = self.tmp / "entreprise.toml"
 		self.config.write_text(COMPANY + BY_DUE_DATE, encoding="utf-8")
 		# The answers were recorded 5 items a page
-		patcher = mock.patch.object(cli, "DOLIBARR_PAGE_SIZE", 5)
+		patcher = mock.patch.object(cli.common, "DOLIBARR_PAGE_SIZE", 5)  # read by cli.workflow
 		patcher.start()
 		self.addCleanup(patcher.stop)
 

@@ -18,7 +18,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from relance_erpnext import cli
+from relance_erpnext.cli.common import DOLIBARR_KEY_ENV, EXIT_INPUT, EXIT_OK, UsageError, _date
+from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, settings_from
+from relance_erpnext.cli.workflow import make_plan, warn_provisional
 from relance_erpnext.dunning import (
 	BY_DUE_DATE,
 	CATCH_UP_MODES,
@@ -74,9 +76,7 @@ def add_overview_parsers(commands, common, book_options, today: date) -> None:
 		"check", parents=[common], help="check the configuration file (--config FILE), changing nothing"
 	)
 	sub.add_argument("--rates", help="folder of the reference-rate tables to check (default: as plan)")
-	sub.add_argument(
-		"--as-of", type=cli._date, default=today, help="today's date (YYYY-MM-DD), default today"
-	)
+	sub.add_argument("--as-of", type=_date, default=today, help="today's date (YYYY-MM-DD), default today")
 	sub.set_defaults(handler=cmd_check)
 
 
@@ -91,13 +91,13 @@ def configured_buckets(args, config: dict) -> tuple[int, ...]:
 		return DEFAULT_BUCKETS
 	problem = _bucket_problem(value)
 	if problem:
-		raise cli.UsageError(f"settings: buckets {problem}")
+		raise UsageError(f"settings: buckets {problem}")
 	return tuple(value)
 
 
 def make_overview(args, config: dict) -> Overview:
 	if args.days < 1:
-		raise cli.UsageError("overview: --days must be 1 or more")
+		raise UsageError("overview: --days must be 1 or more")
 	bounds = configured_buckets(args, config)
 	week = []
 
@@ -108,7 +108,7 @@ def make_overview(args, config: dict) -> Overview:
 		)
 		return week[0]
 
-	book, _, journal = cli.make_plan(args, config, planner=planner)
+	book, _, journal = make_plan(args, config, planner=planner)
 	if journal is not None:
 		journal.close()
 	# The register and Dolibarr carry no payment promises: the ERPNext app passes its own
@@ -132,7 +132,7 @@ def cmd_overview(args, config: dict) -> int:
 		)
 	for error in overview.errors:
 		print(f"error: {error}", file=sys.stderr)
-	return cli.warn_provisional(overview, args)
+	return warn_provisional(overview, args)
 
 
 TEXTS = {
@@ -448,7 +448,7 @@ def write_overview_xlsx(overview: Overview, path: Path, language: str) -> None:
 	try:
 		book.save(path)
 	except OSError as exc:
-		raise cli.UsageError(f"{path}: cannot write the workbook ({exc.strerror or exc})")
+		raise UsageError(f"{path}: cannot write the workbook ({exc.strerror or exc})")
 
 
 # The configuration check ---------------------------------------------------------------------
@@ -870,7 +870,7 @@ class ConfigCheck:
 						"dolibarr.url",
 						f"plain http to {parts.hostname}: the API key would cross the network unencrypted; use https",
 					)
-		name = table.get("api_key_env", cli.DOLIBARR_KEY_ENV)
+		name = table.get("api_key_env", DOLIBARR_KEY_ENV)
 		if not isinstance(name, str) or not ENV_NAME.match(name):
 			self.error("dolibarr.api_key_env", f"{name!r} is not an environment variable name")
 		elif not self.environ.get(name, "").strip():
@@ -884,14 +884,14 @@ class ConfigCheck:
 		args = argparse.Namespace(min_amount=None, min_gap=None)
 		if "company" in tables and not self.count("company", ERROR):
 			try:
-				cli.sender_from(self.config)
-			except cli.UsageError as exc:
+				sender_from(self.config)
+			except UsageError as exc:
 				self.error("company", str(exc))
 		if not self.count("settings") and not self.count("scenarios"):
 			try:
-				cli.settings_from(self.config, args)
-				cli.load_scenarios(None, self.config)
-			except cli.UsageError as exc:
+				settings_from(self.config, args)
+				load_scenarios(None, self.config)
+			except UsageError as exc:
 				self.error("settings", str(exc))
 		if "smtp" in tables and not self.count("smtp") and not self.count("company", ERROR):
 			# Only when nothing was found, warnings included: a password not set here is already said
@@ -915,14 +915,14 @@ def check_config(config: dict, environ=None) -> list[Problem]:
 def rate_problems(args) -> list[Problem]:
 	"""A warning for each rate table the rules use that lacks the current half-year (its interest would
 	be provisional); an error when a table cannot be read."""
-	from relance_erpnext.cli_rates import half_name, rates_dir, table_file
+	from relance_erpnext.cli.rates import half_name, rates_dir, table_file
 	from relance_erpnext.dunning.rates import ECB_REFI, FR_LEGAL, missing_for
 
 	fr = args.lang.startswith("fr")
 	folder = rates_dir(args.rates)
 	try:
-		rates = cli.load_rates(folder, explicit=bool(args.rates))
-	except cli.UsageError as exc:
+		rates = load_rates(folder, explicit=bool(args.rates))
+	except UsageError as exc:
 		return [Problem(ERROR, "rates", str(exc))]
 	return [
 		Problem(
@@ -956,10 +956,10 @@ def cmd_check(args, config: dict) -> int:
 			if fr
 			else f"{args.config}: {errors} error(s), {warnings} warning(s)"
 		)
-		return cli.EXIT_INPUT
+		return EXIT_INPUT
 	print(
 		f"{args.config} : configuration valide ({warnings} avertissement(s))"
 		if fr
 		else f"{args.config}: the configuration is sound ({warnings} warning(s))"
 	)
-	return cli.EXIT_OK
+	return EXIT_OK

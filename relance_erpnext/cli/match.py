@@ -31,7 +31,7 @@ MATCH_FORMAT = 1  # version of the JSON output
 
 
 def add_match_parser(commands, common) -> None:
-	from relance_erpnext.cli import source_options
+	from relance_erpnext.cli.common import source_options
 
 	sub = commands.add_parser(
 		"match",
@@ -55,7 +55,7 @@ def add_match_parser(commands, common) -> None:
 
 
 def cmd_match(args, config) -> int:
-	from relance_erpnext.cli import EXIT_OK, UsageError
+	from relance_erpnext.cli.common import EXIT_OK, UsageError
 
 	if args.source == "register" and not args.register:
 		raise UsageError("match: --register FILE is required (or --source dolibarr)")
@@ -69,7 +69,7 @@ def cmd_match(args, config) -> int:
 	if args.source == "dolibarr":
 		return _match_dolibarr(args, config, statement_path)
 
-	from relance_erpnext.cli import read_book
+	from relance_erpnext.cli.workflow import read_book
 
 	register = read_book(Path(args.register), args.skip_bad_rows)
 	journal = _open_journal(args.journal, create=args.apply)
@@ -104,7 +104,7 @@ def cmd_match(args, config) -> int:
 
 
 def _open_journal(path: str | None, create: bool):
-	from relance_erpnext.cli import UsageError
+	from relance_erpnext.cli.common import UsageError
 	from relance_erpnext.connectors.journal import Journal, JournalError
 
 	if not path:
@@ -120,7 +120,7 @@ def _open_journal(path: str | None, create: bool):
 
 
 def _read_statement(path: Path, currencies: set[str]):
-	from relance_erpnext.cli import UsageError
+	from relance_erpnext.cli.common import UsageError
 	from relance_erpnext.connectors.bank_statement import DEFAULT_CURRENCY, read_statement
 
 	# A CSV export rarely says its currency: the invoices' own when they all have one
@@ -144,7 +144,8 @@ def apply_journal_payments(invoices, journal) -> list:
 
 
 def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
-	from relance_erpnext.cli import EXIT_OK, UsageError, dolibarr_source
+	from relance_erpnext.cli.common import EXIT_OK, UsageError
+	from relance_erpnext.cli.workflow import dolibarr_source
 	from relance_erpnext.connectors.dolibarr import DolibarrError
 
 	source = dolibarr_source(args, config)  # as for plan and run

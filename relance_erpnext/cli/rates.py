@@ -121,7 +121,7 @@ def provisional_message(missing, option: str | None, fr: bool) -> str:
 
 
 def known_rows(folder: Path | None) -> dict[str, list[RateRow]]:
-	from relance_erpnext.cli import UsageError
+	from relance_erpnext.cli.common import UsageError
 
 	rows = {}
 	for name in TABLE_NAMES:
@@ -167,7 +167,7 @@ def _rate(text: str) -> Decimal:
 
 
 def cmd_update(args, config) -> int:
-	from relance_erpnext.cli import EXIT_INPUT, EXIT_OK
+	from relance_erpnext.cli.common import EXIT_INPUT, EXIT_OK
 	from relance_erpnext.connectors.rates import RateSourceError, fetch_update
 
 	fr = args.lang.startswith("fr")
@@ -222,7 +222,7 @@ def cmd_update(args, config) -> int:
 def show_missing(folder: Path | None, day: date, fr: bool, ok: int) -> int:
 	"""Print what is missing for `day` (this half-year, every table the rules use) and the next; the
 	exit status says whether figures of `day` would be provisional."""
-	from relance_erpnext.cli import load_rates
+	from relance_erpnext.cli.config import load_rates
 
 	rates = load_rates(folder, explicit=False)
 	now = missing_for(rates, day, (ECB_REFI, FR_LEGAL))
@@ -243,7 +243,7 @@ def show_missing(folder: Path | None, day: date, fr: bool, ok: int) -> int:
 
 
 def cmd_show(args, config) -> int:
-	from relance_erpnext.cli import EXIT_OK
+	from relance_erpnext.cli.common import EXIT_OK
 
 	fr = args.lang.startswith("fr")
 	folder = rates_dir(args.rates)
@@ -265,7 +265,7 @@ def cmd_show(args, config) -> int:
 
 
 def cmd_set(args, config) -> int:
-	from relance_erpnext.cli import EXIT_INPUT, EXIT_OK
+	from relance_erpnext.cli.common import EXIT_INPUT, EXIT_OK
 
 	fr = args.lang.startswith("fr")
 	folder = rates_dir(args.rates, for_writing=True)

@@ -1,4 +1,6 @@
-"""The `relance` command: the same rules as the ERPNext app, over an invoice register (CSV/XLSX)."""
+"""One run workflow for every source (a register, a Dolibarr): read the book, plan, write the day's
+letters, record the steps, send the emails, report. The command modules (plan, run, demo, log,
+match, overview) are thin layers over it."""
 
 from __future__ import annotations
 
@@ -13,6 +15,20 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from relance_erpnext.cli.common import (
+	DOLIBARR_KEY_ENV,
+	DOLIBARR_PAGE_SIZE,
+	EXIT_NOT_SENT,
+	EXIT_OK,
+	PRINT_FILE,
+	PRINT_PDF,
+	Progress,
+	UsageError,
+)
+from relance_erpnext.cli import common
+from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, settings_from, smtp_from
+from relance_erpnext.connectors.dolibarr_journal import DolibarrJournal, JournalUnusable
+from relance_erpnext.connectors.pdf import PdfRenderer
 from relance_erpnext.dunning import (
 	BUILTIN_SCENARIOS,
 	BY_DUE_DATE,
@@ -32,226 +48,17 @@ from relance_erpnext.dunning import (
 from relance_erpnext.dunning.rates import TABLE_NAMES
 from relance_erpnext.i18n import LANGUAGES, Text, default_language, gettext, say
 
-SAMPLE_DIR = Path(__file__).parent / "connectors" / "sample"
-SAMPLE_REGISTER = SAMPLE_DIR / "registre_exemple.csv"
-SAMPLE_CONFIG = SAMPLE_DIR / "entreprise_exemple.toml"
-# The sample register is dated around June 2026; its day is fixed so the demo is reproducible
-DEMO_AS_OF = date(2026, 6, 15)
-
-EXIT_OK = 0
-EXIT_INPUT = 3  # the register, scenarios, config or journal cannot be used
-EXIT_NOT_SENT = 4  # run --send: some emails failed or may not have gone out (see the journal)
-# 5 (cli_rates.EXIT_PROVISIONAL): plan, run, overview: the plan is made, some interest is provisional
-# (a reference rate missing); 4 wins over it. 6 (cli_rates.EXIT_UNREACHABLE): rates update could not
-# reach a source, nothing changed
-PRINT_FILE = "a_imprimer.html"  # run --send: every postal letter of the day, one per page
-PRINT_PDF = "a_imprimer.pdf"  # the same as one PDF, when WeasyPrint can render here
-DOLIBARR_KEY_ENV = "DOLIBARR_API_KEY"  # default name of the variable holding the Dolibarr API key
-DOLIBARR_PAGE_SIZE = 100  # items per request to Dolibarr's REST API
-
-
-class UsageError(Exception):
-	"""Bad input from the user: printed as is, exit status EXIT_INPUT."""
-
-
-class Progress:
-	"""A progress bar on standard error (tqdm) for what may take more than a second or two: shown only
-	when standard error is a terminal and --quiet is not given; otherwise it costs nothing."""
-
-	def __init__(self, label: str, total: int | None = None, quiet: bool = False, lang: str = "fr"):
-		self.bar = None
-		stream = sys.stderr
-		if quiet or not getattr(stream, "isatty", lambda: False)():
-			return
-		try:
-			from tqdm import tqdm
-		except ImportError:  # an installation without it: no bar, nothing else changes
-			return
-		self.bar = tqdm(
-			total=total, desc=gettext(label, lang), file=stream, leave=False, unit="", mininterval=0.5
-		)
-
-	def update(self, done: int, total: int | None = None) -> None:
-		"""`done` out of `total` (a callback for the register reader)."""
-		if self.bar is None:
-			return
-		if total is not None and self.bar.total != total:
-			self.bar.total = total
-		self.bar.n = done
-		self.bar.refresh()
-
-	def step(self, n: int = 1) -> None:
-		if self.bar is not None:
-			self.bar.update(n)
-
-	def close(self) -> None:
-		if self.bar is not None:
-			self.bar.close()
-			self.bar = None
-
-	def __enter__(self):
-		return self
-
-	def __exit__(self, *exc):
-		self.close()
-
-
-def _date(text: str) -> date:
-	try:
-		return date.fromisoformat(text)
-	except ValueError:
-		raise argparse.ArgumentTypeError(
-			say(Text("{text!r} is not a date (YYYY-MM-DD)", text=text), _LANG[0])
-		)
-
-
-_LANG = ["fr"]  # the language of this command's messages, set by main() before anything is parsed
-
-
-def language(text: str) -> str:
-	"""--lang: "fr" or "en" (fr-FR, fr_CA, en-GB… accepted); any other language is refused."""
-	code = text.strip().lower().replace("_", "-").split(".")[0]
-	base = code.split("-")[0]
-	if base in LANGUAGES:
-		return base
-	raise argparse.ArgumentTypeError(
-		say(Text("{lang!r} is not a language of relance: fr or en", lang=text), _LANG[0])
-	)
-
-
-def language_of(argv: list[str]) -> str:
-	"""The language asked on the command line (the last --lang), else the environment's."""
-	found = None
-	for index, arg in enumerate(argv):
-		value = None
-		if arg == "--lang" and index + 1 < len(argv):
-			value = argv[index + 1]
-		elif arg.startswith("--lang="):
-			value = arg.split("=", 1)[1]
-		if value is not None:
-			try:
-				found = language(value)
-			except argparse.ArgumentTypeError:
-				pass  # argparse refuses it, in the language known so far
-	return found or default_language()
-
-
-@contextmanager
-def argparse_in(lang: str):
-	"""argparse's own texts ("usage:", "options", its errors) through the catalogue, for this call."""
-	saved = argparse._, argparse.ngettext
-	argparse._ = lambda message: gettext(message, lang)
-	argparse.ngettext = lambda singular, plural, n: gettext(singular if n == 1 else plural, lang)
-	try:
-		yield
-	finally:
-		argparse._, argparse.ngettext = saved
-
-
-def translate_parser(parser: argparse.ArgumentParser, lang: str) -> None:
-	"""Every help text of the parser and its commands in `lang` (msgid: the English text)."""
-	if parser.description:
-		parser.description = gettext(parser.description, lang)
-	for action in parser._actions:
-		if action.help and action.help is not argparse.SUPPRESS:
-			action.help = gettext(action.help, lang)
-		if isinstance(action, argparse._SubParsersAction):
-			for choice in action._choices_actions:
-				if choice.help:
-					choice.help = gettext(choice.help, lang)
-			for sub in dict.fromkeys(action.choices.values()):
-				translate_parser(sub, lang)
-
-
-def _load_structured(path: Path) -> dict | list:
-	try:
-		text = path.read_text(encoding="utf-8")
-	except OSError as exc:
-		raise UsageError(f"{path}: {exc.strerror or exc}")
-	except UnicodeDecodeError:
-		raise UsageError(f"{path}: not UTF-8 text (save it as UTF-8)")
-	if path.suffix.lower() == ".json":
-		try:
-			return json.loads(text)
-		except json.JSONDecodeError as exc:
-			raise UsageError(f"{path}, line {exc.lineno}: invalid JSON ({exc.msg})")
-	try:
-		import tomllib
-	except ModuleNotFoundError:  # Python 3.10
-		raise UsageError(f"{path}: TOML needs Python 3.11 or later; use JSON")
-	try:
-		return tomllib.loads(text)
-	except tomllib.TOMLDecodeError as exc:
-		raise UsageError(f"{path}: invalid TOML ({exc})")
-
-
-def load_config(path: Path) -> dict:
-	config = _load_structured(path)
-	if not isinstance(config, dict):
-		raise UsageError(f"{path}: the configuration must be a table ([company], [settings], [scenarios])")
-	for section in ("company", "settings"):
-		if not isinstance(config.get(section) or {}, dict):
-			raise UsageError(f"{path}: [{section}] must be a table")
-	return config
-
-
-def load_scenarios(path: Path | None, config: dict) -> dict:
-	"""The built-in scenarios, plus (or replaced by) those of the config and of --scenarios FILE."""
-	scenarios = dict(BUILTIN_SCENARIOS)
-	sources = [("config", config.get("scenarios") or {})]
-	if path is not None:
-		data = _load_structured(path)
-		if isinstance(data, dict):
-			data = data.get("scenarios", data)
-			if isinstance(data, dict) and "steps" in data and not isinstance(data["steps"], dict):
-				# One scenario alone, not a table of scenarios
-				data = [data]
-		sources.append((str(path), data))
-	for origin, table in sources:
-		if isinstance(table, list):
-			table = {str(item.get("key", "")): item for item in table if isinstance(item, dict)}
-		if not isinstance(table, dict):
-			raise UsageError(f"{origin}: 'scenarios' must be a table of scenarios")
-		for key, data in table.items():
-			try:
-				scenarios[key] = scenario_from_dict(data, key)
-			except ScenarioError as exc:
-				raise UsageError(f"{origin}: {exc}")
-	return scenarios
-
-
-def load_rates(directory: Path | None, explicit: bool = True):
-	"""The reference rates: the bundled tables, each replaced by its copy in `directory` when there is
-	one (cli_rates.rates_dir says which folder). An `explicit` folder (--rates) must hold a table."""
-	overrides = {}
-	if directory is not None:
-		for name in TABLE_NAMES:
-			candidate = directory / f"{name}.csv"
-			if candidate.exists():
-				try:
-					overrides[name] = candidate.read_text(encoding="utf-8")
-				except OSError as exc:
-					raise UsageError(f"{candidate}: {exc.strerror or exc}")
-				except UnicodeDecodeError:
-					raise UsageError(f"{candidate}: not UTF-8 text (save it as UTF-8)")
-		if not overrides and explicit:
-			raise UsageError(f"{directory}: no rate table found (expected {', '.join(TABLE_NAMES)}.csv)")
-	try:
-		return load_reference_rates(overrides)
-	except DunningError as exc:
-		raise UsageError(str(exc))
-
 
 def rates_for(args):
 	"""The rates of --rates DIR, else of the default folder when it exists, else the bundled ones."""
-	from relance_erpnext.cli_rates import rates_dir
+	from relance_erpnext.cli.rates import rates_dir
 
 	return load_rates(rates_dir(args.rates), explicit=bool(args.rates))
 
 
 def warn_provisional(result, args) -> int:
 	"""Say which rate tables lack a half-year the plan needed; EXIT_PROVISIONAL when one does."""
-	from relance_erpnext.cli_rates import EXIT_PROVISIONAL, provisional_message
+	from relance_erpnext.cli.rates import EXIT_PROVISIONAL, provisional_message
 
 	if not result.provisional:
 		return EXIT_OK
@@ -259,48 +66,10 @@ def warn_provisional(result, args) -> int:
 	return EXIT_PROVISIONAL
 
 
-def settings_from(config: dict, args) -> PlanSettings:
-	table = config.get("settings") or {}
-	try:
-		min_amount = Decimal(
-			str(args.min_amount if args.min_amount is not None else table.get("min_amount", "0"))
-		)
-		min_gap = int(args.min_gap if args.min_gap is not None else table.get("min_gap_days", 0))
-		grace = int(table.get("promise_grace_days", 0))
-		payment_days = int(table.get("payment_days", 8))
-	except (InvalidOperation, ValueError, TypeError) as exc:
-		raise UsageError(f"settings: {exc}")
-	catch_up = str(table.get("catch_up", FIRST_CONTACT))
-	if catch_up not in CATCH_UP_MODES:
-		raise UsageError(f"settings: catch_up must be one of {', '.join(CATCH_UP_MODES)}, not {catch_up!r}")
-	if catch_up == BY_DUE_DATE:
-		print(
-			'warning: settings: catch_up = "by_due_date": a customer never reminded may receive a late step'
-			" (up to a formal notice) as its first contact",
-			file=sys.stderr,
-		)
-	if not min_amount.is_finite():
-		raise UsageError(f"settings: the minimum amount {min_amount} is not an amount")
-	if min_amount < 0 or min_gap < 0 or grace < 0 or not 0 < payment_days <= 3650:
-		raise UsageError(
-			"settings: min_amount, min_gap_days and promise_grace_days must be 0 or more,"
-			" payment_days 1 to 3650"
-		)
-	return PlanSettings(
-		default_scenario=str(table.get("default_scenario", "standard")),
-		min_amount=min_amount,
-		min_gap_days=min_gap,
-		promise_grace_days=grace,
-		catch_up=catch_up,
-		payment_days=payment_days,
-	)
-
-
 def read_book(
 	path: Path, skip_bad_rows: bool, customers: Path | None = None, lang: str = "en", quiet: bool = True
 ):
 	from relance_erpnext.connectors.register import read_register
-	from relance_erpnext.i18n import say
 
 	if not path.exists():
 		raise UsageError(Text("{path}: no such file", path=path))
@@ -357,190 +126,6 @@ def plan_dict(result, book) -> dict:
 	return data
 
 
-class DolibarrJournal:
-	"""Dolibarr's agenda as the journal: what relance did is read from and written to its events."""
-
-	def __init__(self, source):
-		self.source = source
-		self.inputs = ([], {}, None, None)  # (history, scenarios, rates, settings) of the day's plan
-
-	def record_actions(self, actions, day, status="planned"):
-		from relance_erpnext.connectors.dolibarr import DolibarrError
-
-		try:
-			return self.source.record_actions(actions, day, status=status)
-		except DolibarrError as exc:
-			raise UsageError(f"Dolibarr: the steps could not be recorded ({exc})")
-
-	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
-		from relance_erpnext.connectors.dolibarr import DolibarrError
-
-		try:
-			self.source.set_status(invoice, step, status, detail)
-		except DolibarrError as exc:
-			raise UsageError(
-				f"Dolibarr: the status of {invoice} ({step}) could not be set to {status} ({exc});"
-				" check its agenda event before the next run"
-			)
-
-	def attach_letters(self, items, day: date, pdf: PdfRenderer) -> tuple[int, list[tuple[str, str]]]:
-		"""The letter of each postal step this run recorded, added to the documents of its invoices
-		(PDF, else the HTML page). (files attached, [(invoice, error)]): a failure is not raised, the
-		agenda event is written already and stays."""
-		from relance_erpnext.connectors.dolibarr import DolibarrError
-		from relance_erpnext.connectors.mailer import letter_attachment
-
-		attached, failures = 0, []
-		for letter, action in items:
-			# A step recorded by an earlier run had its letter attached then
-			invoices = [
-				line.invoice for line in action.lines if (line.invoice, line.step) in self.source.written
-			]
-			if not invoices:
-				continue
-			file = letter_attachment(letter, f"relance-{day.isoformat()}-{action.step}", pdf.get())
-			for invoice in invoices:
-				try:
-					name = self.source.attach_to_invoice(invoice, file.filename, file.content)
-				except DolibarrError as exc:
-					failures.append((invoice, str(exc)))
-					continue
-				attached += 1
-				step = next(line.step for line in action.lines if line.invoice == invoice)
-				try:
-					self.source.letter_attached(invoice, step, name)
-				except DolibarrError:
-					pass  # the copy is there: the next run finds it among the documents and notes it
-		return attached, failures
-
-	def retry_letters(self, book, sender, pdf: PdfRenderer, fr: bool):
-		"""The copies of the letters an earlier run recorded without attaching them, found among the
-		invoices' documents or rebuilt and attached (connectors.dolibarr_letters); one warning per
-		letter still missing."""
-		from relance_erpnext.connectors.dolibarr_letters import retry_pending_letters
-
-		history, scenarios, rates, settings = self.inputs
-		done = retry_pending_letters(
-			self.source,
-			book.customers,
-			book.invoices,
-			history,
-			scenarios,
-			rates,
-			settings,
-			sender,
-			pdf.get,
-			fr,
-		)
-		for invoice, step, day, reason in done.failures:
-			print(
-				f"warning: facture {invoice} : courrier de l'étape {step} du {day} enregistré dans l'agenda mais"
-				f" absent de ses documents dans Dolibarr : {reason}"
-				if fr
-				else f"warning: invoice {invoice}: the letter of step {step} of {day} is recorded in the agenda but"
-				f" missing from its documents in Dolibarr: {reason}",
-				file=sys.stderr,
-			)
-		return done
-
-	def invoice_pdfs(self, actions, customers) -> tuple[dict, list[tuple[str, str]], int]:
-		"""The PDF of every invoice of these (email) actions, read once each before anything is sent
-		(never again for another email, nor for a retry): ({invoice: Attachment}, [(invoice, error)],
-		how many Dolibarr built because it had none). A failure is not raised: the email goes without."""
-		from relance_erpnext.connectors.dolibarr import LANGCODES, DolibarrError
-		from relance_erpnext.connectors.mailer import Attachment
-
-		files, failures, built = {}, [], 0
-		unreachable = None  # no answer at all: the next invoices are not asked (each would wait as long)
-		wanted = {}
-		for action in actions:
-			customer = customers.get(action.customer)
-			lang = self.source.langcodes.get(action.customer) or LANGCODES.get(
-				getattr(customer, "language", ""), ""
-			)
-			for line in action.lines:
-				wanted.setdefault(line.invoice, lang)
-		for invoice, lang in wanted.items():
-			if unreachable is not None:
-				failures.append((invoice, unreachable))
-				continue
-			try:
-				filename, content, made = self.source.invoice_pdf(invoice, lang)
-			except DolibarrError as exc:
-				failures.append((invoice, str(exc)))
-				if exc.status is None:
-					unreachable = str(exc)
-				continue
-			files[invoice] = Attachment(filename, content, "application/pdf")
-			built += made
-		return files, failures, built
-
-	def close(self) -> None:
-		self.source.session.close()
-
-
-class PdfRenderer:
-	"""WeasyPrint when it can render here (mailer.pdf_renderer), looked for on first need; when it
-	cannot, one warning for the whole run says that the letters are HTML only."""
-
-	def __init__(self, fr: bool, send: bool = False, dolibarr: bool = False):
-		self.fr = fr
-		self.send = send  # a_imprimer.pdf is wanted
-		self.dolibarr = dolibarr  # letters are attached to the invoices in Dolibarr
-		self._looked = False
-		self._render = None
-
-	def get(self):
-		if not self._looked:
-			from relance_erpnext.connectors.mailer import pdf_renderer
-
-			self._looked = True
-			self._render = pdf_renderer()
-			if self._render is None:
-				print(self._missing(), file=sys.stderr)
-		return self._render
-
-	def _missing(self) -> str:
-		fr = self.fr
-		what = []
-		if self.send:
-			what.append(
-				f"seul {PRINT_FILE} est écrit, sans {PRINT_PDF}"
-				if fr
-				else f"only {PRINT_FILE} is written, no {PRINT_PDF}"
-			)
-		if self.dolibarr:
-			what.append(
-				"lettres jointes aux factures de Dolibarr en HTML"
-				if fr
-				else "letters attached to the Dolibarr invoices as HTML"
-			)
-		return (
-			"warning: pas de PDF : WeasyPrint n'est pas installé, ou les bibliothèques système qu'il demande"
-			f" (Pango) manquent ; courriers en HTML seulement ({' ; '.join(what)})."
-			" Pour le PDF : pip install 'relance_erpnext[pdf]'"
-			if fr
-			else "warning: no PDF: WeasyPrint is not installed, or the system libraries it needs (Pango) are"
-			f" missing; letters in HTML only ({'; '.join(what)}). For PDF: pip install 'relance_erpnext[pdf]'"
-		)
-
-	def render(self, html: str) -> bytes | None:
-		"""The PDF, or None (no renderer, or it failed: said on standard error)."""
-		render = self.get()
-		if render is None:
-			return None
-		try:
-			return render(html)
-		except Exception as exc:  # a renderer that fails must not stop the run: the HTML is written
-			print(
-				f"warning: {PRINT_PDF} : rendu PDF impossible ({exc}) ; seul {PRINT_FILE} est écrit"
-				if self.fr
-				else f"warning: {PRINT_PDF}: the PDF could not be rendered ({exc}); only {PRINT_FILE} is written",
-				file=sys.stderr,
-			)
-			return None
-
-
 def dolibarr_source(args, config: dict | None = None):
 	"""The Dolibarr at --dolibarr-url, its API key from the environment. The command line wins over
 	the [dolibarr] table of --config (url, api_key_env)."""
@@ -558,7 +143,7 @@ def dolibarr_source(args, config: dict | None = None):
 			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
 		)
 	try:
-		source = DolibarrSource(url, key, page_size=DOLIBARR_PAGE_SIZE)
+		source = DolibarrSource(url, key, page_size=common.DOLIBARR_PAGE_SIZE)
 	except DolibarrError as exc:
 		raise UsageError(f"Dolibarr: {exc}")
 	source.language = getattr(args, "lang", None) or "en"  # its warnings
@@ -662,7 +247,6 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 			try:
 				history = journal.history()
 				outcomes.extend(journal.outcomes())  # `relance log`
-				from relance_erpnext.cli_match import apply_journal_payments
 
 				# Payments found on bank statements (`relance match --apply`): no longer owed
 				register.invoices = apply_journal_payments(register.invoices, journal)
@@ -768,20 +352,6 @@ def print_table(result, language: str, out=None, names: dict | None = None) -> N
 		print(f"\n{'ERREUR' if fr else 'ERROR'}: {error}", file=out)
 
 
-def cmd_plan(args, config) -> int:
-	book, result, journal = make_plan(args, config)
-	if journal:
-		journal.close()
-	if args.format == "json":
-		json.dump(plan_dict(result, book), sys.stdout, ensure_ascii=False, indent=2)
-		sys.stdout.write("\n")
-	else:
-		print_table(result, args.lang, names=customer_names(book))
-	for error in result.errors:
-		print(f"error: {error}", file=sys.stderr)
-	return warn_provisional(result, args)
-
-
 def render_letters(result, register, sender, first: int = 1, bar=None) -> list[tuple[str, object]]:
 	"""Every letter of the plan, rendered in memory (file stem, letter): nothing is written when one fails."""
 	from relance_erpnext.dunning.letters import render_action
@@ -848,47 +418,9 @@ class DayFolder:
 		return self.path / (f"{stem}{suffix}" if run <= 1 else f"{stem}-{run}{suffix}")
 
 
-def sender_from(config: dict):
-	try:
-		from relance_erpnext.dunning.letters import Sender
-	except ImportError as exc:
-		raise UsageError(f"writing letters is not available in this installation ({exc})")
-
-	company = dict(config.get("company") or {})
-	if not company.get("name"):
-		raise UsageError("config: [company] needs at least a name for the letters")
-	for key in ("address", "payment_methods"):
-		if key in company:
-			value = company[key]
-			if isinstance(value, str):
-				# One line per item; a bare string must not become a tuple of characters
-				value = [line.strip() for line in value.splitlines() if line.strip()]
-			if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-				raise UsageError(f"config: [company] {key} must be a list of lines of text")
-			company[key] = tuple(value)
-	known = set(Sender.__dataclass_fields__)
-	unknown = set(company) - known
-	if unknown:
-		raise UsageError(f"config: unknown field(s) in [company]: {', '.join(sorted(unknown))}")
-	return Sender(**company)
-
-
 def _slug(text: str) -> str:
 	keep = "".join(ch if ch.isalnum() else "-" for ch in text.lower())
 	return "-".join(part for part in keep.split("-") if part)[:40] or "client"
-
-
-def smtp_from(config: dict, sender):
-	"""The mail server of the [smtp] table (password from the environment), checked before anything."""
-	from relance_erpnext.connectors.mailer import MailError, SmtpSettings
-
-	table = config.get("smtp")
-	if not table:
-		raise UsageError("run: --send needs an [smtp] table in --config (the mail server); see the README")
-	try:
-		return SmtpSettings.from_config(table, default_from=sender.email)
-	except MailError as exc:
-		raise UsageError(f"config: {exc}")
 
 
 def merge_letters(pages: list[str]) -> str:
@@ -951,7 +483,7 @@ def send_emails(
 	from relance_erpnext.connectors.mailer import MailError
 	from relance_erpnext.dunning.models import CANCELLED, FAILED, SENT, UNKNOWN
 
-	journal_errors = (UsageError, sqlite3.Error)
+	journal_errors = (UsageError, JournalUnusable, sqlite3.Error)
 	report = SendReport()
 	fatal = None
 	broken = None  # the journal's error: the emails after it are not tried (nor recorded)
@@ -1105,7 +637,8 @@ def read_invoice_pdfs(journal, emails, customers, fr: bool) -> tuple[dict, int]:
 	return files, built
 
 
-def cmd_run(args, config) -> int:
+def run(args, config) -> int:
+	"""plan → write the day's letters → record → send → report (`relance run`, `relance demo`)."""
 	dolibarr = getattr(args, "source", "register") == "dolibarr"
 	if not args.journal and not dolibarr:
 		raise UsageError("run: --journal FILE is required (it remembers what was done)")
@@ -1302,196 +835,11 @@ def cmd_run(args, config) -> int:
 	return EXIT_NOT_SENT if report.failed or report.unknown else provisional
 
 
-def cmd_demo(args, config) -> int:
-	out = Path(args.out)
-	args.register = str(SAMPLE_REGISTER)
-	args.journal = str(out / "journal.sqlite")
-	args.scenarios = None
-	args.rates = None
-	args.skip_bad_rows = False
-	args.send = False
-	try:
-		out.mkdir(parents=True, exist_ok=True)
-	except OSError as exc:
-		raise UsageError(f"{out}: {exc.strerror or exc}")
-	print(
-		f"Démo : registre {SAMPLE_REGISTER.name}, journée du {args.as_of.isoformat()}, sortie dans {out}/\n"
-		if args.lang.startswith("fr")
-		else f"Demo: register {SAMPLE_REGISTER.name}, day {args.as_of.isoformat()}, output in {out}/\n"
-	)
-	return cmd_run(args, config)
+def apply_journal_payments(invoices, journal) -> list:
+	"""The register's invoices with the payments `relance match --apply` recorded in the journal."""
+	from relance_erpnext.dunning.matching import with_bank_payments
 
-
-def cmd_scenarios(args, config) -> int:
-	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
-	from relance_erpnext.dunning.scenarios import nominal_offsets
-
-	for key, scenario in scenarios.items():
-		print(f"{key}: {scenario.name}")
-		for step, offset in zip(scenario.steps, nominal_offsets(scenario), strict=True):
-			print(f"  J{offset:+d}  {step.key:<22} {step.channel:<18} {step.tone:<7} {step.label}")
-	return EXIT_OK
-
-
-def source_options(sub) -> None:
-	"""Where the invoices come from: the options every command reading a book shares."""
-	sub.add_argument("--register", help="invoice register, .csv or .xlsx (required with --source register)")
-	sub.add_argument(
-		"--customers",
-		help='the customers\' contacts, one row per customer (.csv or .xlsx); a sheet "Clients" of the'
-		" register's workbook is read without it",
-	)
-	sub.add_argument(
-		"--source",
-		choices=("register", "dolibarr"),
-		default="register",
-		help="where the invoices come from: a register file (default) or a Dolibarr (REST API)",
-	)
-	sub.add_argument("--dolibarr-url", help="the Dolibarr's address, e.g. https://erp.example.org")
-	sub.add_argument(
-		"--dolibarr-key-env",
-		help=f"environment variable holding the Dolibarr API key (default {DOLIBARR_KEY_ENV})",
-	)
-
-
-def build_parser() -> argparse.ArgumentParser:
-	parser = argparse.ArgumentParser(
-		prog="relance",
-		description="Payment follow-up (relance) over an invoice register, with French and Québec law.",
-	)
-	parser.add_argument(
-		"--config", help="TOML file: [company] for the letters, [settings], [scenarios], [smtp]"
-	)
-	parser.add_argument(
-		"--lang", type=language, default=_LANG[0], help="language of the messages: fr (default) or en"
-	)
-	# The same two options are also accepted after the command (`relance run ... --config FILE`, as the
-	# README shows); SUPPRESS keeps the value given before the command when they are not repeated
-	common = argparse.ArgumentParser(add_help=False)
-	common.add_argument(
-		"--config", default=argparse.SUPPRESS, help="TOML file: [company], [settings], [scenarios], [smtp]"
-	)
-	common.add_argument(
-		"--lang", type=language, default=argparse.SUPPRESS, help="language of the messages: fr or en"
-	)
-	commands = parser.add_subparsers(dest="command", required=True)
-
-	def book_options(sub, as_of_default):
-		source_options(sub)
-		sub.add_argument(
-			"--as-of", type=_date, default=as_of_default, help="the day to plan (YYYY-MM-DD), default today"
-		)
-		sub.add_argument("--journal", help="SQLite journal of what was already done")
-		sub.add_argument("--scenarios", help="JSON or TOML file of scenarios (added to the built-in ones)")
-		sub.add_argument("--rates", help="folder with updated reference-rate tables (CSV)")
-		sub.add_argument("--min-gap", type=int, help="minimum days between two reminders to one customer")
-		sub.add_argument("--min-amount", help="do not remind below this outstanding amount")
-		sub.add_argument(
-			"--skip-bad-rows", action="store_true", help="plan the good rows when some rows are bad"
-		)
-		sub.add_argument(
-			"--quiet",
-			action="store_true",
-			help="print nothing on standard error but warnings and errors (no progress bar)",
-		)
-
-	today = date.today()
-	sub = commands.add_parser("plan", parents=[common], help="print what would be done, change nothing")
-	book_options(sub, today)
-	sub.add_argument("--format", choices=("table", "json"), default="table")
-	sub.set_defaults(handler=cmd_plan)
-
-	sub = commands.add_parser(
-		"run", parents=[common], help="plan, write the letters and record the steps in the journal"
-	)
-	book_options(sub, today)
-	sub.add_argument("--out", default="relance-out", help="folder for the letters and plan.json")
-	sub.add_argument(
-		"--send", action="store_true", help="send the emails through the [smtp] server of --config"
-	)
-	sub.set_defaults(handler=cmd_run)
-
-	sub = commands.add_parser("demo", parents=[common], help="one dunning day on the bundled sample register")
-	sub.add_argument("--as-of", type=_date, default=DEMO_AS_OF, help=f"default {DEMO_AS_OF.isoformat()}")
-	sub.add_argument("--out", default="relance-demo", help="output folder (default relance-demo)")
-	sub.add_argument(
-		"--quiet",
-		action="store_true",
-		help="print nothing on standard error but warnings and errors (no progress bar)",
-	)
-	sub.add_argument("--min-gap", type=int)
-	sub.add_argument("--min-amount")
-	sub.set_defaults(handler=cmd_demo)
-
-	sub = commands.add_parser("scenarios", parents=[common], help="list (and check) the scenarios")
-	sub.add_argument("--scenarios", help="JSON or TOML file of scenarios to check")
-	sub.set_defaults(handler=cmd_scenarios)
-
-	from relance_erpnext.cli_match import add_match_parser
-
-	add_match_parser(commands, common)  # `relance match`: the bank statement check
-
-	from relance_erpnext.cli_overview import add_overview_parsers
-
-	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
-
-	from relance_erpnext.cli_log import add_log_parser
-
-	add_log_parser(commands, common)  # `relance log`: what was done or learnt by hand
-
-	from relance_erpnext.cli_rates import add_rates_parser
-
-	add_rates_parser(commands, common, today)  # `relance rates update | show | set`
-	return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-	argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
-	lang = language_of(argv)
-	_LANG[0] = lang
-	with argparse_in(lang):
-		return _main(argv, lang)
-
-
-def _main(argv: list[str], lang: str) -> int:
-	parser = build_parser()
-	translate_parser(parser, lang)
-	args = parser.parse_args(argv)
-	if (
-		args.command in ("plan", "run", "match", "overview")
-		and args.source == "register"
-		and not args.register
-	):
-		parser.error(
-			say(
-				Text("{command}: the following arguments are required: --register", command=args.command),
-				lang,
-			)
-		)
-	try:
-		if args.config:
-			config = load_config(Path(args.config))
-		elif args.command == "demo":
-			config = _load_structured(SAMPLE_CONFIG)
-		else:
-			config = {}
-		return args.handler(args, config)
-	except UsageError as exc:
-		print(f"relance: {say(exc.args[0] if exc.args else exc, args.lang)}", file=sys.stderr)
-		return EXIT_INPUT
-	except DunningError as exc:
-		print(f"relance: {exc}", file=sys.stderr)
-		return EXIT_INPUT
-	except BrokenPipeError:
-		# Output piped into a command that stopped reading (`relance plan ... | head`): not an error
-		# of ours; stdout is pointed at devnull so that Python's final flush does not fail again
-		try:
-			devnull = os.open(os.devnull, os.O_WRONLY)
-			os.dup2(devnull, sys.stdout.fileno())
-		except (OSError, ValueError, AttributeError):
-			pass
-		return 1
-
-
-if __name__ == "__main__":
-	sys.exit(main())
+	invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
+	for warning in warnings:
+		print(f"warning: {warning}", file=sys.stderr)
+	return invoices

@@ -51,7 +51,7 @@ CALL_OUTCOMES = tuple(code for code in OUTCOMES if code not in (SENT_OUTCOME, DE
 
 
 def add_log_parser(commands, common) -> None:
-	from relance_erpnext.cli import _date, source_options
+	from relance_erpnext.cli.common import _date, source_options
 
 	sub = commands.add_parser(
 		"log",
@@ -78,7 +78,7 @@ def add_log_parser(commands, common) -> None:
 
 
 def entry_from(args) -> ManualEntry:
-	from relance_erpnext.cli import UsageError
+	from relance_erpnext.cli.common import UsageError
 
 	outcome, channel = KINDS[args.kind]
 	if args.kind == "call":
@@ -174,7 +174,8 @@ def effect_text(entry: ManualEntry, fr: bool) -> str:
 
 
 def cmd_log(args, config) -> int:
-	from relance_erpnext.cli import EXIT_OK, UsageError, read_book
+	from relance_erpnext.cli.common import EXIT_OK, UsageError
+	from relance_erpnext.cli.workflow import read_book
 
 	fr = args.lang.startswith("fr")
 	entry = entry_from(args)
@@ -235,7 +236,8 @@ def _as_recorded(entry: ManualEntry, history) -> list[ManualEntry]:
 
 def _steps(entry, invoices, customers, args, config) -> dict:
 	"""The scenario step each invoice's communication stands for ({} when the entry is none)."""
-	from relance_erpnext.cli import UsageError, load_scenarios, settings_from
+	from relance_erpnext.cli.common import UsageError
+	from relance_erpnext.cli.config import load_scenarios, settings_from
 
 	if not entry.channel:
 		return {}
@@ -277,7 +279,8 @@ def _summary(entry: ManualEntry, steps: dict, fr: bool) -> str:
 def _log_dolibarr(args, config, entry: ManualEntry, fr: bool) -> int:
 	from dataclasses import replace
 
-	from relance_erpnext.cli import EXIT_OK, UsageError, dolibarr_source
+	from relance_erpnext.cli.common import EXIT_OK, UsageError
+	from relance_erpnext.cli.workflow import dolibarr_source
 	from relance_erpnext.connectors.dolibarr import DolibarrError
 
 	source = dolibarr_source(args, config)
