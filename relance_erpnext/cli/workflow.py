@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from relance_erpnext.cli import common
 from relance_erpnext.cli.common import (
 	DOLIBARR_KEY_ENV,
 	DOLIBARR_PAGE_SIZE,
@@ -25,7 +26,6 @@ from relance_erpnext.cli.common import (
 	Progress,
 	UsageError,
 )
-from relance_erpnext.cli import common
 from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, settings_from, smtp_from
 from relance_erpnext.connectors.dolibarr_journal import DolibarrJournal, JournalUnusable
 from relance_erpnext.connectors.pdf import PdfRenderer
