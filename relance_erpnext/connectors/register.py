@@ -45,6 +45,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -414,7 +415,15 @@ _BY_KEY = {c.key: c for c in COLUMNS}
 
 def normalize_header(text: Any) -> str:
 	"""Case, accent, space and punctuation-insensitive form: "Date d'échéance" -> "datedecheance"."""
-	decomposed = unicodedata.normalize("NFKD", str(text)).casefold()
+	if isinstance(text, str):
+		return _normalize_text(text)
+	return _normalize_text(str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_text(text: str) -> str:
+	# The same few words come back on every row (statuses, kinds, countries): computed once each
+	decomposed = unicodedata.normalize("NFKD", text).casefold()
 	return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch))
 
 
@@ -1413,6 +1422,8 @@ def _is_total_row(cells: list, invoice_index: int | None) -> bool:
 	label = None
 	for cell in cells[:6]:
 		if isinstance(cell, str) and cell.strip():
+			if cell.lstrip()[:1] not in "TtSsGgCc":  # total, sous-total, grand total, somme, cumul
+				return False
 			label = normalize_header(cell).rstrip("s") if normalize_header(cell) != "totaux" else "totaux"
 			break
 	if label is None or not (label in _TOTAL_WORDS or label.startswith(("total", "soustotal"))):
@@ -2017,13 +2028,14 @@ def _conflict(
 ) -> bool:
 	"""Add an error when rows give different values for one customer attribute."""
 	distinct: dict[Any, list[int]] = {}
-	shown: dict[Any, str] = {}
+	values: dict[Any, Any] = {}
 	for row, value in seen:
 		comparable = _comparable(key, value)
 		distinct.setdefault(comparable, []).append(row)
-		shown.setdefault(comparable, _show(value))
+		values.setdefault(comparable, value)
 	if len(distinct) < 2:
 		return False
+	shown = {comparable: _show(value) for comparable, value in values.items()}
 	groups = list(distinct.items())
 	detail = Text(
 		"; ".join(f"{{g{i}}}" for i in range(len(groups))),
