@@ -345,3 +345,38 @@ class TestCallAnswered(IntegrationTestCase):
 			{"Closed"},
 			"the call's ToDo closed",
 		)
+
+
+class TestConsumerNoticeFromDelivery(IntegrationTestCase):
+	def test_a_consumers_interest_runs_from_the_delivery_of_the_formal_notice(self):
+		from frappe.utils import add_days
+
+		from relance_erpnext.relance.doctype.follow_up_log.follow_up_log import mark_delivered, mark_posted
+		from relance_erpnext.services.runner import make_plan
+
+		make_company()
+		frappe.db.set_single_value(
+			"Relance Settings", {"review_before_sending": 0, "min_gap_days": 0, "catch_up": "by_due_date"}
+		)
+		customer = make_customer(
+			"_Relance Particulier Demeure", customer_type="Individual", email="particulier@example.fr"
+		)
+		make_address(customer)
+		invoice = make_invoice(customer, 800, days_late=30)  # the mise en demeure, by registered letter
+		run_for_company(COMPANY, AS_OF)
+		(row,) = live_logs(customer)
+		mark_posted(
+			[{"name": row.name, "posted_on": str(add_days(AS_OF, 1)), "registered_letter_number": "1A 1"}]
+		)
+
+		def interest_from():
+			_book, plan = make_plan(COMPANY, add_days(AS_OF, 40))
+			lines = [line for a in plan.actions for line in a.lines if line.invoice == invoice.name]
+			return lines[0].interest_from if lines else None
+
+		posted = interest_from()
+		mark_delivered(row.name, str(add_days(AS_OF, 4)))
+		delivered = interest_from()
+		self.assertIsNotNone(posted)
+		# Counted from the avis de réception, three days after the posting
+		self.assertEqual((delivered - posted).days, 3)
