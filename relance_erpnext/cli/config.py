@@ -3,14 +3,8 @@ scenarios and reference rates, loaded and checked before anything is read or wri
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
-import os
-import sqlite3
 import sys
-from contextlib import contextmanager
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -23,16 +17,10 @@ from relance_erpnext.dunning import (
 	DunningError,
 	PlanSettings,
 	ScenarioError,
-	describe,
-	format_amount,
 	load_reference_rates,
-	plan,
-	plan_to_dict,
 	scenario_from_dict,
-	task_text,
 )
 from relance_erpnext.dunning.rates import TABLE_NAMES
-from relance_erpnext.i18n import LANGUAGES, Text, default_language, gettext, say
 
 
 def _load_structured(path: Path) -> dict | list:

@@ -4,21 +4,17 @@ match, overview) are thin layers over it."""
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import os
 import sqlite3
 import sys
-from contextlib import contextmanager
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from relance_erpnext.cli import common
 from relance_erpnext.cli.common import (
 	DOLIBARR_KEY_ENV,
-	DOLIBARR_PAGE_SIZE,
 	EXIT_NOT_SENT,
 	EXIT_OK,
 	PRINT_FILE,
@@ -30,23 +26,13 @@ from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, 
 from relance_erpnext.connectors.dolibarr_journal import DolibarrJournal, JournalUnusable
 from relance_erpnext.connectors.pdf import PdfRenderer
 from relance_erpnext.dunning import (
-	BUILTIN_SCENARIOS,
-	BY_DUE_DATE,
-	CATCH_UP_MODES,
-	FIRST_CONTACT,
-	DunningError,
-	PlanSettings,
-	ScenarioError,
 	describe,
 	format_amount,
-	load_reference_rates,
 	plan,
 	plan_to_dict,
-	scenario_from_dict,
 	task_text,
 )
-from relance_erpnext.dunning.rates import TABLE_NAMES
-from relance_erpnext.i18n import LANGUAGES, Text, default_language, gettext, say
+from relance_erpnext.i18n import Text, say
 
 
 def rates_for(args):
