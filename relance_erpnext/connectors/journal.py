@@ -7,7 +7,9 @@ unknown) per invoice and step, so two processes recording the same plan cannot b
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -73,6 +75,10 @@ class RecordResult:
 	already: int
 
 
+# How long a run waits for another one holding the journal before it gives up with a message
+OPEN_TIMEOUT_SECONDS = 30
+
+
 class JournalError(Exception):
 	pass
 
@@ -82,11 +88,29 @@ class Journal:
 		self.path = Path(path)
 		try:
 			# isolation_level=None: transactions are explicit (BEGIN IMMEDIATE takes the write lock first)
-			self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-			self.db.execute("PRAGMA journal_mode=WAL")
-			self.db.executescript(SCHEMA)
+			self.db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_SECONDS, isolation_level=None)
+			self._prepare()
 		except sqlite3.DatabaseError as exc:
 			raise JournalError(f"{self.path}: not a usable journal ({exc})")
+
+	def _prepare(self) -> None:
+		"""Switch to WAL and create the tables, waiting for another process doing the same.
+
+		Two runs started together on a new journal race here: SQLite answers "database is locked"
+		at once, without its busy timeout, when the switch to WAL or a schema read that must
+		become a write meets the other process's lock, so the wait is ours."""
+		deadline = time.monotonic() + OPEN_TIMEOUT_SECONDS
+		while True:
+			try:
+				self.db.execute("PRAGMA journal_mode=WAL")
+				self.db.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nCOMMIT;")
+				return
+			except sqlite3.OperationalError as exc:
+				if self.db.in_transaction:
+					self.db.execute("ROLLBACK")
+				if "locked" not in str(exc) or time.monotonic() > deadline:
+					raise
+				time.sleep(random.uniform(0.01, 0.1))
 
 	def close(self) -> None:
 		self.db.close()
