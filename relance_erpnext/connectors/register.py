@@ -862,16 +862,35 @@ def _rate(value: Any, percent_cell: bool) -> ContractRate:
 # Sources: CSV and XLSX, as rows of cells
 
 
-@dataclass
+_NO_ISSUES: dict[int, str] = {}
+_NO_PERCENT: frozenset[int] = frozenset()
+
+
 class _Row:
-	number: int
-	cells: list[Any]
-	# Column index -> a problem with the cell itself (a formula without a value, "#DIV/0!")
-	issues: dict[int, str] = field(default_factory=dict)
-	# Column indexes of cells formatted as percentages (XLSX)
-	percent: set[int] = field(default_factory=set)
-	# The row itself could not be read (an error says why): it is left out, not parsed
-	broken: bool = False
+	"""One row of the file as read. Most rows have no cell issue and no percent cell: they share
+	the empty defaults (a dict and a set made for each of 200,000 rows cost as much as reading them)."""
+
+	__slots__ = ("broken", "cells", "issues", "number", "percent")
+
+	def __init__(self, number: int, cells: list[Any], issues=_NO_ISSUES, percent=_NO_PERCENT, broken=False):
+		self.number = number
+		self.cells = cells
+		# Column index -> a problem with the cell itself (a formula without a value, "#DIV/0!")
+		self.issues: dict[int, str] = issues
+		# Column indexes of cells formatted as percentages (XLSX)
+		self.percent: set[int] | frozenset[int] = percent
+		# The row itself could not be read (an error says why): it is left out, not parsed
+		self.broken: bool = broken
+
+	def add_issue(self, index: int, message: str) -> None:
+		if self.issues is _NO_ISSUES:
+			self.issues = {}
+		self.issues[index] = message
+
+	def add_percent(self, index: int) -> None:
+		if self.percent is _NO_PERCENT:
+			self.percent = set()
+		self.percent.add(index)
 
 
 class _FileError(Exception):
@@ -1121,17 +1140,20 @@ def _xlsx_rows(
 					formula = formulas.get((number, index))
 					is_formula = formula is not None
 				if kind == "e" and value is not None:
-					row.issues[index] = f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
+					row.add_issue(
+						index, f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
+					)
 					value = None
 				elif is_formula and value is None:
 					text = _text(getattr(formula, "text", formula))
 					text = text if len(text) <= 60 else text[:59] + "…"
-					row.issues[index] = (
+					row.add_issue(
+						index,
 						f"cell {get_column_letter(index + 1)}{number} is a formula ({text}) without "
-						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)"
+						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)",
 					)
 				if isinstance(value, int | float) and "%" in str(getattr(cell, "number_format", "") or ""):
-					row.percent.add(index)
+					row.add_percent(index)
 				row.cells.append(value)
 			rows.append(row)
 	except Exception as exc:
