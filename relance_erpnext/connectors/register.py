@@ -869,6 +869,7 @@ def _rate(value: Any, percent_cell: bool) -> ContractRate:
 
 
 _NO_ISSUES: dict[int, str] = {}
+_NO_CELLS: list = []
 _NO_PERCENT: frozenset[int] = frozenset()
 
 
@@ -1021,6 +1022,7 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 		errors.append(RegisterError(name, row.number, column, message))
 		row.broken = True
 
+	del data  # the text is decoded: the bytes are let go (a large file is read in memory)
 	records = _one_line_records(text, delimiter)
 	if records is not None:
 		# Every record is one line of the file: no quote swallows the next rows; only the last line
@@ -1082,10 +1084,23 @@ def _one_line_records(text: str, delimiter: str) -> list[list[str]] | None:
 		return None  # lines ended by "\r" alone: counted one by one
 	lines = text.count("\n") + (0 if not text or text.endswith("\n") else 1)
 	try:
-		records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+		records = list(csv.reader(_lines(text), delimiter=delimiter))
 	except csv.Error:
 		return None
 	return records if len(records) == lines else None
+
+
+def _lines(text: str):
+	"""The lines of a text ended by "\n" or "\r\n", one after the other (io.StringIO would hold a
+	copy of the whole text four bytes a character)."""
+	find, start, size = text.find, 0, len(text)
+	while start < size:
+		end = find("\n", start)
+		if end < 0:
+			yield text[start:]
+			return
+		yield text[start : end + 1]
+		start = end + 1
 
 
 def _header_at(header: list[str], index: int) -> str | None:
@@ -1447,6 +1462,7 @@ def _fast_entries(
 		for key in _CUSTOMER_FIELDS
 	]
 	attributes = list(zip(*attribute_columns, strict=True))
+	by_column.clear()  # the cells by column are read: their memory is let go
 
 	absent = [None] * len(taken)  # an absent column: every cell empty
 	for (
@@ -1539,6 +1555,9 @@ def _fast_entries(
 			customer_attributes,
 			currency is None and customer_attributes[_COUNTRY_AT] == REGIME_QC,
 		)
+	for k in taken:
+		if entries[k] is not None:
+			rows[k].cells = _NO_CELLS  # read: its cells' texts are let go before the next rows are made
 	return entries
 
 
@@ -2154,6 +2173,10 @@ def _read_rows(
 			ignored_hold_fields.append(row_number)
 		parsed.append(values)
 	register.rows_read += fast_rows
+	# Every row is read: the cells' texts (most of the memory taken by a large file) are let go
+	# before the invoices are made
+	for row in rows:
+		row.cells = _NO_CELLS
 	lacking_issue, qc_without_currency = counts["lacking_issue"], counts["qc_without_currency"]
 	if progress is not None:
 		progress(total, total)
