@@ -1014,10 +1014,14 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 
 	def unclosed(row: _Row, column: str | None, to_the_end: bool = False) -> None:
 		first = start + 1 + skipped_lines
-		end = "the end of the file" if to_the_end else f"line {reader.line_num + skipped_lines}"
-		message = (
-			f'a quote (") opened in this cell is never closed: from line {first} to {end}, the file was'
-			" read as this one row; close the quote (or remove it), then read the file again"
+		end = (
+			Text("the end of the file") if to_the_end else Text("line {n}", n=reader.line_num + skipped_lines)
+		)
+		message = Text(
+			'a quote (") opened in this cell is never closed: from line {first} to {end}, the file was'
+			" read as this one row; close the quote (or remove it), then read the file again",
+			first=first,
+			end=end,
 		)
 		errors.append(RegisterError(name, row.number, column, message))
 		row.broken = True
@@ -1048,7 +1052,9 @@ def _csv_rows(path: Path, register: Register) -> tuple[list[_Row], list[Register
 		except csv.Error as exc:
 			# The reader goes on with the next line: this row is an error, the others are read
 			number += 1
-			errors.append(RegisterError(name, number, None, f"cannot be read as CSV ({exc})"))
+			errors.append(
+				RegisterError(name, number, None, Text("cannot be read as CSV ({reason})", reason=str(exc)))
+			)
 			rows.append(_Row(number, [], broken=True))
 			continue
 		start = before
