@@ -2179,10 +2179,6 @@ def _read_rows(
 			ignored_hold_fields.append(row_number)
 		parsed.append(values)
 	register.rows_read += fast_rows
-	# Every row is read: the cells' texts (most of the memory taken by a large file) are let go
-	# before the invoices are made
-	for row in rows:
-		row.cells = _NO_CELLS
 	lacking_issue, qc_without_currency = counts["lacking_issue"], counts["qc_without_currency"]
 	if progress is not None:
 		progress(total, total)
