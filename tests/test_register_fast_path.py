@@ -79,6 +79,36 @@ class TestFastReadingAgrees(TempDir):
 		fast, full, _taken = read_both(path)
 		self.assertEqual(fast, full)
 
+	@settings(FUZZ, max_examples=100)
+	@given(books("csv"))
+	def test_whole_file_parsing_agrees_with_line_by_line(self, book):
+		"""A file whose records are each one line is parsed at once (`_one_line_records`); the
+		reading record by record, watching for quotes that swallow lines, must give the same."""
+		path = self.dir / "ventes.csv"
+		write_csv(book, path)
+		at_once = snapshot(read_register(path))
+		with mock.patch.object(register_module, "_one_line_records", lambda text, delimiter: None):
+			one_by_one = snapshot(read_register(path))
+		self.assertEqual(at_once, one_by_one)
+
+	def test_line_ends_and_a_quote_left_open_on_the_last_line(self):
+		header = "Facture;Client;Montant;Échéance"
+		for text in (
+			f"{header}\r\nFA-1;X;10;31/03/2026\r\nFA-2;Y;20;31/03/2026",
+			f"{header}\nFA-1;X;10;31/03/2026\n\n",
+			f'{header}\nFA-1;"X;Y";10;31/03/2026\nFA-2;"Y;20;31/03/2026',
+			f'{header}\nFA-1;X;10;31/03/2026\nFA-2;"Y;20;31/03/2026\r\n',
+			f"{header}\rFA-1;X;10;31/03/2026\rFA-2;Y;20;31/03/2026\r",
+		):
+			with self.subTest(text=text):
+				path = self.dir / "ventes.csv"
+				path.write_text(text, encoding="utf-8", newline="")
+				at_once = snapshot(read_register(path))
+				with mock.patch.object(register_module, "_one_line_records", lambda text, delimiter: None):
+					one_by_one = snapshot(read_register(path))
+				self.assertEqual(at_once, one_by_one)
+				self.assertTrue(at_once["invoices"] or at_once["errors"])
+
 	def test_shipped_registers(self):
 		for path in SHIPPED:
 			with self.subTest(path.name):
