@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from relance_erpnext import cli
-from relance_erpnext.cli.overview import ERROR, WARNING, check_config, iban_problem
+from relance_erpnext.cli.config import ERROR, WARNING, check_config, iban_problem
 from relance_erpnext.connectors.mailer import MailError, SmtpSettings
 
 ROOT = Path(__file__).resolve().parent.parent

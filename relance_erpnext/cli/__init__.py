@@ -1,7 +1,7 @@
 """The `relance` command: the same rules as the ERPNext app, over an invoice register (CSV/XLSX).
 
 The package: main() and the argument parser; each command in its own module (plan, run, demo,
-scenarios, match, overview/check, log, rates) over one run workflow (workflow.py), the configuration
+scenarios, match, overview, check, log, rates) over one run workflow (workflow.py), the configuration
 loaded and checked in config.py, what they share in common.py."""
 
 from __future__ import annotations
@@ -167,9 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 	add_match_parser(commands, common)  # `relance match`: the bank statement check
 
-	from relance_erpnext.cli.overview import add_overview_parsers
+	from relance_erpnext.cli.overview import add_overview_parser
 
-	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
+	add_overview_parser(commands, common, book_options, today)  # `relance overview`
+
+	from relance_erpnext.cli.check import add_check_parser
+
+	add_check_parser(commands, common, today)  # `relance check`: the configuration file
 
 	from relance_erpnext.cli.log import add_log_parser
 
