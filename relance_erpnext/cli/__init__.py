@@ -34,10 +34,13 @@ from relance_erpnext.cli.common import (  # re-exported: the command's public na
 	UsageError,
 	_date,
 	argparse_in,
+	complain,
+	core_error,
 	language,
 	language_of,
 	source_options,
 	translate_parser,
+	warn,
 )
 from relance_erpnext.cli.config import (
 	_load_structured,
@@ -217,10 +220,12 @@ def _main(argv: list[str], lang: str) -> int:
 			config = {}
 		return args.handler(args, config)
 	except (UsageError, JournalUnusable) as exc:
-		print(f"relance: {say(exc.args[0] if exc.args else exc, args.lang)}", file=sys.stderr)
+		message = say(exc.args[0] if exc.args else exc, args.lang)
+		print(say(Text("relance: {message}", message=message), args.lang), file=sys.stderr)
 		return EXIT_INPUT
 	except DunningError as exc:
-		print(f"relance: {exc}", file=sys.stderr)
+		message = say(core_error(exc), args.lang)
+		print(say(Text("relance: {message}", message=message), args.lang), file=sys.stderr)
 		return EXIT_INPUT
 	except BrokenPipeError:
 		# Output piped into a command that stopped reading (`relance plan ... | head`): not an error

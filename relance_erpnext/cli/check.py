@@ -8,6 +8,7 @@ from datetime import date
 
 from relance_erpnext.cli.common import EXIT_INPUT, EXIT_OK, UsageError, _date
 from relance_erpnext.cli.config import ERROR, WARNING, Problem, check_config, load_rates
+from relance_erpnext.i18n import Text, say
 
 EXIT_USAGE = 2
 
@@ -25,51 +26,65 @@ def add_check_parser(commands, common, today: date) -> None:
 def rate_problems(args) -> list[Problem]:
 	"""A warning for each rate table the rules use that lacks the current half-year (its interest would
 	be provisional); an error when a table cannot be read."""
-	from relance_erpnext.cli.rates import half_name, rates_dir, table_file
+	from relance_erpnext.cli.rates import half_text, rates_dir, table_file
 	from relance_erpnext.dunning.rates import ECB_REFI, FR_LEGAL, missing_for
 
-	fr = args.lang.startswith("fr")
 	folder = rates_dir(args.rates)
 	try:
 		rates = load_rates(folder, explicit=bool(args.rates))
 	except UsageError as exc:
-		return [Problem(ERROR, "rates", str(exc))]
+		return [Problem(ERROR, "rates", exc.args[0])]
 	return [
 		Problem(
 			WARNING,
 			f"rates.{m.table}",
-			f"{half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()}) manquant dans"
-			f" {table_file(folder, m.table)} : intérêts provisoires à partir du {m.start.isoformat()} ;"
-			" relance rates update, ou relance rates set"
-			if fr
-			else f"{half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()}) missing from"
-			f" {table_file(folder, m.table)}: interest provisional from {m.start.isoformat()};"
-			" relance rates update, or relance rates set",
+			Text(
+				"{half} ({start}..{end}) missing from {file}: interest provisional from {start};"
+				" relance rates update, or relance rates set",
+				half=half_text(m.start),
+				start=m.start.isoformat(),
+				end=m.end.isoformat(),
+				file=table_file(folder, m.table),
+			),
 		)
 		for m in missing_for(rates, args.as_of, (ECB_REFI, FR_LEGAL))
 	]
 
 
 def cmd_check(args, config: dict) -> int:
-	fr = args.lang.startswith("fr")
+	lang = args.lang
 	if not args.config:
-		print("relance check: --config FILE is required (the configuration to check)", file=sys.stderr)
+		print(
+			say(Text("relance check: --config FILE is required (the configuration to check)"), lang),
+			file=sys.stderr,
+		)
 		return EXIT_USAGE
 	problems = check_config(config) + rate_problems(args)
 	for problem in problems:
-		print(problem)
+		print(problem.text(lang))
 	errors = sum(1 for p in problems if p.level == ERROR)
 	warnings = len(problems) - errors
 	if errors:
 		print(
-			f"{args.config} : {errors} erreur(s), {warnings} avertissement(s)"
-			if fr
-			else f"{args.config}: {errors} error(s), {warnings} warning(s)"
+			say(
+				Text(
+					"{path}: {errors} error(s), {warnings} warning(s)",
+					path=args.config,
+					errors=errors,
+					warnings=warnings,
+				),
+				lang,
+			)
 		)
 		return EXIT_INPUT
 	print(
-		f"{args.config} : configuration valide ({warnings} avertissement(s))"
-		if fr
-		else f"{args.config}: the configuration is sound ({warnings} warning(s))"
+		say(
+			Text(
+				"{path}: the configuration is sound ({warnings} warning(s))",
+				path=args.config,
+				warnings=warnings,
+			),
+			lang,
+		)
 	)
 	return EXIT_OK

@@ -13,7 +13,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from relance_erpnext.cli.common import UsageError
+from relance_erpnext.cli.common import _LANG, UsageError, channel_label, complain
 from relance_erpnext.cli.config import bucket_problem
 from relance_erpnext.cli.workflow import make_plan, warn_provisional
 from relance_erpnext.dunning import DEFAULT_BUCKETS, format_amount
@@ -22,6 +22,7 @@ from relance_erpnext.dunning.money import quantum
 from relance_erpnext.dunning.overview import Overview, build_overview
 from relance_erpnext.dunning.planner import plan_ahead
 from relance_erpnext.dunning.serialize import overview_to_dict
+from relance_erpnext.i18n import Text, reason, say
 
 WEEK_DAYS = 7
 
@@ -33,7 +34,13 @@ def bucket_bounds(text: str) -> tuple[int, ...]:
 		check_bucket_bounds(bounds)
 	except ValueError:
 		raise argparse.ArgumentTypeError(
-			f"{text!r}: give increasing whole days above 0, separated by commas (e.g. 30,60,90)"
+			say(
+				Text(
+					"{text!r}: give increasing whole days above 0, separated by commas (e.g. 30,60,90)",
+					text=text,
+				),
+				_LANG[0],
+			)
 		)
 	return bounds
 
@@ -70,13 +77,13 @@ def configured_buckets(args, config: dict) -> tuple[int, ...]:
 		return DEFAULT_BUCKETS
 	problem = bucket_problem(value)
 	if problem:
-		raise UsageError(f"settings: buckets {problem}")
+		raise UsageError(Text("settings: buckets {problem}", problem=problem))
 	return tuple(value)
 
 
 def make_overview(args, config: dict) -> Overview:
 	if args.days < 1:
-		raise UsageError("overview: --days must be 1 or more")
+		raise UsageError(Text("overview: --days must be 1 or more"))
 	bounds = configured_buckets(args, config)
 	week = []
 
@@ -103,14 +110,13 @@ def cmd_overview(args, config: dict) -> int:
 		print_overview(overview, args.lang)
 	if args.xlsx:
 		write_overview_xlsx(overview, Path(args.xlsx), args.lang)
-		fr = args.lang.startswith("fr")
 		# With --format json, standard output holds the JSON alone
 		print(
-			f"{'Classeur écrit' if fr else 'Workbook written'}: {args.xlsx}",
+			say(Text("Workbook written: {path}", path=args.xlsx), args.lang),
 			file=sys.stderr if args.format == "json" else sys.stdout,
 		)
 	for error in overview.errors:
-		print(f"error: {error}", file=sys.stderr)
+		complain(error, args.lang)
 	return warn_provisional(overview, args)
 
 
@@ -221,7 +227,7 @@ def _sections(overview: Overview, language: str) -> list[tuple[str, list[str], l
 			row.day,
 			row.customer_name,
 			row.step_label,
-			row.channel,
+			channel_label(row.channel, language),
 			", ".join(row.invoices),
 			row.currency,
 			(row.outstanding, row.currency),
@@ -427,4 +433,4 @@ def write_overview_xlsx(overview: Overview, path: Path, language: str) -> None:
 	try:
 		book.save(path)
 	except OSError as exc:
-		raise UsageError(f"{path}: cannot write the workbook ({exc.strerror or exc})")
+		raise UsageError(Text("{path}: cannot write the workbook ({reason})", path=path, reason=reason(exc)))
