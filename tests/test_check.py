@@ -5,12 +5,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 from relance_erpnext import cli
-from relance_erpnext.cli.overview import ERROR, WARNING, check_config, iban_problem
+from relance_erpnext.cli.config import ERROR, WARNING, check_config, iban_problem
 from relance_erpnext.connectors.mailer import MailError, SmtpSettings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -171,7 +172,7 @@ def test_check_warns_when_the_current_half_year_rate_is_missing(tmp_path, secret
 
 
 def test_every_problem_is_named(tmp_path, secret_env):
-	code, out, err = run_cli("check", "--config", write(tmp_path, BROKEN))
+	code, out, err = run_cli("--lang", "en", "check", "--config", write(tmp_path, BROKEN))
 	assert code == 3
 	output = out + err
 	for path in (
@@ -206,6 +207,30 @@ def test_every_problem_is_named(tmp_path, secret_env):
 	# The password, even written in the file, is never repeated
 	assert SECRET not in output
 	assert "s3cr3t" not in output
+
+
+def test_every_problem_is_named_in_french(tmp_path, secret_env):
+	"""The same check in French: the same problems, each in French ("erreur : company.nom : …")."""
+	code, out, err = run_cli("--lang", "fr", "check", "--config", write(tmp_path, BROKEN))
+	assert code == 3
+	lines = out.splitlines()
+	problems = [line for line in lines if line.startswith(("erreur : ", "avertissement : "))]
+	assert len(problems) == len(lines) - 1  # every line but the count
+	assert "avertissement : settings.min_gap : champ inconnu (vouliez-vous dire 'min_gap_days' ?)" in out
+	assert "avertissement : smpt : table inconnue, ignorée (vouliez-vous dire 'smtp' ?)" in out
+	assert "erreur : company.nom : champ inconnu (vouliez-vous dire 'name' ?)" in out
+	assert (
+		"erreur : company.iban : les chiffres de contrôle ne correspondent pas (une faute de frappe ?)" in out
+	)
+	assert (
+		"erreur : scenarios.lent.steps.rappel.channel : canal 'pigeon' inconnu (valeurs possibles : email,"
+		in out
+	)
+	assert "pas de mot de passe dans le fichier de configuration" in out
+	assert re.search(r"config\.toml : 21 erreur\(s\), \d+ avertissement\(s\)$", lines[-1]), lines[-1]
+	for english in ("error:", "warning:", "unknown field", "did you mean", "must be", "is not a"):
+		assert english not in out, english
+	assert SECRET not in out + err
 
 
 def test_password_never_printed(tmp_path, monkeypatch):
@@ -371,7 +396,14 @@ def test_iban():
 def test_command_line_and_file_errors(tmp_path):
 	code, _, err = run_cli("check")
 	assert code == 2 and "--config" in err
-	code, _, err = run_cli("check", "--config", write(tmp_path, "[company\nname = 'x'\n"))
+	code, _, err = run_cli("--lang", "en", "check", "--config", write(tmp_path, "[company\nname = 'x'\n"))
 	assert code == 3 and "invalid TOML" in err
+	assert "Expected ']' at the end of a table declaration (at line 1, column 9)" in err
+	code, _, err = run_cli("--lang", "fr", "check", "--config", write(tmp_path, "[company\nname = 'x'\n"))
+	assert code == 3
+	assert (
+		"config.toml : TOML invalide (']' attendu à la fin de la déclaration de table (ligne 1, colonne 9))"
+		in err
+	)
 	code, _, err = run_cli("check", "--config", tmp_path / "absent.toml")
 	assert code == 3

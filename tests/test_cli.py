@@ -270,7 +270,9 @@ class PlanJsonTest(TempDir):
 		data = self.plan_json("--min-amount", "1000000")
 		self.assertEqual(data["actions"], [])
 		for value in ("abc", "-5", "NaN", "Infinity"):
-			code, out, err = run_cli("plan", "--register", SAMPLE, "--as-of", AS_OF, "--min-amount", value)
+			code, out, err = run_cli(
+				"--lang", "en", "plan", "--register", SAMPLE, "--as-of", AS_OF, "--min-amount", value
+			)
 			self.assertEqual(code, 3, value)
 			self.assertEqual(out, "")
 			self.assertIn("relance: settings:", err)
@@ -378,14 +380,18 @@ class RegisterErrorsTest(TempDir):
 		):
 			path = self.dir / name
 			path.write_text(text, encoding="utf-8")
-			code, out, err = run_cli("--config", path, "plan", "--register", SAMPLE, "--as-of", AS_OF)
+			code, out, err = run_cli(
+				"--lang", "en", "--config", path, "plan", "--register", SAMPLE, "--as-of", AS_OF
+			)
 			self.assertEqual(code, 3, text)
 			self.assertEqual(out, "")
 			self.assertIn(expected, err)
 			self.assertNotIn("Traceback", err)
 		latin = self.dir / "latin.toml"
 		latin.write_bytes('[settings]\ndefault_scenario = "préventif"\n'.encode("cp1252"))
-		code, _, err = run_cli("--config", latin, "plan", "--register", SAMPLE, "--as-of", AS_OF)
+		code, _, err = run_cli(
+			"--lang", "en", "--config", latin, "plan", "--register", SAMPLE, "--as-of", AS_OF
+		)
 		self.assertEqual(code, 3)
 		self.assertIn("not UTF-8", err)
 
@@ -444,19 +450,23 @@ class ScenariosTest(TempDir):
 	def test_builtin_scenarios_are_listed(self):
 		code, out, err = run_cli("scenarios")
 		self.assertEqual(code, 0, err)
-		keys = re.findall(r"^(\S+): ", out, re.M)
+		keys = re.findall(r"^(\S+) : ", out, re.M)
 		self.assertEqual(keys, ["standard", "clients_douteux", "preventif"])
 		self.assertIn("rappel_courtois", out)
 		self.assertIn("mise_en_demeure", out)
 		self.assertIn("premier_rappel", out)
 		self.assertIn("rappel_echeance", out)
 		self.assertRegex(out, r"J\+1\s+rappel_courtois")
-		self.assertRegex(out, r"J-5\s+rappel_echeance")
+		self.assertRegex(out, r"J-5\s+rappel_echeance\s+courriel\s+amical\s+Rappel avant échéance")
+		self.assertRegex(out, r"J\+30\s+mise_en_demeure\s+recommandé\s+ferme")
+		code, out, err = run_cli("--lang", "en", "scenarios")
+		self.assertEqual(re.findall(r"^(\S+): ", out, re.M), ["standard", "clients_douteux", "preventif"])
+		self.assertRegex(out, r"D\+30\s+mise_en_demeure\s+registered letter\s+firm")
 
 	def test_malformed_step_in_toml(self):
 		path = self.dir / "maison.toml"
 		path.write_text(BAD_STEP_TOML, encoding="utf-8")
-		code, out, err = run_cli("scenarios", "--scenarios", path)
+		code, out, err = run_cli("--lang", "en", "scenarios", "--scenarios", path)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
 		self.assertIn("maison.toml", err)
@@ -467,7 +477,7 @@ class ScenariosTest(TempDir):
 	def test_malformed_step_in_json(self):
 		path = self.dir / "maison.json"
 		path.write_text(json.dumps(BAD_STEP_JSON, ensure_ascii=False), encoding="utf-8")
-		code, out, err = run_cli("scenarios", "--scenarios", path)
+		code, out, err = run_cli("--lang", "en", "scenarios", "--scenarios", path)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
 		self.assertIn("step 'second'", err)
@@ -478,12 +488,12 @@ class ScenariosTest(TempDir):
 		)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
-		self.assertIn("step 'second', field 'offset'", err)
+		self.assertIn("étape 'second', champ 'offset' : nombre entier de jours attendu, reçu 'bientôt'", err)
 
 	def test_malformed_step_as_a_real_process(self):
 		path = self.dir / "maison.toml"
 		path.write_text(BAD_STEP_TOML, encoding="utf-8")
-		done = run_process("scenarios", "--scenarios", path)
+		done = run_process("--lang", "en", "scenarios", "--scenarios", path)
 		self.assertEqual(done.returncode, 3)
 		self.assertIn("step 'second', field 'channel'", done.stderr)
 
@@ -493,9 +503,9 @@ class ScenariosTest(TempDir):
 		code, out, err = run_cli("scenarios", "--scenarios", path)
 		self.assertEqual(code, 0, err)
 		self.assertEqual(
-			re.findall(r"^(\S+): ", out, re.M), ["standard", "clients_douteux", "preventif", "maison"]
+			re.findall(r"^(\S+) : ", out, re.M), ["standard", "clients_douteux", "preventif", "maison"]
 		)
-		self.assertRegex(out, r"J\+10\s+second\s+letter")
+		self.assertRegex(out, r"J\+10\s+second\s+courrier")
 		# A JSON list of scenarios, and a file holding one scenario alone, are accepted too
 		one = {"key": "solo", "name": "Solo", "steps": [BAD_STEP_JSON["scenarios"]["maison"]["steps"][0]]}
 		for data in ([one], one):
@@ -503,7 +513,7 @@ class ScenariosTest(TempDir):
 			path.write_text(json.dumps(data), encoding="utf-8")
 			code, out, err = run_cli("scenarios", "--scenarios", path)
 			self.assertEqual(code, 0, err)
-			self.assertIn("solo: Solo", out)
+			self.assertIn("solo : Solo", out)
 
 
 class JournalTest(TempDir):
@@ -550,15 +560,17 @@ class JournalTest(TempDir):
 		code, out, err = run_cli("plan", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal)
 		self.assertEqual(code, 0, err)
 		self.assertFalse(journal.exists())
-		self.assertIn("no journal yet", err)
+		self.assertIn("new.sqlite : pas encore de journal (rien d'enregistré jusqu'ici)", err)
 
 	def test_unusable_journal(self):
 		journal = self.dir / "journal.sqlite"
 		journal.write_text("not a database, just text " * 100, encoding="utf-8")
-		code, out, err = run_cli("plan", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal)
+		code, out, err = run_cli(
+			"--lang", "en", "plan", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal
+		)
 		self.assertEqual(code, 3)
 		self.assertEqual(out, "")
-		self.assertIn("not a usable journal", err)
+		self.assertIn("not a usable journal (file is not a database)", err)
 
 	def test_run_requires_a_journal(self):
 		code, out, err = run_cli("run", "--register", SAMPLE, "--as-of", AS_OF, "--out", self.dir / "out")
@@ -655,7 +667,7 @@ class RunAndDemoTest(TempDir):
 		argv = ("run", "--register", SAMPLE, "--as-of", AS_OF, "--journal", journal, "--out", blocker)
 		code, stdout, err = run_cli(*argv, "--config", SAMPLE_CONFIG)
 		self.assertEqual(code, 3)
-		self.assertIn("cannot write the letters", err)
+		self.assertIn("a-file : impossible d'écrire les courriers (ce n'est pas un dossier)", err)
 		self.assertEqual(journal_rows(journal), 0)
 
 	def test_demo_twice(self):

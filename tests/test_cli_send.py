@@ -296,16 +296,17 @@ class SendTest(SendCase):
 				code, out, err = self.run_send(config, "--lang", lang)
 			self.assertEqual(code, 4, err)
 			self.assertNotIn(PASSWORD, out + err)
-			lines[lang] = [line for line in err.splitlines() if line.startswith("error: ")]
+			prefix = "erreur : " if lang == "fr" else "error: "
+			lines[lang] = [line for line in err.splitlines() if line.startswith(prefix)]
 			self.assertEqual(len(lines[lang]), len(self.email_actions(self.plan())))
 			self.journal.unlink()  # the next language tries the same emails again
 		where = f"127.0.0.1:{port}"
 		first, *others = lines["fr"]
 		self.assertRegex(
-			first, rf"\): échec: le serveur SMTP {where} a refusé la connexion \(est-il arrêté \?\)$"
+			first, rf"\) : échec : le serveur SMTP {where} a refusé la connexion \(est-il arrêté \?\)$"
 		)
 		for line in others:
-			self.assertRegex(line, rf"\): pas essayé \(le serveur SMTP {where} a refusé la connexion")
+			self.assertRegex(line, rf"\) : pas essayé \(le serveur SMTP {where} a refusé la connexion")
 		self.assertNotIn("refused", "\n".join(lines["fr"]))
 		first, *others = lines["en"]
 		self.assertRegex(
@@ -544,7 +545,7 @@ class DolibarrRunTest(DolibarrTestCase):
 			sorted(r["json"]["ref"] for r in self.requests_to("/documents/upload", "POST")),
 			["FA2602-0001", "FA2604-0003"],
 		)
-		self.assertNotIn("warning: facture", err)
+		self.assertNotIn("avertissement : facture", err)
 		self.assertNotIn(KEY, out + err)
 
 		# Dolibarr now holds the events: the next run plans and writes nothing
@@ -579,7 +580,7 @@ class DolibarrRunTest(DolibarrTestCase):
 		posts = [r["path"].rsplit("/", 1)[1] for r in self.server.requests if r["method"] == "POST"]
 		self.assertEqual(posts, ["agendaevents"] * 11 + ["upload"] * 2)
 		self.assertIn("Dolibarr : 2 courrier(s) joint(s) aux documents des factures, 0 en échec", out)
-		self.assertNotIn("warning: facture", err)
+		self.assertNotIn("avertissement : facture", err)
 		self.assertNotIn(KEY, out + err)
 
 		# The same day again: the events are in Dolibarr, nothing is planned, written or uploaded
@@ -625,10 +626,13 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.assertEqual([r for r in self.server.requests if r["method"] in ("PUT", "DELETE")], [])
 		for ref in ("FA2604-0003", "FA2602-0001"):
 			[line] = [line for line in err.splitlines() if f"facture {ref} :" in line]
-			self.assertTrue(line.startswith("warning: "), line)
+			self.assertTrue(line.startswith("avertissement : "), line)
 			self.assertIn("courrier non joint à ses documents dans Dolibarr", line)
 			self.assertIn("l'événement d'agenda est bien enregistré", line)
-			self.assertIn("HTTP 501", line)
+			# Dolibarr's error said in French too, Dolibarr's own words quoted
+			self.assertIn(
+				"POST /api/index.php/documents/upload : ce Dolibarr n'offre pas cette API (HTTP 501", line
+			)
 			self.assertIn("forbidden by config API_ENDPOINT_RULES", line)
 		self.assertIn("Dolibarr : 0 courrier(s) joint(s) aux documents des factures, 2 en échec", out)
 		self.assertIn("journal : 11 étape(s) enregistrée(s)", out)
@@ -818,14 +822,14 @@ class DolibarrRunTest(DolibarrTestCase):
 		self.assertLess(last_document, first_put, "an invoice's PDF was read after an email went")
 		self.assertIn("6 courriel(s) envoyé(s), 0 en échec", out)
 		self.assertIn("6 facture(s) en PDF jointe(s) (4 générée(s) par Dolibarr)", out)
-		self.assertNotIn("warning: facture", err)
+		self.assertNotIn("avertissement : facture", err)
 		self.assertNotIn(KEY, out + err)
 
 	def test_an_invoice_pdf_dolibarr_cannot_build_is_one_warning_and_the_email_goes(self):
 		for lang, warning in (
 			(
 				"fr",
-				"warning: facture FA2605-0009 : son PDF n'a pu être ni lu ni généré dans Dolibarr ; le courriel part sans lui : ",
+				"avertissement : facture FA2605-0009 : son PDF n'a pu être ni lu ni généré dans Dolibarr ; le courriel part sans lui : ",
 			),
 			(
 				"en",
@@ -837,9 +841,14 @@ class DolibarrRunTest(DolibarrTestCase):
 				self.assertEqual(code, 0, err)
 				[line] = [line for line in err.splitlines() if "FA2605-0009" in line]
 				self.assertTrue(line.startswith(warning), line)
-				self.assertIn("Dolibarr could not build the PDF: TCPDF ERROR", line)
+				self.assertIn(
+					"Dolibarr n'a pu générer le PDF : TCPDF ERROR"
+					if lang == "fr"
+					else "Dolibarr could not build the PDF: TCPDF ERROR",
+					line,
+				)
 				# that one, the Ontario customer's and the calendar by due date of these tests
-				self.assertEqual(err.count("warning: "), 3, err)
+				self.assertEqual(err.count("avertissement : " if lang == "fr" else "warning: "), 3, err)
 				# Northwind's email went, with its letter only; the others with their invoices' PDFs
 				[letter] = messages["FA2605-0009"].iter_attachments()
 				self.assertTrue(

@@ -76,8 +76,41 @@ def test_one_module_per_command():
 		"run",
 		"demo",
 		"overview",
+		"check",
 		"match",
 		"log",
 		"rates",
 	} <= names
 	assert not list(PACKAGE.glob("cli*.py")), "the old cli modules are gone"
+
+
+def defined(path: Path) -> set[str]:
+	"""The names a module defines at its top level (functions, classes, constants)."""
+	names = set()
+	for node in ast.parse(path.read_text(encoding="utf-8")).body:
+		if isinstance(node, ast.FunctionDef | ast.ClassDef):
+			names.add(node.name)
+		elif isinstance(node, ast.Assign):
+			names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+	return names
+
+
+def test_the_configuration_is_loaded_and_checked_in_one_module():
+	"""config.py loads the configuration and checks it whole (`relance check`'s validation);
+	overview.py is the overview command alone, check.py the `check` command over config.py."""
+	cli = PACKAGE / "cli"
+	config = defined(cli / "config.py")
+	assert {
+		"load_config",
+		"settings_from",
+		"sender_from",
+		"smtp_from",
+		"ConfigCheck",
+		"check_config",
+	} <= config
+	assert {"Problem", "iban_problem", "bucket_problem"} <= config
+	overview = defined(cli / "overview.py")
+	assert not overview & {"ConfigCheck", "check_config", "Problem", "cmd_check", "iban_problem"}, overview
+	assert "cmd_overview" in overview
+	assert "cmd_check" in defined(cli / "check.py")
+	assert "relance_erpnext.cli.overview" not in imports_of(cli / "check.py")

@@ -539,7 +539,7 @@ class TestScenarioFiles(unittest.TestCase):
 	def run_file(self, name: str, text: str) -> tuple[int, str, str]:
 		path = self.dir / name
 		path.write_text(text, encoding="utf-8")
-		return run_cli("scenarios", "--scenarios", path)
+		return run_cli("--lang", "en", "scenarios", "--scenarios", path)
 
 	def test_malformed_files_are_clear_errors(self):
 		cases = [

@@ -102,18 +102,38 @@ class TestLogCommand(unittest.TestCase):
 		self.assertEqual(steps, {("FA-2026-0018",): "derniere_relance", ("FA-2026-0033",): "premier_rappel"})
 
 	def test_bad_entries_are_refused(self):
-		for argv, message in (
-			(("promise", "FA-2026-0021"), "needs its date"),
-			(("sent", "FA-9999"), "not an open invoice"),
-			(("sent", "FA-2026-0021", "FA-2026-0012"), "one customer"),
-			(("call", "FA-2026-0021", "--outcome", "tomorrow"), "unknown --outcome"),
-			(("dispute", "FA-2026-0021", "--amount", "5"), "--amount is a promise's amount"),
-			(("sent", "FA-2026-0021", "--channel", "pigeon"), "is not email, letter"),
-			(("sent", "FA-2026-0021", "--step", "nope"), "has no step"),
+		for argv, message, french in (
+			(
+				("promise", "FA-2026-0021"),
+				"needs its date",
+				"une promesse demande sa date (--until AAAA-MM-JJ)",
+			),
+			(("sent", "FA-9999"), "not an open invoice", "pas une facture ouverte de"),
+			(("sent", "FA-2026-0021", "FA-2026-0012"), "one customer", "appartiennent à un seul client"),
+			(
+				("call", "FA-2026-0021", "--outcome", "tomorrow"),
+				"unknown --outcome",
+				"--outcome 'tomorrow' inconnu",
+			),
+			(
+				("dispute", "FA-2026-0021", "--amount", "5"),
+				"--amount is a promise's amount",
+				"--amount est le montant d'une promesse",
+			),
+			(
+				("sent", "FA-2026-0021", "--channel", "pigeon"),
+				"is not email, letter",
+				"n'est pas email, letter",
+			),
+			(("sent", "FA-2026-0021", "--step", "nope"), "has no step", "n'a pas d'étape 'nope'"),
 		):
-			code, _, err = self.log(*argv)
+			code, _, err = self.log(*argv, "--lang", "en")
 			self.assertEqual(code, 3, (argv, err))
 			self.assertIn(message, err, argv)
+			code, _, err = self.log(*argv, "--lang", "fr")
+			self.assertEqual(code, 3, (argv, err))
+			self.assertIn(french, err, argv)
+			self.assertTrue(err.startswith("relance : log "), err)
 		self.assertFalse(self.journal.exists() and Journal(self.journal).outcomes())
 
 

@@ -242,10 +242,16 @@ class MailerTest(unittest.TestCase):
 		self.assertIn("ne propose pas STARTTLS", caught.exception.describe("fr"))
 		self.assertEqual(server.messages, [])
 
-	def test_a_configuration_error_has_no_french_and_says_it_in_english(self):
+	def test_a_configuration_error_is_said_from_the_catalogue(self):
 		with self.assertRaises(MailError) as caught:
 			settings(25, security="tls")
-		self.assertEqual(caught.exception.describe("fr"), str(caught.exception))
+		self.assertEqual(
+			str(caught.exception), "smtp: security must be one of starttls, ssl, none, not 'tls'"
+		)
+		self.assertEqual(caught.exception.describe("en"), str(caught.exception))
+		self.assertEqual(
+			caught.exception.describe("fr"), "smtp : security doit valoir starttls, ssl, none, pas 'tls'"
+		)
 
 
 class SettingsTest(unittest.TestCase):

@@ -398,7 +398,7 @@ def test_malformed_files_say_file_entry_and_field(tmp_path):
 		encoding="utf-8",
 	)
 	errors = _errors(bad_amount)
-	assert f'{bad_amount}, entry 2 (2026060900022), field "Amt": not an amount' in errors[0]
+	assert f"{bad_amount}, entry 2 (2026060900022), field \"Amt\": '6OO.00' is not an amount" in errors[0]
 	assert f'{bad_amount}, entry 3 (2026061000033), field "BookgDt"' in errors[1]
 
 
@@ -423,7 +423,9 @@ def test_malformed_csv_and_ofx(tmp_path):
 		encoding="utf-8",
 	)
 	[error] = _errors(ofx)
-	assert error.startswith(f'{ofx}, transaction 3 (OFX0605A2), field "TRNAMT": not an amount')
+	assert error.startswith(
+		f"{ofx}, transaction 3 (OFX0605A2), field \"TRNAMT\": 'deux cents' is not an amount"
+	)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -549,11 +551,17 @@ def test_a_later_statement_sees_what_the_earlier_one_paid(tmp_path):
 def test_bad_statement_exits_3_and_names_the_problem(tmp_path):
 	bad = tmp_path / "releve.csv"
 	bad.write_text("Date;Libellé;Montant\n08/06/2026;VIR;abc\n", encoding="utf-8")
-	code, out, err = run("match", "--statement", str(bad), "--register", str(REGISTER))
+	code, out, err = run("match", "--lang", "en", "--statement", str(bad), "--register", str(REGISTER))
 	assert code == 3 and out == ""
-	assert f"error: {bad}, row 2, column \"Montant\": not an amount: 'abc'" in err
+	assert f"error: {bad}, row 2, column \"Montant\": 'abc' is not an amount" in err
 	assert "1 error(s) in the statement; nothing matched" in err
-	code, _, err = run("match", "--statement", str(tmp_path / "none.xml"), "--register", str(REGISTER))
+	code, out, err = run("match", "--lang", "fr", "--statement", str(bad), "--register", str(REGISTER))
+	assert code == 3 and out == ""
+	assert f"erreur : {bad}, ligne 2, colonne « Montant » : 'abc' n'est pas un montant" in err
+	assert "1 erreur(s) dans le relevé ; aucun rapprochement fait" in err
+	code, _, err = run(
+		"match", "--lang", "en", "--statement", str(tmp_path / "none.xml"), "--register", str(REGISTER)
+	)
 	assert code == 3 and "no such file" in err
 
 
@@ -561,6 +569,10 @@ def test_command_line_errors():
 	code, _, err = run("match", "--statement", str(CAMT_02))
 	assert code == 2 and "--register" in err
 	code, _, err = run("match", "--statement", str(CAMT_02), "--register", str(REGISTER), "--apply")
+	assert code == 3 and "--apply demande --journal" in err
+	code, _, err = run(
+		"match", "--lang", "en", "--statement", str(CAMT_02), "--register", str(REGISTER), "--apply"
+	)
 	assert code == 3 and "--apply needs --journal" in err
 
 

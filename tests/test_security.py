@@ -394,22 +394,26 @@ def workdir():
 def test_the_command_never_prints_the_dolibarr_key(mode, echo_server, caplog):
 	caplog.set_level(logging.DEBUG)
 	url = f"http://127.0.0.1:{free_port()}" if mode == "closed_port" else echo_server(mode)
-	with mock.patch.dict(os.environ, {"RELANCE_TEST_DOLIBARR_KEY": API_KEY}):
-		code, out, err = run_cli(
-			"plan",
-			"--source",
-			"dolibarr",
-			"--dolibarr-url",
-			url,
-			"--dolibarr-key-env",
-			"RELANCE_TEST_DOLIBARR_KEY",
-			"--as-of",
-			AS_OF,
-		)
-	assert code == 3, (out, err)
-	assert f"Dolibarr at {url}" in err
-	assert "Traceback" not in err
-	assert_hidden(API_KEY, out, err, log_text(caplog))
+	# In both languages: the French message is made from the same cleaned values
+	for lang, where in (("en", f"Dolibarr at {url}: "), ("fr", f"Dolibarr à {url} : ")):
+		with mock.patch.dict(os.environ, {"RELANCE_TEST_DOLIBARR_KEY": API_KEY}):
+			code, out, err = run_cli(
+				"--lang",
+				lang,
+				"plan",
+				"--source",
+				"dolibarr",
+				"--dolibarr-url",
+				url,
+				"--dolibarr-key-env",
+				"RELANCE_TEST_DOLIBARR_KEY",
+				"--as-of",
+				AS_OF,
+			)
+		assert code == 3, (out, err)
+		assert where in err
+		assert "Traceback" not in err
+		assert_hidden(API_KEY, out, err, log_text(caplog))
 
 
 def smtp_config(workdir: Path, port: int, **smtp) -> Path:
@@ -503,7 +507,7 @@ def test_a_password_in_a_bad_url_is_not_repeated():
 def test_the_command_refuses_a_bad_dolibarr_url():
 	with mock.patch.dict(os.environ, {"RELANCE_TEST_DOLIBARR_KEY": API_KEY}):
 		code, out, err = run_cli(
-			*("plan", "--source", "dolibarr", "--dolibarr-url", "file:///etc/passwd"),
+			*("--lang", "en", "plan", "--source", "dolibarr", "--dolibarr-url", "file:///etc/passwd"),
 			*("--dolibarr-key-env", "RELANCE_TEST_DOLIBARR_KEY", "--as-of", AS_OF),
 		)
 	assert code == 3

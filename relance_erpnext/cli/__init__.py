@@ -1,7 +1,7 @@
 """The `relance` command: the same rules as the ERPNext app, over an invoice register (CSV/XLSX).
 
 The package: main() and the argument parser; each command in its own module (plan, run, demo,
-scenarios, match, overview/check, log, rates) over one run workflow (workflow.py), the configuration
+scenarios, match, overview, check, log, rates) over one run workflow (workflow.py), the configuration
 loaded and checked in config.py, what they share in common.py."""
 
 from __future__ import annotations
@@ -34,10 +34,13 @@ from relance_erpnext.cli.common import (  # re-exported: the command's public na
 	UsageError,
 	_date,
 	argparse_in,
+	complain,
+	core_error,
 	language,
 	language_of,
 	source_options,
 	translate_parser,
+	warn,
 )
 from relance_erpnext.cli.config import (
 	_load_structured,
@@ -167,9 +170,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 	add_match_parser(commands, common)  # `relance match`: the bank statement check
 
-	from relance_erpnext.cli.overview import add_overview_parsers
+	from relance_erpnext.cli.overview import add_overview_parser
 
-	add_overview_parsers(commands, common, book_options, today)  # `relance overview`, `relance check`
+	add_overview_parser(commands, common, book_options, today)  # `relance overview`
+
+	from relance_erpnext.cli.check import add_check_parser
+
+	add_check_parser(commands, common, today)  # `relance check`: the configuration file
 
 	from relance_erpnext.cli.log import add_log_parser
 
@@ -213,10 +220,12 @@ def _main(argv: list[str], lang: str) -> int:
 			config = {}
 		return args.handler(args, config)
 	except (UsageError, JournalUnusable) as exc:
-		print(f"relance: {say(exc.args[0] if exc.args else exc, args.lang)}", file=sys.stderr)
+		message = say(exc.args[0] if exc.args else exc, args.lang)
+		print(say(Text("relance: {message}", message=message), args.lang), file=sys.stderr)
 		return EXIT_INPUT
 	except DunningError as exc:
-		print(f"relance: {exc}", file=sys.stderr)
+		message = say(core_error(exc), args.lang)
+		print(say(Text("relance: {message}", message=message), args.lang), file=sys.stderr)
 		return EXIT_INPUT
 	except BrokenPipeError:
 		# Output piped into a command that stopped reading (`relance plan ... | head`): not an error

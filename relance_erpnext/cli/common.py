@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from relance_erpnext.i18n import LANGUAGES, Text, default_language, gettext, say
+from relance_erpnext.i18n import LANGUAGES, Text, catalogue, default_language, error, gettext, say, warning
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "connectors" / "sample"
 SAMPLE_REGISTER = SAMPLE_DIR / "registre_exemple.csv"
@@ -30,7 +30,18 @@ DOLIBARR_PAGE_SIZE = 100  # items per request to Dolibarr's REST API
 
 
 class UsageError(Exception):
-	"""Bad input from the user: printed as is, exit status EXIT_INPUT."""
+	"""Bad input from the user: its message (a Text, said in the language of --lang), exit status
+	EXIT_INPUT."""
+
+
+def warn(message, lang: str | None = None) -> None:
+	"""A warning on standard error, in the language of the command ("avertissement : …")."""
+	print(warning(message, lang or _LANG[0]), file=sys.stderr)
+
+
+def complain(message, lang: str | None = None) -> None:
+	"""An error on standard error that does not stop the command ("erreur : …")."""
+	print(error(message, lang or _LANG[0]), file=sys.stderr)
 
 
 class Progress:
@@ -73,6 +84,81 @@ class Progress:
 
 	def __exit__(self, *exc):
 		self.close()
+
+
+# A step's channel and tone as people read them (the codes stay in the JSON and the journal)
+CHANNEL_LABELS = {
+	"email": Text("email"),
+	"letter": Text("letter"),
+	"registered_letter": Text("registered letter"),
+	"phone": Text("phone call"),
+	"escalation": Text("escalation"),
+}
+TONE_LABELS = {"amical": Text("friendly"), "formel": Text("formal"), "ferme": Text("firm")}
+
+
+def channel_label(channel: str, lang: str) -> str:
+	"""'courrier', 'recommandé', 'courriel'… for a channel code ('letter', …); an unknown code as is."""
+	label = CHANNEL_LABELS.get(channel)
+	return say(label, lang) if label is not None else channel
+
+
+def tone_label(tone: str, lang: str) -> str:
+	"""'amical', 'formel', 'ferme' in French; 'friendly', 'formal', 'firm' in English."""
+	label = TONE_LABELS.get(tone)
+	return say(label, lang) if label is not None else tone
+
+
+def scenario_message(exc) -> Text | str:
+	"""What is wrong with a scenario's field (dunning.ScenarioError), as a Text from its template and
+	values; its English message when the catalogue does not know the template."""
+	if exc.template in catalogue():
+		return Text(exc.template, **exc.values)
+	return exc.message
+
+
+def core_error(exc: Exception):
+	"""An error of the rules (relance_erpnext.dunning) as a Text, from the data it carries: a
+	scenario's field at fault, a reference rate missing. Its own message, in English, when the
+	catalogue does not know it."""
+	from relance_erpnext.dunning.errors import RateMissing, RateTableError, ScenarioError
+
+	if isinstance(exc, ScenarioError):
+		message = scenario_message(exc)
+		if exc.step is not None:
+			return Text(
+				"scenario {scenario!r}, step {step!r}, field {field!r}: {message}",
+				scenario=exc.scenario,
+				step=exc.step,
+				field=exc.field,
+				message=message,
+			)
+		return Text(
+			"scenario {scenario!r}, field {field!r}: {message}",
+			scenario=exc.scenario,
+			field=exc.field,
+			message=message,
+		)
+	if isinstance(exc, RateMissing):
+		day = exc.day.isoformat()
+		if not exc.covered:
+			return Text(
+				"no {table} rate for {day}; add the official rate for that half-year to the table",
+				table=exc.table,
+				day=day,
+			)
+		start, end = exc.covered
+		return Text(
+			"no {table} rate for {day} (the table covers {start} to {end}); add the official rate for"
+			" that half-year to the table",
+			table=exc.table,
+			day=day,
+			start=start.isoformat(),
+			end=end.isoformat() if end else Text("open end"),
+		)
+	if isinstance(exc, RateTableError) and exc.template in catalogue():
+		return Text(exc.template, **exc.values)
+	return exc.args[0] if exc.args else str(exc)
 
 
 def _date(text: str) -> date:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from relance_erpnext.cli.common import SAMPLE_REGISTER, UsageError
 from relance_erpnext.cli.workflow import run as cmd_run
+from relance_erpnext.i18n import Text, reason, say
 
 
 def cmd_demo(args, config) -> int:
@@ -19,10 +20,12 @@ def cmd_demo(args, config) -> int:
 	try:
 		out.mkdir(parents=True, exist_ok=True)
 	except OSError as exc:
-		raise UsageError(f"{out}: {exc.strerror or exc}")
-	print(
-		f"Démo : registre {SAMPLE_REGISTER.name}, journée du {args.as_of.isoformat()}, sortie dans {out}/\n"
-		if args.lang.startswith("fr")
-		else f"Demo: register {SAMPLE_REGISTER.name}, day {args.as_of.isoformat()}, output in {out}/\n"
+		raise UsageError(Text("{path}: {reason}", path=out, reason=reason(exc)))
+	message = Text(
+		"Demo: register {register}, day {day}, output in {out}/",
+		register=SAMPLE_REGISTER.name,
+		day=args.as_of.isoformat(),
+		out=out,
 	)
+	print(say(message, args.lang) + "\n")
 	return cmd_run(args, config)

@@ -36,6 +36,7 @@ from relance_erpnext.dunning.outcomes import (
 	parse_channel,
 	resolve_step,
 )
+from relance_erpnext.i18n import Text, say
 
 # What the command's first word records: (outcome, channel) — None: given by --outcome / --channel
 KINDS = {
@@ -86,47 +87,61 @@ def entry_from(args) -> ManualEntry:
 		try:
 			outcome = outcome_of(outcome).code
 		except KeyError:
-			raise UsageError(f"log call: unknown --outcome {args.outcome!r} (use {', '.join(CALL_OUTCOMES)})")
+			raise UsageError(
+				Text(
+					"log call: unknown --outcome {outcome!r} (use {listed})",
+					outcome=args.outcome,
+					listed=", ".join(CALL_OUTCOMES),
+				)
+			)
 		if outcome not in CALL_OUTCOMES:
-			raise UsageError(f"log call: --outcome {outcome} is not a call's outcome")
+			raise UsageError(Text("log call: --outcome {outcome} is not a call's outcome", outcome=outcome))
 	elif args.outcome:
-		raise UsageError(f"log {args.kind}: --outcome is for calls")
+		raise UsageError(Text("log {kind}: --outcome is for calls", kind=args.kind))
 	if args.kind == "sent":
 		channel = (
 			parse_channel(args.channel) if args.channel else (REGISTERED_LETTER if args.number else LETTER)
 		)
 		if channel not in (EMAIL, LETTER, REGISTERED_LETTER):
 			raise UsageError(
-				f"log sent: --channel {args.channel!r} is not email, letter or registered_letter"
+				Text(
+					"log sent: --channel {channel!r} is not email, letter or registered_letter",
+					channel=args.channel,
+				)
 			)
 		if args.number and channel != REGISTERED_LETTER:
 			raise UsageError(
-				"log sent: --number is a registered letter's number (--channel registered_letter)"
+				Text("log sent: --number is a registered letter's number (--channel registered_letter)")
 			)
 	elif args.channel or args.number or args.step or args.level:
 		if args.kind != "call" or args.channel or args.number:
 			raise UsageError(
-				f"log {args.kind}: --channel, --number, --step and --level are for sent (and call)"
+				Text(
+					"log {kind}: --channel, --number, --step and --level are for sent (and call)",
+					kind=args.kind,
+				)
 			)
 	effect = OUTCOMES[outcome].effect
 	if effect == EFFECT_PROMISE and outcome == "promise" and args.until is None:
-		raise UsageError(f"log {args.kind}: a promise needs its date (--until YYYY-MM-DD)")
+		raise UsageError(Text("log {kind}: a promise needs its date (--until YYYY-MM-DD)", kind=args.kind))
 	if args.until is not None and effect not in (EFFECT_PROMISE, EFFECT_DISPUTE, EFFECT_HOLD):
-		raise UsageError(f"log {args.kind}: --until is a promise's date or the end of a dispute or hold")
+		raise UsageError(
+			Text("log {kind}: --until is a promise's date or the end of a dispute or hold", kind=args.kind)
+		)
 	if args.until is not None and args.until < args.date:
-		raise UsageError("log: --until comes before --date")
+		raise UsageError(Text("log: --until comes before --date"))
 	amount = None
 	if args.amount is not None:
 		if effect != EFFECT_PROMISE:
-			raise UsageError(f"log {args.kind}: --amount is a promise's amount")
+			raise UsageError(Text("log {kind}: --amount is a promise's amount", kind=args.kind))
 		try:
 			amount = parse_amount(args.amount)
 		except (ValueError, InvalidOperation):
-			raise UsageError(f"log: --amount {args.amount!r} is not an amount")
+			raise UsageError(Text("log: --amount {amount!r} is not an amount", amount=args.amount))
 		if amount <= 0:
-			raise UsageError("log: --amount must be above 0")
+			raise UsageError(Text("log: --amount must be above 0"))
 	if args.level is not None and args.level < 1:
-		raise UsageError("log: --level is 1 or more")
+		raise UsageError(Text("log: --level is 1 or more"))
 	return ManualEntry(
 		invoices=tuple(dict.fromkeys(args.invoices)),
 		day=args.date,
@@ -143,34 +158,22 @@ def entry_from(args) -> ManualEntry:
 
 def effect_text(entry: ManualEntry, fr: bool) -> str:
 	"""What the entry does to the next plans, for the person who typed it."""
+	lang = "fr" if fr else "en"
 	effect = OUTCOMES[entry.outcome].effect
 	if effect == EFFECT_PROMISE:
 		until = entry.until or entry.day + timedelta(days=PROMISE_DEFAULT_DAYS)
-		return (
-			f"relances suspendues jusqu'au {until.isoformat()} ; sans paiement ensuite, escalade"
-			if fr
-			else f"reminders paused until {until.isoformat()}; without payment then, escalated"
+		return say(
+			Text("reminders paused until {day}; without payment then, escalated", day=until.isoformat()), lang
 		)
 	if effect in (EFFECT_DISPUTE, EFFECT_HOLD):
-		end = (
-			entry.until.isoformat()
-			if entry.until
-			else ("« relance log resume »" if fr else "'relance log resume'")
-		)
-		return f"relances arrêtées jusqu'à {end}" if fr else f"reminders stopped until {end}"
+		if entry.until:
+			return say(Text("reminders stopped until {day}", day=entry.until.isoformat()), lang)
+		return say(Text("reminders stopped until 'relance log resume'"), lang)
 	if entry.outcome == RESUME:
-		return "les relances reprennent" if fr else "reminders resume"
+		return say(Text("reminders resume"), lang)
 	if entry.outcome == DELIVERED:
-		return (
-			"les intérêts dus depuis la mise en demeure courent depuis sa distribution"
-			if fr
-			else "interest due from the formal notice runs from its delivery"
-		)
-	return (
-		"les étapes suivantes partiront de cette relance"
-		if fr
-		else "the next steps will count from this reminder"
-	)
+		return say(Text("interest due from the formal notice runs from its delivery"), lang)
+	return say(Text("the next steps will count from this reminder"), lang)
 
 
 def cmd_log(args, config) -> int:
@@ -181,18 +184,24 @@ def cmd_log(args, config) -> int:
 	entry = entry_from(args)
 	if args.source == "dolibarr":
 		if args.journal:
-			raise UsageError("log: --source dolibarr records in Dolibarr's agenda: leave out --journal")
+			raise UsageError(Text("log: --source dolibarr records in Dolibarr's agenda: leave out --journal"))
 		return _log_dolibarr(args, config, entry, fr)
 	if not args.register or not args.journal:
-		raise UsageError("log: --register FILE and --journal FILE are required (or --source dolibarr)")
-	register = read_book(Path(args.register), args.skip_bad_rows)
+		raise UsageError(Text("log: --register FILE and --journal FILE are required (or --source dolibarr)"))
+	register = read_book(Path(args.register), args.skip_bad_rows, lang=args.lang)
 	invoices = {inv.id: inv for inv in register.invoices}
 	unknown = [number for number in entry.invoices if number not in invoices]
 	if unknown:
-		raise UsageError(f"log: not an open invoice of {args.register}: {', '.join(unknown)}")
+		raise UsageError(
+			Text(
+				"log: not an open invoice of {register}: {listed}",
+				register=args.register,
+				listed=", ".join(unknown),
+			)
+		)
 	customers = {invoices[number].customer for number in entry.invoices}
 	if len(customers) > 1:
-		raise UsageError("log: the invoices of one entry belong to one customer")
+		raise UsageError(Text("log: the invoices of one entry belong to one customer"))
 	from dataclasses import replace
 
 	entry = replace(entry, customer=customers.pop())
@@ -206,7 +215,7 @@ def cmd_log(args, config) -> int:
 				journal.record_outcome(one)
 				print(_summary(one, steps, fr))
 	except JournalError as exc:
-		raise UsageError(str(exc))
+		raise UsageError(exc.args[0])
 	return EXIT_OK
 
 
@@ -252,27 +261,50 @@ def _steps(entry, invoices, customers, args, config) -> dict:
 		key = inv.scenario or (customer.scenario if customer else None) or settings.default_scenario
 		scenario = scenarios.get(key)
 		if entry.step and (scenario is None or scenario.step(entry.step) is None):
-			raise UsageError(f"log: scenario {key!r} has no step {entry.step!r}")
+			raise UsageError(Text("log: scenario {key!r} has no step {step!r}", key=key, step=entry.step))
 		step = resolve_step(scenario, inv.due, entry) if scenario is not None else None
 		steps[number] = step
 	return steps
 
 
 def _summary(entry: ManualEntry, steps: dict, fr: bool) -> str:
-	label = OUTCOMES[entry.outcome].label("fr" if fr else "en")
+	from relance_erpnext.cli.common import channel_label
+
+	lang = "fr" if fr else "en"
+	label = OUTCOMES[entry.outcome].label(lang)
 	parts = [
-		f"{entry.day.isoformat()} {', '.join(entry.invoices)} : {label}"
-		if fr
-		else f"{entry.day.isoformat()} {', '.join(entry.invoices)}: {label}"
+		say(
+			Text(
+				"{day} {invoices}: {what}",
+				day=entry.day.isoformat(),
+				invoices=", ".join(entry.invoices),
+				what=label,
+			),
+			lang,
+		)
 	]
 	if entry.channel:
 		named = ", ".join(f"{n} → {s.key}" for n, s in steps.items() if s is not None)
-		parts.append(f"{entry.channel}{' n° ' + entry.reference if entry.reference else ''} ({named})")
+		channel = channel_label(entry.channel, lang)
+		if entry.reference:
+			parts.append(
+				say(
+					Text(
+						"{channel} No. {number} ({steps})",
+						channel=channel,
+						number=entry.reference,
+						steps=named,
+					),
+					lang,
+				)
+			)
+		else:
+			parts.append(f"{channel} ({named})")
 	if entry.amount is not None:
 		parts.append(str(entry.amount))
 	if entry.reason:
 		parts.append(entry.reason)
-	head = ("Enregistré : " if fr else "Recorded: ") + " ; ".join(parts)
+	head = say(Text("Recorded: {what}", what=" ; ".join(parts)), lang)
 	return f"{head}\n  → {effect_text(entry, fr)}"
 
 
@@ -289,21 +321,19 @@ def _log_dolibarr(args, config, entry: ManualEntry, fr: bool) -> int:
 		by_id = {inv.id: inv for inv in invoices}
 		unknown = [number for number in entry.invoices if number not in by_id]
 		if unknown:
-			raise UsageError(f"log: not an open invoice in Dolibarr: {', '.join(unknown)}")
+			raise UsageError(
+				Text("log: not an open invoice in Dolibarr: {listed}", listed=", ".join(unknown))
+			)
 		owners = {by_id[number].customer for number in entry.invoices}
 		if len(owners) > 1:
-			raise UsageError("log: the invoices of one entry belong to one customer")
+			raise UsageError(Text("log: the invoices of one entry belong to one customer"))
 		entry = replace(entry, customer=owners.pop())
 		steps = _steps(entry, by_id, customers, args, config)
 		written = source.record_outcome(entry, {n: s.key for n, s in steps.items() if s is not None})
 	except DolibarrError as exc:
-		raise UsageError(f"Dolibarr: {exc}")
+		raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 	finally:
 		source.session.close()
 	print(_summary(entry, steps, fr))
-	print(
-		f"Dolibarr : {written} événement(s) d'agenda écrit(s)"
-		if fr
-		else f"Dolibarr: {written} agenda event(s) written"
-	)
+	print(say(Text("Dolibarr: {n} agenda event(s) written", n=written), "fr" if fr else "en"))
 	return EXIT_OK

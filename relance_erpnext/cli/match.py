@@ -26,6 +26,7 @@ from relance_erpnext.dunning.matching import (
 	with_bank_payments,
 )
 from relance_erpnext.dunning.money import round_money
+from relance_erpnext.i18n import Text, reason, say
 
 MATCH_FORMAT = 1  # version of the JSON output
 
@@ -55,23 +56,25 @@ def add_match_parser(commands, common) -> None:
 
 
 def cmd_match(args, config) -> int:
-	from relance_erpnext.cli.common import EXIT_OK, UsageError
+	from relance_erpnext.cli.common import EXIT_OK, UsageError, warn
 
 	if args.source == "register" and not args.register:
-		raise UsageError("match: --register FILE is required (or --source dolibarr)")
+		raise UsageError(Text("match: --register FILE is required (or --source dolibarr)"))
 	if args.source == "register" and args.apply and not args.journal:
-		raise UsageError("match: --apply needs --journal FILE (where the payments are recorded)")
+		raise UsageError(Text("match: --apply needs --journal FILE (where the payments are recorded)"))
 	if args.source == "dolibarr" and args.journal:
-		raise UsageError("match: --source dolibarr records the payments in Dolibarr: leave out --journal")
+		raise UsageError(
+			Text("match: --source dolibarr records the payments in Dolibarr: leave out --journal")
+		)
 	statement_path = Path(args.statement)
 	if not statement_path.exists():
-		raise UsageError(f"{statement_path}: no such file")
+		raise UsageError(Text("{path}: no such file", path=statement_path))
 	if args.source == "dolibarr":
 		return _match_dolibarr(args, config, statement_path)
 
-	from relance_erpnext.cli.workflow import read_book
+	from relance_erpnext.cli.workflow import overpayment_text, read_book
 
-	register = read_book(Path(args.register), args.skip_bad_rows)
+	register = read_book(Path(args.register), args.skip_bad_rows, lang=args.lang)
 	journal = _open_journal(args.journal, create=args.apply)
 	try:
 		invoices = register.invoices
@@ -81,9 +84,11 @@ def cmd_match(args, config) -> int:
 				invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
 				applied = journal.applied_lines()
 			except (sqlite3.Error, ValueError, ArithmeticError) as exc:
-				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
+				raise UsageError(
+					Text("{path}: not a usable journal ({reason})", path=args.journal, reason=reason(exc))
+				)
 			for warning in warnings:
-				print(f"warning: {warning}", file=sys.stderr)
+				warn(overpayment_text(warning))
 		names = {key: customer.name for key, customer in register.customers.items()}
 		book = open_invoices(invoices, names)
 		statement = _read_statement(statement_path, {inv.currency for inv in book})
@@ -95,7 +100,13 @@ def cmd_match(args, config) -> int:
 					(line for line in result.lines if line.outcome == MATCHED), statement=str(statement_path)
 				)
 			except sqlite3.Error as exc:
-				raise UsageError(f"{args.journal}: the payments could not be recorded ({exc})")
+				raise UsageError(
+					Text(
+						"{path}: the payments could not be recorded ({reason})",
+						path=args.journal,
+						reason=reason(exc),
+					)
+				)
 	finally:
 		if journal is not None:
 			journal.close()
@@ -104,47 +115,41 @@ def cmd_match(args, config) -> int:
 
 
 def _open_journal(path: str | None, create: bool):
-	from relance_erpnext.cli.common import UsageError
+	from relance_erpnext.cli.common import UsageError, warn
 	from relance_erpnext.connectors.journal import Journal, JournalError
 
 	if not path:
 		return None
 	if not create and not Path(path).exists():
 		# Without --apply nothing is changed: a journal that does not exist yet is not created
-		print(f"warning: {path}: no journal yet (no payment recorded so far)", file=sys.stderr)
+		warn(Text("{path}: no journal yet (no payment recorded so far)", path=path))
 		return None
 	try:
 		return Journal(path)
 	except JournalError as exc:
-		raise UsageError(str(exc))
+		raise UsageError(exc.args[0])
 
 
 def _read_statement(path: Path, currencies: set[str]):
-	from relance_erpnext.cli.common import UsageError
+	from relance_erpnext.cli.common import _LANG, UsageError, complain, warn
 	from relance_erpnext.connectors.bank_statement import DEFAULT_CURRENCY, read_statement
 
 	# A CSV export rarely says its currency: the invoices' own when they all have one
 	default = next(iter(currencies)) if len(currencies) == 1 else DEFAULT_CURRENCY
 	statement = read_statement(path, default_currency=default)
 	for warning in statement.warnings:
-		print(f"warning: {warning}", file=sys.stderr)
+		warn(warning)
 	if statement.errors:
 		for error in statement.errors:
-			print(f"error: {error}", file=sys.stderr)
-		raise UsageError(f"{path}: {len(statement.errors)} error(s) in the statement; nothing matched")
+			complain(error.text(_LANG[0]))
+		raise UsageError(
+			Text("{path}: {n} error(s) in the statement; nothing matched", path=path, n=len(statement.errors))
+		)
 	return statement
 
 
-def apply_journal_payments(invoices, journal) -> list:
-	"""The register's invoices with the payments `relance match --apply` recorded in the journal."""
-	invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
-	for warning in warnings:
-		print(f"warning: {warning}", file=sys.stderr)
-	return invoices
-
-
 def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
-	from relance_erpnext.cli.common import EXIT_OK, UsageError
+	from relance_erpnext.cli.common import EXIT_OK, UsageError, warn
 	from relance_erpnext.cli.workflow import dolibarr_source
 	from relance_erpnext.connectors.dolibarr import DolibarrError
 
@@ -153,23 +158,23 @@ def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
 		try:
 			invoices, names = source.load_open_invoices()
 		except DolibarrError as exc:
-			raise UsageError(f"Dolibarr: {exc}")
+			raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 		try:
 			account = source.bank_account(args.dolibarr_bank_account)
 		except DolibarrError as exc:
 			if args.apply:
-				raise UsageError(f"Dolibarr: {exc}")
+				raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 			# Without --apply the check still runs; lines already recorded are just not recognised
-			print(f"warning: Dolibarr: {exc}; payments recorded earlier are not recognised", file=sys.stderr)
+			warn(Text("Dolibarr: {error}; payments recorded earlier are not recognised", error=exc.args[0]))
 			account = None
 		for warning in source.warnings:
-			print(f"warning: {warning}", file=sys.stderr)
+			warn(warning)
 		book = open_invoices(invoices, names)
 		statement = _read_statement(statement_path, {inv.currency for inv in book})
 		try:
 			applied = source.applied_bank_lines([line.id for line in statement.lines], account)
 		except DolibarrError as exc:
-			raise UsageError(f"Dolibarr: {exc}")
+			raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 		result = match_payments(statement.lines, book, applied)
 		recorded = None
 		if args.apply:
@@ -178,7 +183,9 @@ def _match_dolibarr(args, config: dict, statement_path: Path) -> int:
 					[line for line in result.lines if line.outcome == MATCHED], account
 				)
 			except DolibarrError as exc:
-				raise UsageError(f"Dolibarr: the payments could not all be recorded ({exc})")
+				raise UsageError(
+					Text("Dolibarr: the payments could not all be recorded ({error})", error=exc.args[0])
+				)
 	finally:
 		source.session.close()
 	_report(args, statement, result, recorded, where=f"Dolibarr ({source.base_url})")
@@ -254,22 +261,25 @@ def _report(args, statement, result: MatchResult, recorded, where: str) -> None:
 
 def print_match_table(statement, result: MatchResult, recorded, language: str, where: str, out=None) -> None:
 	out = sys.stdout if out is None else out
-	fr = language.startswith("fr")
 	money = lambda amount, currency: format_amount(amount, currency, language)  # noqa: E731
+
+	def tr(template: str, **values) -> str:
+		return say(Text(template, **values), language)
+
 	print(
-		(
-			"Pointage de {name} ({kind}) : {c} crédit(s) ; {d} débit(s) ignoré(s)"
-			if fr
-			else "Payment check of {name} ({kind}): {c} credit(s); {d} debit(s) ignored"
-		).format(name=statement.path.name, kind=statement.format, c=len(result.lines), d=result.debits),
+		tr(
+			"Payment check of {name} ({kind}): {c} credit(s); {d} debit(s) ignored",
+			name=statement.path.name,
+			kind=statement.format,
+			c=len(result.lines),
+			d=result.debits,
+		),
 		file=out,
 	)
 	print(
-		(
-			"  {m} rapproché(s), {a} ambigu(s), {u} sans correspondance, {x} déjà enregistré(s)"
-			if fr
-			else "  {m} matched, {a} ambiguous, {u} unmatched, {x} already recorded"
-		).format(
+		"  "
+		+ tr(
+			"{m} matched, {a} ambiguous, {u} unmatched, {x} already recorded",
 			m=result.count(MATCHED),
 			a=result.count(AMBIGUOUS),
 			u=result.count(UNMATCHED),
@@ -278,16 +288,16 @@ def print_match_table(statement, result: MatchResult, recorded, language: str, w
 		file=out,
 	)
 	titles = {
-		MATCHED: "Rapprochés :" if fr else "Matched:",
-		AMBIGUOUS: "Ambigus (à trancher) :" if fr else "Ambiguous (to decide):",
-		UNMATCHED: "Sans correspondance :" if fr else "Unmatched:",
-		ALREADY: "Déjà enregistrés :" if fr else "Already recorded:",
+		MATCHED: Text("Matched:"),
+		AMBIGUOUS: Text("Ambiguous (to decide):"),
+		UNMATCHED: Text("Unmatched:"),
+		ALREADY: Text("Already recorded:"),
 	}
 	for outcome in (MATCHED, AMBIGUOUS, UNMATCHED, ALREADY):
 		group = [match for match in result.lines if match.outcome == outcome]
 		if not group:
 			continue
-		print(f"\n{titles[outcome]}", file=out)
+		print(f"\n{say(titles[outcome], language)}", file=out)
 		for match in group:
 			line = match.line
 			who = line.counterparty or line.remittance
@@ -296,13 +306,9 @@ def print_match_table(statement, result: MatchResult, recorded, language: str, w
 			)
 			for allocation in match.allocations:
 				rest = (
-					("soldée" if fr else "paid off")
+					tr("paid off")
 					if not allocation.remaining
-					else (
-						f"reste {money(allocation.remaining, line.currency)}"
-						if fr
-						else f"{money(allocation.remaining, line.currency)} left"
-					)
+					else tr("{amount} left", amount=money(allocation.remaining, line.currency))
 				)
 				print(
 					f"      → {allocation.invoice:<16} {money(allocation.amount, line.currency):>14}  ({rest})",
@@ -313,30 +319,19 @@ def print_match_table(statement, result: MatchResult, recorded, language: str, w
 				listed = " ; ".join(
 					f"{' + '.join(c.invoices)} ({money(c.total, line.currency)})" for c in match.candidates
 				)
-				print(
-					f"      {'candidats' if fr else 'candidates'} : {listed}"
-					if fr
-					else f"      candidates: {listed}",
-					file=out,
-				)
+				print("      " + tr("candidates: {listed}", listed=listed), file=out)
 			if line.remittance and outcome != MATCHED:
-				print(
-					f"      {'libellé' if fr else 'text'} : {line.remittance[:90]}"
-					if fr
-					else f"      text: {line.remittance[:90]}",
-					file=out,
-				)
+				print("      " + tr("text: {text}", text=line.remittance[:90]), file=out)
 	print("", file=out)
 	if recorded is None:
-		print(
-			"Rien n'est enregistré sans --apply." if fr else "Nothing is recorded without --apply.", file=out
-		)
+		print(tr("Nothing is recorded without --apply."), file=out)
 	else:
 		print(
-			(
-				"Enregistré dans {where} : {r} ligne(s) payée(s), {a} déjà enregistrée(s)"
-				if fr
-				else "Recorded in {where}: {r} line(s) paid, {a} already recorded"
-			).format(where=where, r=recorded.recorded, a=recorded.already),
+			tr(
+				"Recorded in {where}: {r} line(s) paid, {a} already recorded",
+				where=where,
+				r=recorded.recorded,
+				a=recorded.already,
+			),
 			file=out,
 		)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from relance_erpnext.cli.common import complain
 from relance_erpnext.cli.workflow import customer_names, make_plan, plan_dict, print_table, warn_provisional
 
 
@@ -18,5 +19,5 @@ def cmd_plan(args, config) -> int:
 	else:
 		print_table(result, args.lang, names=customer_names(book))
 	for error in result.errors:
-		print(f"error: {error}", file=sys.stderr)
+		complain(error, args.lang)
 	return warn_provisional(result, args)

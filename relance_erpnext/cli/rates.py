@@ -18,6 +18,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from relance_erpnext.cli.common import _LANG, UsageError, core_error
 from relance_erpnext.dunning.errors import DunningError
 from relance_erpnext.dunning.rates import (
 	ECB_REFI,
@@ -35,20 +36,17 @@ from relance_erpnext.dunning.rates import (
 	next_half_year,
 	parse_rate_rows,
 )
+from relance_erpnext.i18n import Text, error, reason, say, warning
 
 RATES_ENV = "RELANCE_RATES_DIR"
 EXIT_PROVISIONAL = 5  # plan, run, overview, rates show: some interest is provisional (a rate is missing)
 EXIT_UNREACHABLE = 6  # rates update: a source could not be reached; nothing was changed
 
 TABLE_WORDS = {
-	# table: (English, French)
-	ECB_REFI: ("ECB main refinancing rate", "taux de refinancement de la BCE"),
-	FR_LEGAL: ("French legal interest rate, other cases", "taux de l'intérêt légal, autres cas"),
-	FR_LEGAL_CONSUMER: (
-		"French legal interest rate, natural persons' claims (kept, not used)",
-		"taux de l'intérêt légal, créances des particuliers (gardé, non utilisé)",
-	),
-	QC_LEGAL: ("Canadian legal rate (Interest Act s.3)", "taux légal canadien (Loi sur l'intérêt, art. 3)"),
+	ECB_REFI: Text("ECB main refinancing rate"),
+	FR_LEGAL: Text("French legal interest rate, other cases"),
+	FR_LEGAL_CONSUMER: Text("French legal interest rate, natural persons' claims (kept, not used)"),
+	QC_LEGAL: Text("Canadian legal rate (Interest Act s.3)"),
 }
 
 
@@ -76,53 +74,61 @@ def table_file(folder: Path | None, name: str) -> str:
 	return str(resources.files("relance_erpnext.dunning").joinpath("data", f"{name}.csv"))
 
 
+def table_words(name: str):
+	"""What a table holds, in words (a Text; its name when unknown)."""
+	return TABLE_WORDS.get(name, name)
+
+
 def _words(name: str, fr: bool) -> str:
-	words = TABLE_WORDS.get(name, (name, name))
-	return words[1] if fr else words[0]
+	return say(table_words(name), "fr" if fr else "en")
+
+
+def half_text(start: date) -> Text:
+	"""A half-year by its name: "first half of 2026", "1er semestre 2026"."""
+	if start.month == 1:
+		return Text("first half of {year}", year=start.year)
+	return Text("second half of {year}", year=start.year)
 
 
 def half_name(start: date, fr: bool) -> str:
-	if fr:
-		return f"{'1er' if start.month == 1 else '2nd'} semestre {start.year}"
-	return f"{'first' if start.month == 1 else 'second'} half of {start.year}"
+	return say(half_text(start), "fr" if fr else "en")
 
 
 def provisional_message(missing, option: str | None, fr: bool) -> str:
 	"""One warning for a plan whose interest is partly provisional: which half-years of which table
 	file are missing, and how to get them."""
+	lang = "fr" if fr else "en"
 	folder = rates_dir(option)
-	parts = []
-	for m in missing:
-		parts.append(
-			f"{half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()}) "
-			f"{'de' if fr else 'of'} {m.table} ({_words(m.table, fr)}), {table_file(folder, m.table)}"
+	parts = [
+		say(
+			Text(
+				"{half} ({start}..{end}) of {table} ({words}), {file}",
+				half=half_text(m.start),
+				start=m.start.isoformat(),
+				end=m.end.isoformat(),
+				table=m.table,
+				words=table_words(m.table),
+				file=table_file(folder, m.table),
+			),
+			lang,
 		)
-	where = f" --rates {folder}" if folder is not None else ""
-	if fr:
-		return (
-			"attention : intérêts provisoires (statut de sortie 5) : il manque "
-			+ " ; ".join(parts)
-			+ ". Les relances sont bien prévues, leurs intérêts arrêtés au dernier jour couvert. Pour les"
-			f" compléter : relance rates update{where} (ou relance rates set TABLE JJ-MM-AAAA TAUX --source"
-			" « … » pour un taux tapé à la main), puis relancez avec --rates DIR si ce dossier n'est pas"
-			" celui par défaut ; relance rates show montre ce qui manque."
-		)
-	return (
-		"warning: provisional interest (exit status 5): missing "
-		+ "; ".join(parts)
-		+ ". The reminders are planned, their interest counted up to the last day covered. To complete"
-		f" them: relance rates update{where} (or relance rates set TABLE YYYY-MM-DD RATE --source '…' for a"
-		" rate typed by hand), then run again with --rates DIR unless that folder is the default one;"
-		" relance rates show tells what is missing."
+		for m in missing
+	]
+	message = Text(
+		"provisional interest (exit status 5): missing {missing}. The reminders are planned, their interest"
+		" counted up to the last day covered. To complete them: relance rates update{where} (or relance"
+		" rates set TABLE YYYY-MM-DD RATE --source '…' for a rate typed by hand), then run again with"
+		" --rates DIR unless that folder is the default one; relance rates show tells what is missing.",
+		missing=(" ; " if fr else "; ").join(parts),
+		where=f" --rates {folder}" if folder is not None else "",
 	)
+	return warning(message, lang)
 
 
 # Reading and writing a folder ---------------------------------------------------------------------
 
 
 def known_rows(folder: Path | None) -> dict[str, list[RateRow]]:
-	from relance_erpnext.cli.common import UsageError
-
 	rows = {}
 	for name in TABLE_NAMES:
 		path = table_file(folder, name)
@@ -131,9 +137,11 @@ def known_rows(folder: Path | None) -> dict[str, list[RateRow]]:
 			text = Path(path).read_text(encoding="utf-8") if own else bundled_table_text(name)
 			rows[name] = parse_rate_rows(name, text)
 		except OSError as exc:
-			raise UsageError(f"{path}: {exc.strerror or exc}")
-		except (UnicodeDecodeError, DunningError) as exc:
-			raise UsageError(f"{path}: {exc}")
+			raise UsageError(Text("{path}: {reason}", path=path, reason=reason(exc)))
+		except UnicodeDecodeError:
+			raise UsageError(Text("{path}: not UTF-8 text (save it as UTF-8)", path=path))
+		except DunningError as exc:
+			raise UsageError(Text("{path}: {reason}", path=path, reason=core_error(exc)))
 	return rows
 
 
@@ -162,7 +170,9 @@ def _rate(text: str) -> Decimal:
 	try:
 		value = Decimal(text.strip().replace(",", ".").rstrip("%").strip())
 	except InvalidOperation:
-		raise argparse.ArgumentTypeError(f"{text!r} is not a rate (percent a year, e.g. 2.15)")
+		raise argparse.ArgumentTypeError(
+			say(Text("{text!r} is not a rate (percent a year, e.g. 2.15)", text=text), _LANG[0])
+		)
 	return value
 
 
@@ -170,7 +180,8 @@ def cmd_update(args, config) -> int:
 	from relance_erpnext.cli.common import EXIT_INPUT, EXIT_OK
 	from relance_erpnext.connectors.rates import RateSourceError, fetch_update
 
-	fr = args.lang.startswith("fr")
+	lang = args.lang
+	fr = lang.startswith("fr")
 	folder = rates_dir(args.rates, for_writing=True)
 	known = known_rows(folder)
 	try:
@@ -182,40 +193,35 @@ def cmd_update(args, config) -> int:
 			force=args.force,
 		)
 	except RateSourceError as exc:
-		print(
-			f"relance: mise à jour impossible, rien n'a changé : {exc.url} : {exc.reason}"
-			if fr
-			else f"relance: update failed, nothing was changed: {exc.url}: {exc.reason}",
-			file=sys.stderr,
-		)
+		message = Text("update failed, nothing was changed: {url}: {reason}", url=exc.url, reason=exc.reason)
+		print(say(Text("relance: {message}", message=message), lang), file=sys.stderr)
 		return EXIT_UNREACHABLE if exc.unreachable else EXIT_INPUT
 	for problem in update.refused:
-		print(f"error: {problem.describe('fr' if fr else 'en')}", file=sys.stderr)
+		print(error(problem.describe(lang), lang), file=sys.stderr)
 	if update.refused:
-		print(
-			"relance: rien n'a été écrit (corrigez, ou --force pour remplacer un taux connu)"
-			if fr
-			else "relance: nothing was written (fix it, or --force to replace a known rate)",
-			file=sys.stderr,
-		)
+		message = Text("nothing was written (fix it, or --force to replace a known rate)")
+		print(say(Text("relance: {message}", message=message), lang), file=sys.stderr)
 		return EXIT_INPUT
 	changed = {name: list(m.rows) for name, m in update.merges.items() if m.changed}
 	if changed:
 		write_tables(folder, changed)
 	for name, merge in update.merges.items():
 		for row in sorted(merge.added + merge.replaced, key=lambda r: r.valid_from):
-			verb = (
-				("remplacé" if row in merge.replaced else "ajouté")
-				if fr
-				else ("replaced" if row in merge.replaced else "added")
+			values = dict(
+				table=name,
+				start=row.valid_from.isoformat(),
+				end=row.valid_until.isoformat() if row.valid_until else "",
+				rate=row.rate,
+				source=row.source,
 			)
-			print(
-				f"{name}: {row.valid_from.isoformat()}..{row.valid_until.isoformat() if row.valid_until else ''} {row.rate} % {verb} — {row.source}"
-			)
+			if row in merge.replaced:
+				print(say(Text("{table}: {start}..{end} {rate} % replaced — {source}", **values), lang))
+			else:
+				print(say(Text("{table}: {start}..{end} {rate} % added — {source}", **values), lang))
 	if not changed:
-		print("Tables à jour, rien de nouveau." if fr else "Tables up to date, nothing new.")
+		print(say(Text("Tables up to date, nothing new."), lang))
 	else:
-		print(f"Écrit dans {folder}" if fr else f"Written to {folder}")
+		print(say(Text("Written to {folder}", folder=folder), lang))
 	return show_missing(folder, args.as_of, fr, EXIT_OK)
 
 
@@ -227,17 +233,32 @@ def show_missing(folder: Path | None, day: date, fr: bool, ok: int) -> int:
 	rates = load_rates(folder, explicit=False)
 	now = missing_for(rates, day, (ECB_REFI, FR_LEGAL))
 	upcoming = missing_for(rates, next_half_year(day)[0], (ECB_REFI, FR_LEGAL))
+	lang = "fr" if fr else "en"
 	for m in now:
 		print(
-			f"manque pour aujourd'hui ({day.isoformat()}) : {m.table}, {half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()})"
-			if fr
-			else f"missing for today ({day.isoformat()}): {m.table}, {half_name(m.start, fr)} ({m.start.isoformat()}..{m.end.isoformat()})"
+			say(
+				Text(
+					"missing for today ({day}): {table}, {half} ({start}..{end})",
+					day=day.isoformat(),
+					table=m.table,
+					half=half_text(m.start),
+					start=m.start.isoformat(),
+					end=m.end.isoformat(),
+				),
+				lang,
+			)
 		)
 	for m in upcoming:
 		print(
-			f"à venir : {m.table}, {half_name(m.start, fr)}, publié vers le {m.start.isoformat()}"
-			if fr
-			else f"to come: {m.table}, {half_name(m.start, fr)}, published around {m.start.isoformat()}"
+			say(
+				Text(
+					"to come: {table}, {half}, published around {start}",
+					table=m.table,
+					half=half_text(m.start),
+					start=m.start.isoformat(),
+				),
+				lang,
+			)
 		)
 	return EXIT_PROVISIONAL if now else ok
 
@@ -245,7 +266,8 @@ def show_missing(folder: Path | None, day: date, fr: bool, ok: int) -> int:
 def cmd_show(args, config) -> int:
 	from relance_erpnext.cli.common import EXIT_OK
 
-	fr = args.lang.startswith("fr")
+	lang = args.lang
+	fr = lang.startswith("fr")
 	folder = rates_dir(args.rates)
 	tables = known_rows(folder)
 	for name in TABLE_NAMES:
@@ -253,38 +275,53 @@ def cmd_show(args, config) -> int:
 		first = rows[0].valid_from.isoformat() if rows else "–"
 		last = rows[-1].valid_until.isoformat() if rows and rows[-1].valid_until else ("…" if rows else "–")
 		print(f"{name} — {_words(name, fr)}")
-		print(f"  {'fichier' if fr else 'file'}: {table_file(folder, name)}")
+		print("  " + say(Text("file: {path}", path=table_file(folder, name)), lang))
 		print(
-			f"  {'couvre' if fr else 'covers'} {first} .. {last}, {len(rows)} {'ligne(s)' if fr else 'row(s)'}"
+			"  "
+			+ say(Text("covers {first} .. {last}, {n} row(s)", first=first, last=last, n=len(rows)), lang)
 		)
 		if rows:
 			row = rows[-1]
-			read = f", {'lu le' if fr else 'read on'} {row.read_on.isoformat()}" if row.read_on else ""
-			print(f"  {'dernier' if fr else 'last'}: {row.rate} % — {row.source}{read}")
+			values = dict(rate=row.rate, source=row.source)
+			if row.read_on:
+				last_row = Text(
+					"last: {rate} % — {source}, read on {day}", day=row.read_on.isoformat(), **values
+				)
+			else:
+				last_row = Text("last: {rate} % — {source}", **values)
+			print("  " + say(last_row, lang))
 	return show_missing(folder, args.as_of, fr, EXIT_OK)
 
 
 def cmd_set(args, config) -> int:
 	from relance_erpnext.cli.common import EXIT_INPUT, EXIT_OK
 
-	fr = args.lang.startswith("fr")
+	lang = args.lang
 	folder = rates_dir(args.rates, for_writing=True)
 	known = known_rows(folder)
 	row = RateRow(args.start, half_year(args.start)[1], args.rate, args.source.strip(), args.as_of)
 	merge = merge_rows(args.table, known[args.table], [row], force=args.force)
 	for problem in merge.refused:
-		print(f"error: {problem.describe('fr' if fr else 'en')}", file=sys.stderr)
+		print(error(problem.describe(lang), lang), file=sys.stderr)
 	if merge.refused:
 		return EXIT_INPUT
 	if merge.changed:
 		write_tables(folder, {args.table: list(merge.rows)})
 		print(
-			f"{args.table} : {row.valid_from.isoformat()}..{row.valid_until.isoformat()} {row.rate} % écrit dans {folder}"
-			if fr
-			else f"{args.table}: {row.valid_from.isoformat()}..{row.valid_until.isoformat()} {row.rate} % written to {folder}"
+			say(
+				Text(
+					"{table}: {start}..{end} {rate} % written to {folder}",
+					table=args.table,
+					start=row.valid_from.isoformat(),
+					end=row.valid_until.isoformat(),
+					rate=row.rate,
+					folder=folder,
+				),
+				lang,
+			)
 		)
 	else:
-		print("Déjà connu, rien de changé." if fr else "Already known, nothing changed.")
+		print(say(Text("Already known, nothing changed."), lang))
 	return EXIT_OK
 
 
@@ -335,4 +372,6 @@ def _day(text: str) -> date:
 	try:
 		return date.fromisoformat(text)
 	except ValueError:
-		raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+		raise argparse.ArgumentTypeError(
+			say(Text("{text!r} is not a date (YYYY-MM-DD)", text=text), _LANG[0])
+		)

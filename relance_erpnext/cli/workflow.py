@@ -21,6 +21,10 @@ from relance_erpnext.cli.common import (
 	PRINT_PDF,
 	Progress,
 	UsageError,
+	channel_label,
+	complain,
+	tone_label,
+	warn,
 )
 from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, settings_from, smtp_from
 from relance_erpnext.connectors.dolibarr_journal import DolibarrJournal, JournalUnusable
@@ -32,7 +36,7 @@ from relance_erpnext.dunning import (
 	plan_to_dict,
 	task_text,
 )
-from relance_erpnext.i18n import Text, say
+from relance_erpnext.i18n import Text, reason, say
 
 
 def rates_for(args):
@@ -64,10 +68,10 @@ def read_book(
 	with Progress("Reading the register", quiet=quiet, lang=lang) as bar:
 		register = read_register(path, skip_bad_rows=skip_bad_rows, customers=customers, progress=bar.update)
 	for warning in register.warnings:
-		print(f"warning: {say(warning, lang)}", file=sys.stderr)
+		warn(warning, lang)
 	if register.errors:
 		for error in register.errors:
-			print(f"error: {error.text(lang)}", file=sys.stderr)
+			complain(error.text(lang), lang)
 		if not register.plannable:
 			if register.fatal:
 				raise UsageError(Text("{path}: the file cannot be used; nothing planned", path=path))
@@ -78,10 +82,7 @@ def read_book(
 					n=len(register.errors),
 				)
 			)
-		print(
-			f"warning: {say(Text('{n} bad row(s) left out (--skip-bad-rows)', n=len(register.bad_rows)), lang)}",
-			file=sys.stderr,
-		)
+		warn(Text("{n} bad row(s) left out (--skip-bad-rows)", n=len(register.bad_rows)), lang)
 	return register
 
 
@@ -121,18 +122,20 @@ def dolibarr_source(args, config: dict | None = None):
 	table = table if isinstance(table, dict) else {}
 	url = args.dolibarr_url or str(table.get("url") or "")
 	if not url:
-		raise UsageError("--source dolibarr needs --dolibarr-url URL (or url in the [dolibarr] table)")
+		raise UsageError(Text("--source dolibarr needs --dolibarr-url URL (or url in the [dolibarr] table)"))
 	name = args.dolibarr_key_env or str(table.get("api_key_env") or "") or DOLIBARR_KEY_ENV
 	key = os.environ.get(name, "")
 	if not key.strip():
 		raise UsageError(
-			f"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set"
+			Text(
+				"--source dolibarr: the environment variable {name} (the Dolibarr API key) is not set",
+				name=name,
+			)
 		)
 	try:
 		source = DolibarrSource(url, key, page_size=common.DOLIBARR_PAGE_SIZE)
 	except DolibarrError as exc:
-		raise UsageError(f"Dolibarr: {exc}")
-	source.language = getattr(args, "lang", None) or "en"  # its warnings
+		raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 	return source
 
 
@@ -144,9 +147,9 @@ def read_dolibarr(args, config: dict | None = None):
 	try:
 		customers, invoices, history = source.load_book(args.as_of)
 	except DolibarrError as exc:
-		raise UsageError(f"Dolibarr: {exc}")
+		raise UsageError(Text("Dolibarr: {error}", error=exc.args[0]))
 	for warning in source.warnings:
-		print(f"warning: {warning}", file=sys.stderr)
+		warn(warning, args.lang)
 	book = Book(
 		customers,
 		invoices,
@@ -163,13 +166,16 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 	if getattr(args, "source", "register") == "dolibarr":
 		if args.journal:
 			raise UsageError(
-				"--source dolibarr keeps the follow-up in Dolibarr's agenda: leave out --journal"
+				Text("--source dolibarr keeps the follow-up in Dolibarr's agenda: leave out --journal")
 			)
 		scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 		settings = settings_from(config, args)
 		if settings.default_scenario not in scenarios:
 			raise UsageError(
-				f"settings: default_scenario {settings.default_scenario!r} is not a known scenario"
+				Text(
+					"settings: default_scenario {scenario!r} is not a known scenario",
+					scenario=settings.default_scenario,
+				)
 			)
 		rates = rates_for(args)
 		book, history, journal = read_dolibarr(args, config)
@@ -190,14 +196,13 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 			journal.close()
 			raise
 		if not create_journal and journal.source.letters_pending:
-			fr = args.lang.startswith("fr")
-			print(
-				f"warning: {len(journal.source.letters_pending)} courrier(s) enregistré(s) dans l'agenda de Dolibarr"
-				" sans copie connue parmi les documents de sa facture : `relance run` les vérifie et les joint"
-				if fr
-				else f"warning: {len(journal.source.letters_pending)} letter(s) recorded in Dolibarr's agenda with no"
-				" copy known among their invoice's documents: `relance run` checks and attaches them",
-				file=sys.stderr,
+			warn(
+				Text(
+					"{n} letter(s) recorded in Dolibarr's agenda with no copy known among their invoice's"
+					" documents: `relance run` checks and attaches them",
+					n=len(journal.source.letters_pending),
+				),
+				args.lang,
 			)
 		if not create_journal:
 			journal.close()
@@ -214,7 +219,12 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 	scenarios = load_scenarios(Path(args.scenarios) if args.scenarios else None, config)
 	settings = settings_from(config, args)
 	if settings.default_scenario not in scenarios:
-		raise UsageError(f"settings: default_scenario {settings.default_scenario!r} is not a known scenario")
+		raise UsageError(
+			Text(
+				"settings: default_scenario {scenario!r} is not a known scenario",
+				scenario=settings.default_scenario,
+			)
+		)
 	rates = rates_for(args)
 	history = []
 	outcomes = list(register.outcomes)
@@ -224,12 +234,12 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 
 		if not create_journal and not Path(args.journal).exists():
 			# `plan` changes nothing: a journal that does not exist yet is not created
-			print(f"warning: {args.journal}: no journal yet (nothing recorded so far)", file=sys.stderr)
+			warn(Text("{path}: no journal yet (nothing recorded so far)", path=args.journal), args.lang)
 		else:
 			try:
 				journal = Journal(args.journal)
 			except JournalError as exc:
-				raise UsageError(str(exc))
+				raise UsageError(exc.args[0])
 			try:
 				history = journal.history()
 				outcomes.extend(journal.outcomes())  # `relance log`
@@ -238,7 +248,9 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 				register.invoices = apply_journal_payments(register.invoices, journal)
 			except (sqlite3.Error, ValueError) as exc:
 				journal.close()
-				raise UsageError(f"{args.journal}: not a usable journal ({exc})")
+				raise UsageError(
+					Text("{path}: not a usable journal ({reason})", path=args.journal, reason=reason(exc))
+				)
 	try:
 		result = planner(
 			args.as_of,
@@ -261,73 +273,80 @@ def make_plan(args, config: dict, create_journal: bool = False, planner=None):
 def print_table(result, language: str, out=None, names: dict | None = None) -> None:
 	out = sys.stdout if out is None else out  # at call time: sys.stdout may have been redirected
 	names = names or {}  # customer id -> name, for the invoices without action
-	fr = language.startswith("fr")
-	title = (
-		"Plan du {day} : {a} action(s), {s} facture(s) sans action"
-		if fr
-		else "Plan for {day}: {a} action(s), {s} invoice(s) without action"
+
+	def tr(template: str, **values) -> str:
+		return say(Text(template, **values), language)
+
+	def money(amount, currency) -> str:
+		return format_amount(amount, currency, language)
+
+	print(
+		tr(
+			"Plan for {day}: {a} action(s), {s} invoice(s) without action",
+			day=result.as_of.isoformat(),
+			a=len(result.actions),
+			s=len(result.skipped),
+		),
+		file=out,
 	)
-	print(title.format(day=result.as_of.isoformat(), a=len(result.actions), s=len(result.skipped)), file=out)
 	for action in result.actions:
 		print(
-			f"\n{action.customer_name} — {action.step_label} [{action.channel}, {action.tone}]"
-			f" — {format_amount(action.total, action.currency, language)}",
+			f"\n{action.customer_name} — {action.step_label}"
+			f" [{channel_label(action.channel, language)}, {tone_label(action.tone, language)}]"
+			f" — {money(action.total, action.currency)}",
 			file=out,
 		)
 		for line in action.lines:
 			extra = ""
 			if line.interest:
-				extra += f"  {'intérêts' if fr else 'interest'} {format_amount(line.interest, action.currency, language)}"
+				extra += "  " + tr("interest {amount}", amount=money(line.interest, action.currency))
 			if line.indemnity:
-				extra += f"  {'indemnité' if fr else 'indemnity'} {format_amount(line.indemnity, action.currency, language)}"
-			late = f"{line.days_late} j" if fr else f"{line.days_late} d"
+				extra += "  " + tr("indemnity {amount}", amount=money(line.indemnity, action.currency))
+			late = tr("{n} d", n=line.days_late)
 			print(
 				f"  {line.invoice:<16} {line.due.isoformat()}  {late:>6}  "
-				f"{format_amount(line.outstanding, action.currency, language):>14}{extra}",
+				f"{money(line.outstanding, action.currency):>14}{extra}",
 				file=out,
 			)
 			for note in line.notes:
 				print(f"    · {describe(note, language=language)}", file=out)
 		if action.fee:
-			print(
-				f"  {'frais' if fr else 'fee'} {format_amount(action.fee, action.currency, language)}",
-				file=out,
-			)
+			print("  " + tr("fee {amount}", amount=money(action.fee, action.currency)), file=out)
 		for line in action.also_due:
-			late = f"{line.days_late} j" if fr else f"{line.days_late} d"
+			late = tr("{n} d", n=line.days_late)
 			print(
 				f"  {line.invoice:<16} {line.due.isoformat()}  {late:>6}  "
-				f"{format_amount(line.outstanding, action.currency, language):>14}"
-				f"  ({'autre montant échu' if fr else 'also past due'})",
+				f"{money(line.outstanding, action.currency):>14}  ({tr('also past due')})",
 				file=out,
 			)
 		for credit in action.credits:
 			print(
 				f"  {credit.reference or '—':<16} {credit.day.isoformat() if credit.day else '':<10}  {'':>6}  "
-				f"{format_amount(-credit.amount, action.currency, language):>14}"
-				f"  ({'avoir à déduire' if fr else 'credit deducted'})",
+				f"{money(-credit.amount, action.currency):>14}  ({tr('credit deducted')})",
 				file=out,
 			)
 		if action.also_due or action.credits:
-			print(
-				f"  {'net à régler' if fr else 'net due'} {format_amount(action.net_total, action.currency, language)}",
-				file=out,
-			)
+			print("  " + tr("net due {amount}", amount=money(action.net_total, action.currency)), file=out)
 		for note in action.notes:
 			print(f"  · {describe(note, language=language)}", file=out)
 		for task in action.tasks:
-			print(f"  {'À FAIRE' if fr else 'TO DO'} : {task_text(task, language)}", file=out)
+			print("  " + tr("TO DO: {task}", task=task_text(task, language)), file=out)
 	tasks = [(action, task) for action in result.actions for task in action.tasks]
 	if tasks:
-		print(
-			"\n"
-			+ ("À faire avant l'envoi ({n}) :" if fr else "To do before sending ({n}):").format(n=len(tasks)),
-			file=out,
-		)
+		print("\n" + tr("To do before sending ({n}):", n=len(tasks)), file=out)
 		for action, task in tasks:
-			print(f"  {action.customer_name} ({action.step}) : {task_text(task, language)}", file=out)
+			print(
+				"  "
+				+ tr(
+					"{customer} ({step}): {task}",
+					customer=action.customer_name,
+					step=action.step,
+					task=task_text(task, language),
+				),
+				file=out,
+			)
 	if result.skipped:
-		print("\n" + ("Sans action :" if fr else "No action:"), file=out)
+		print("\n" + tr("No action:"), file=out)
 		for skip in result.skipped:
 			print(
 				f"  {skip.invoice:<16} {names.get(skip.customer, skip.customer)[:28]:<28}"
@@ -335,7 +354,7 @@ def print_table(result, language: str, out=None, names: dict | None = None) -> N
 				file=out,
 			)
 	for error in result.errors:
-		print(f"\n{'ERREUR' if fr else 'ERROR'}: {error}", file=out)
+		print("\n" + tr("ERROR: {error}", error=error), file=out)
 
 
 def render_letters(result, register, sender, first: int = 1, bar=None) -> list[tuple[str, object]]:
@@ -473,15 +492,25 @@ def send_emails(
 	report = SendReport()
 	fatal = None
 	broken = None  # the journal's error: the emails after it are not tried (nor recorded)
+	# The journal keeps the English text (str); the person running the command reads its language
+	lang = "fr" if fr else "en"
+
+	def problem(exc: Exception):
+		"""The journal's error as a value of a message (its Text, said in `lang`)."""
+		if isinstance(exc, UsageError | JournalUnusable) and exc.args:
+			return exc.args[0]
+		return reason(exc)
+
 	for stem, letter, action in items:
 		who = f"{action.customer_name} ({action.step})"
+
+		def report_line(template: str, who=who, **values) -> None:
+			report.lines.append(say(Text(template, who=who, **values), lang))
+
 		if broken is not None:
 			report.failed += 1
-			report.lines.append(
-				f"{who}: pas essayé, rien d'enregistré (le journal ne répond plus) : planifié à nouveau au"
-				" prochain passage"
-				if fr
-				else f"{who}: not tried, nothing recorded (the journal fails): planned again by the next run"
+			report_line(
+				"{who}: not tried, nothing recorded (the journal fails): planned again by the next run"
 			)
 			continue
 		mine = []
@@ -506,18 +535,15 @@ def send_emails(
 			# The lines recorded before the failure must not stand for an email never sent
 			try:
 				mark(CANCELLED, "not sent: its other steps could not be recorded")
-				left = ""
 			except _NotMarked as stuck:
-				left = (
-					f" ; {', '.join(stuck.invoices)} : étape enregistrée « à faire » sans envoi, à supprimer"
-					if fr
-					else f"; {', '.join(stuck.invoices)}: step recorded as to do though not sent, delete it"
+				report_line(
+					"{who}: not sent, its steps could not be recorded ({error}); {invoices}: step recorded"
+					" as to do though not sent, delete it",
+					error=problem(exc),
+					invoices=", ".join(stuck.invoices),
 				)
-			report.lines.append(
-				f"{who}: non envoyé, ses étapes n'ont pu être enregistrées ({exc}){left}"
-				if fr
-				else f"{who}: not sent, its steps could not be recorded ({exc}){left}"
-			)
+			else:
+				report_line("{who}: not sent, its steps could not be recorded ({error})", error=problem(exc))
 			continue
 		report.recorded += len(mine)
 
@@ -530,12 +556,10 @@ def send_emails(
 			report.not_ours += 1
 			continue
 		invoices_of = ", ".join(dict.fromkeys(line.invoice for line in mine))
-		# The journal keeps the English text (str); the person running the command reads its language
-		lang = "fr" if fr else "en"
 		try:
 			if fatal is not None:
 				report.failed += 1
-				report.lines.append(f"{who}: {'pas essayé' if fr else 'not tried'} ({fatal.describe(lang)})")
+				report_line("{who}: not tried ({error})", error=fatal.describe(lang))
 				mark(FAILED, f"not tried: {fatal}")
 				continue
 			# An invoice listed on several lines of the action (instalments) is attached once
@@ -553,24 +577,21 @@ def send_emails(
 				# Before DATA: the message did not go out
 				broken = stuck.error
 				report.failed += 1
-				report.lines.append(
-					f"{who}: non envoyé, son statut n'a pu être enregistré avant l'envoi ({stuck.error}) ;"
-					f" factures {invoices_of} : vérifiez leur étape dans le journal (ce courriel n'est pas parti)"
-					if fr
-					else f"{who}: not sent, its status could not be recorded before sending ({stuck.error});"
-					f" invoices {invoices_of}: check their step in the journal (this email did not go out)"
+				report_line(
+					"{who}: not sent, its status could not be recorded before sending ({error}); invoices"
+					" {invoices}: check their step in the journal (this email did not go out)",
+					error=problem(stuck.error),
+					invoices=invoices_of,
 				)
 				continue
 			except MailError as exc:
 				if exc.maybe_sent:
 					report.unknown += 1
-					report.lines.append(
-						f"{who}: {'envoi incertain' if fr else 'may have gone out'}: {exc.describe(lang)}"
-					)
+					report_line("{who}: may have gone out: {error}", error=exc.describe(lang))
 					mark(UNKNOWN, str(exc))
 				else:
 					report.failed += 1
-					report.lines.append(f"{who}: {'échec' if fr else 'failed'}: {exc.describe(lang)}")
+					report_line("{who}: failed: {error}", error=exc.describe(lang))
 					mark(FAILED, str(exc))
 				if exc.fatal:
 					fatal = exc
@@ -584,25 +605,21 @@ def send_emails(
 				# again by themselves), which the next run says
 				report.sent -= 1
 				report.unknown += 1
-				report.lines.append(
-					f"{who}: envoyé ({receipt.describe()}), mais son statut n'a pu être enregistré"
-					f" ({stuck.error}) : factures {', '.join(stuck.invoices)} restent « envoi incertain » ;"
-					" marquez-les envoyées"
-					if fr
-					else f"{who}: sent ({receipt.describe()}), but its status could not be recorded"
-					f" ({stuck.error}): invoices {', '.join(stuck.invoices)} stay \"unknown\" (may have gone"
-					" out); mark them sent"
+				report_line(
+					"{who}: sent ({receipt}), but its status could not be recorded ({error}): invoices"
+					' {invoices} stay "unknown" (may have gone out); mark them sent',
+					receipt=receipt.describe(lang),
+					error=problem(stuck.error),
+					invoices=", ".join(stuck.invoices),
 				)
 				broken = stuck.error
 		except _NotMarked as stuck:
 			# A failed or uncertain email whose status could not be recorded
 			broken = stuck.error
-			report.lines.append(
-				f"{who}: statut non enregistré ({stuck.error}) : factures {', '.join(stuck.invoices)} à"
-				" vérifier dans le journal"
-				if fr
-				else f"{who}: status not recorded ({stuck.error}): invoices {', '.join(stuck.invoices)} to"
-				" check in the journal"
+			report_line(
+				"{who}: status not recorded ({error}): invoices {invoices} to check in the journal",
+				error=problem(stuck.error),
+				invoices=", ".join(stuck.invoices),
 			)
 	return report
 
@@ -612,13 +629,14 @@ def read_invoice_pdfs(journal, emails, customers, fr: bool) -> tuple[dict, int]:
 	email, and how many it built; one warning per invoice without one (its email goes all the same)."""
 	files, failures, built = journal.invoice_pdfs([action for _, _, action in emails], customers)
 	for invoice, error in failures:
-		print(
-			f"warning: facture {invoice} : son PDF n'a pu être ni lu ni généré dans Dolibarr ; le courriel"
-			f" part sans lui : {error}"
-			if fr
-			else f"warning: invoice {invoice}: its PDF could be neither read nor built in Dolibarr; the email"
-			f" goes without it: {error}",
-			file=sys.stderr,
+		warn(
+			Text(
+				"invoice {invoice}: its PDF could be neither read nor built in Dolibarr; the email goes"
+				" without it: {error}",
+				invoice=invoice,
+				error=error,
+			),
+			"fr" if fr else "en",
 		)
 	return files, built
 
@@ -627,13 +645,20 @@ def run(args, config) -> int:
 	"""plan → write the day's letters → record → send → report (`relance run`, `relance demo`)."""
 	dolibarr = getattr(args, "source", "register") == "dolibarr"
 	if not args.journal and not dolibarr:
-		raise UsageError("run: --journal FILE is required (it remembers what was done)")
+		raise UsageError(Text("run: --journal FILE is required (it remembers what was done)"))
 	if args.send and not config.get("smtp"):
-		raise UsageError("run: --send needs an [smtp] table in --config (the mail server); see the README")
+		raise UsageError(
+			Text("run: --send needs an [smtp] table in --config (the mail server); see the README")
+		)
 	sender = sender_from(config)  # before anything is read or written: a bad [company] stops here
 	smtp = smtp_from(config, sender) if args.send else None  # and so does a bad [smtp]
 	out = Path(args.out)
-	fr = args.lang.startswith("fr")
+	lang = args.lang
+	fr = lang.startswith("fr")
+
+	def tr(template: str, **values) -> str:
+		return say(Text(template, **values), lang)
+
 	report = None
 	attachment_kind = ""
 	pdf = PdfRenderer(fr, send=args.send, dolibarr=dolibarr)
@@ -680,9 +705,13 @@ def run(args, config) -> int:
 							handle.write(printable)
 						print_files.insert(0, print_pdf)
 		except FileExistsError as exc:
-			raise UsageError(f"{exc.filename}: already written by an earlier run; nothing is overwritten")
+			raise UsageError(
+				Text("{path}: already written by an earlier run; nothing is overwritten", path=exc.filename)
+			)
 		except OSError as exc:
-			raise UsageError(f"{args.out}: cannot write the letters ({exc.strerror or exc})")
+			raise UsageError(
+				Text("{path}: cannot write the letters ({reason})", path=args.out, reason=reason(exc))
+			)
 
 		def attach_letters() -> None:
 			# Right after the events: a letter that cannot be attached never costs its step's event,
@@ -694,13 +723,14 @@ def run(args, config) -> int:
 				postal_letters(letters, result.actions), result.as_of, pdf
 			)
 			for invoice, error in attach_failures:
-				print(
-					f"warning: facture {invoice} : courrier non joint à ses documents dans Dolibarr, à joindre"
-					f" à la main (l'événement d'agenda est bien enregistré) : {error}"
-					if fr
-					else f"warning: invoice {invoice}: letter not attached to its documents in Dolibarr, attach"
-					f" it by hand (the agenda event is recorded): {error}",
-					file=sys.stderr,
+				warn(
+					Text(
+						"invoice {invoice}: letter not attached to its documents in Dolibarr, attach it by hand"
+						" (the agenda event is recorded): {error}",
+						invoice=invoice,
+						error=error,
+					),
+					lang,
 				)
 
 		retried = None
@@ -735,79 +765,84 @@ def run(args, config) -> int:
 					)
 				recorded = RecordResult(kept.recorded + report.recorded, kept.already + report.already)
 		except sqlite3.Error as exc:
-			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
+			raise UsageError(
+				Text(
+					"{path}: the steps could not be recorded ({reason})",
+					path=args.journal,
+					reason=reason(exc),
+				)
+			)
 	finally:
 		journal.close()
 	print_table(result, args.lang, names=customer_names(register))
 	if nothing_new:
 		print(
-			(
-				"\nRien de nouveau pour le {day} : les fichiers des exécutions précédentes restent dans {out}"
-				if fr
-				else "\nNothing new for {day}: the files of the earlier run(s) stay in {out}"
-			).format(day=result.as_of.isoformat(), out=day.path)
+			"\n"
+			+ tr(
+				"Nothing new for {day}: the files of the earlier run(s) stay in {out}",
+				day=result.as_of.isoformat(),
+				out=day.path,
+			)
 		)
 	print(
-		(
-			"\n{n} courrier(s) écrit(s) dans {out} ; journal : {r} étape(s) enregistrée(s), {a} déjà présente(s)"
-			if fr
-			else "\n{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there"
-		).format(n=len(written), out=day.path, r=recorded.recorded, a=recorded.already)
+		"\n"
+		+ tr(
+			"{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there",
+			n=len(written),
+			out=day.path,
+			r=recorded.recorded,
+			a=recorded.already,
+		)
 	)
 	if print_files:
-		print(f"Courriers à imprimer : {print_files[0]}" if fr else f"Letters to print: {print_files[0]}")
+		print(tr("Letters to print: {path}", path=print_files[0]))
 	if attached or attach_failures:
 		print(
-			(
-				"Dolibarr : {n} courrier(s) joint(s) aux documents des factures, {f} en échec"
-				if fr
-				else "Dolibarr: {n} letter(s) attached to the invoices' documents, {f} failed"
-			).format(n=attached, f=len(attach_failures))
+			tr(
+				"Dolibarr: {n} letter(s) attached to the invoices' documents, {f} failed",
+				n=attached,
+				f=len(attach_failures),
+			)
 		)
 	if retried is not None and (retried.found or retried.attached or retried.failures):
 		print(
-			(
-				"Dolibarr : courriers d'une exécution précédente sans copie connue : {a} refait(s) et joint(s),"
-				" {k} déjà joint(s), {f} toujours manquant(s)"
-				if fr
-				else "Dolibarr: letters of an earlier run with no copy known: {a} rebuilt and attached,"
-				" {k} attached already, {f} still missing"
-			).format(a=retried.attached, k=retried.found, f=len(retried.failures))
+			tr(
+				"Dolibarr: letters of an earlier run with no copy known: {a} rebuilt and attached,"
+				" {k} attached already, {f} still missing",
+				a=retried.attached,
+				k=retried.found,
+				f=len(retried.failures),
+			)
 		)
 	provisional = warn_provisional(result, args)
 	if report is None:
 		return provisional
+	values = dict(
+		server=smtp, s=report.sent, f=report.failed, u=report.unknown, kind=attachment_kind or "HTML"
+	)
 	lines = [
-		(
-			"Envoi ({server}) : {s} courriel(s) envoyé(s), {f} en échec (réessayé(s) au prochain passage),"
-			" {u} incertain(s) (jamais renvoyé(s) sans vous) ; lettre jointe en {kind}"
-			if fr
-			else "Sending ({server}): {s} email(s) sent, {f} failed (retried on the next run),"
-			" {u} uncertain (never sent again without you); letter attached as {kind}"
-		).format(
-			server=smtp, s=report.sent, f=report.failed, u=report.unknown, kind=attachment_kind or "HTML"
+		tr(
+			"Sending ({server}): {s} email(s) sent, {f} failed (retried on the next run), {u} uncertain"
+			" (never sent again without you); letter attached as {kind}; {pdfs} invoice PDF(s) attached"
+			" ({built} built by Dolibarr)",
+			pdfs=report.invoice_pdfs,
+			built=pdfs_built,
+			**values,
 		)
-		+ (
-			(
-				f" ; {report.invoice_pdfs} facture(s) en PDF jointe(s) ({pdfs_built} générée(s) par Dolibarr)"
-				if fr
-				else f"; {report.invoice_pdfs} invoice PDF(s) attached ({pdfs_built} built by Dolibarr)"
-			)
-			if dolibarr
-			else ""
+		if dolibarr
+		else tr(
+			"Sending ({server}): {s} email(s) sent, {f} failed (retried on the next run), {u} uncertain"
+			" (never sent again without you); letter attached as {kind}",
+			**values,
 		),
 		*(f"  {line}" for line in report.lines),
 	]
 	if report.not_ours:
 		lines.append(
-			f"  {report.not_ours} courriel(s) laissé(s) à une autre exécution simultanée"
-			if fr
-			else f"  {report.not_ours} email(s) left to another run working at the same time"
+			"  " + tr("{n} email(s) left to another run working at the same time", n=report.not_ours)
 		)
 	if print_files:
-		lines.append(
-			f"  Courriers à imprimer : {print_files[0]}" if fr else f"  Letters to print: {print_files[0]}"
-		)
+		lines.append("  " + tr("Letters to print: {path}", path=print_files[0]))
 	text = "\n".join(lines)
 	print("\n" + text)
 	if day.run:
@@ -815,9 +850,9 @@ def run(args, config) -> int:
 			with day.file("summary", ".txt").open("a", encoding="utf-8") as handle:
 				handle.write("\n" + text + "\n")
 		except OSError as exc:
-			print(f"warning: {day.file('summary', '.txt')}: {exc.strerror or exc}", file=sys.stderr)
+			warn(Text("{path}: {reason}", path=day.file("summary", ".txt"), reason=reason(exc)), lang)
 	for line in report.lines:
-		print(f"error: {line.strip()}", file=sys.stderr)
+		complain(line.strip(), lang)
 	return EXIT_NOT_SENT if report.failed or report.unknown else provisional
 
 
@@ -827,5 +862,18 @@ def apply_journal_payments(invoices, journal) -> list:
 
 	invoices, warnings = with_bank_payments(invoices, journal.bank_payments())
 	for warning in warnings:
-		print(f"warning: {warning}", file=sys.stderr)
+		warn(overpayment_text(warning))
 	return invoices
+
+
+def overpayment_text(warning) -> Text:
+	"""A bank payment larger than what was still owed (dunning.matching.Overpayment), as a Text."""
+	return Text(
+		"{invoice}: the payment of {amount} from bank line {line} is more than the {owed} still owed;"
+		" counted as {counted}",
+		invoice=warning.invoice,
+		amount=warning.amount,
+		line=warning.line_id,
+		owed=warning.owed,
+		counted=warning.counted,
+	)

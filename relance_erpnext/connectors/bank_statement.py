@@ -31,6 +31,7 @@ from pathlib import Path
 
 from relance_erpnext.dunning.matching import BankLine
 from relance_erpnext.dunning.money import parse_amount
+from relance_erpnext.i18n import Text, reason, say
 
 CAMT = "camt.053"
 OFX = "ofx"
@@ -49,14 +50,20 @@ class StatementError:
 	message: str
 
 	def __str__(self) -> str:
+		return self.text("en")
+
+	def text(self, lang: str = "en") -> str:
+		"""The error in the user's language ("fr" or "en"), naming the file, the place and the field."""
 		parts = [self.file]
 		if self.where:
-			parts.append(self.where)
+			parts.append(say(self.where, lang))
 		if self.field:
 			# A CSV has columns (its header as written); XML and OFX have fields (their tag names)
-			kind = "column" if self.where and self.where.startswith("row ") else "field"
-			parts.append(f'{kind} "{self.field}"')
-		return f"{', '.join(parts)}: {self.message}"
+			if getattr(self.where, "template", "") == "row {row}":
+				parts.append(say(Text('column "{column}"', column=self.field), lang))
+			else:
+				parts.append(say(Text('field "{field}"', field=self.field), lang))
+		return say(Text("{where}: {message}", where=", ".join(parts), message=self.message), lang)
 
 
 @dataclass
@@ -82,13 +89,13 @@ def read_statement(path: str | Path, default_currency: str = DEFAULT_CURRENCY) -
 	try:
 		data = path.read_bytes()
 	except OSError as exc:
-		statement.errors.append(StatementError(str(path), None, None, exc.strerror or str(exc)))
+		statement.errors.append(StatementError(str(path), None, None, reason(exc)))
 		return statement
 	kind = detect_format(data, path)
 	statement.format = kind or ""
 	if kind is None:
 		statement.errors.append(
-			StatementError(str(path), None, None, "not a CAMT.053, OFX or CSV bank statement")
+			StatementError(str(path), None, None, Text("not a CAMT.053, OFX or CSV bank statement"))
 		)
 	elif kind == CAMT:
 		_read_camt(data, statement)
@@ -119,6 +126,12 @@ def _digest(*parts: object) -> str:
 	return hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:16]
 
 
+def _said(exc: Exception):
+	"""A reading error as a value of a message: its Text when it carries one, else its own text."""
+	message = exc.args[0] if exc.args else ""
+	return message if isinstance(message, Text) else str(exc)
+
+
 def _clean(text: str | None) -> str:
 	return " ".join(html.unescape(text or "").split())
 
@@ -126,13 +139,18 @@ def _clean(text: str | None) -> str:
 def _amount(text: str | None) -> Decimal:
 	"""A statement amount, as a Decimal; ValueError with a short reason."""
 	if text is None or not str(text).strip():
-		raise ValueError("no amount")
+		raise ValueError(Text("no amount"))
 	raw = str(text).strip()
-	value = parse_amount(raw.lstrip("+"))
+	try:
+		value = parse_amount(raw.lstrip("+"))
+	except ValueError as exc:
+		if "ambiguous" in str(exc):
+			raise ValueError(Text("ambiguous amount {value!r}", value=raw)) from None
+		raise ValueError(Text("{value!r} is not an amount", value=raw)) from None
 	if abs(value) >= _TOO_LARGE:
-		raise ValueError(f"{raw!r} is too large to be an amount")
+		raise ValueError(Text("{raw!r} is too large to be an amount", raw=raw))
 	if value.as_tuple().exponent < -2:  # type: ignore[operator]
-		raise ValueError(f"{raw!r} has more than two decimals")
+		raise ValueError(Text("{raw!r} has more than two decimals", raw=raw))
 	return value
 
 
@@ -172,13 +190,18 @@ def _read_camt(data: bytes, statement: Statement) -> None:
 		root = fromstring(data)
 	except ParseError as exc:
 		line, column = getattr(exc, "position", (None, None))
-		where = f"line {line}, column {column}" if line else None
-		statement.errors.append(StatementError(name, where, None, f"not well-formed XML ({exc.msg})"))
+		where = Text("line {line}, column {column}", line=line, column=column) if line else None
+		statement.errors.append(
+			StatementError(name, where, None, Text("not well-formed XML ({msg})", msg=exc.msg))
+		)
 		return
 	except DefusedXmlException as exc:
 		statement.errors.append(
 			StatementError(
-				name, None, None, f"refused: the XML declares a DTD or entities ({type(exc).__name__})"
+				name,
+				None,
+				None,
+				Text("refused: the XML declares a DTD or entities ({error})", error=type(exc).__name__),
 			)
 		)
 		return
@@ -190,14 +213,20 @@ def _read_camt(data: bytes, statement: Statement) -> None:
 				name,
 				None,
 				None,
-				f"not a CAMT.053 statement (root {_local(root.tag)!r}, namespace {namespace or 'none'!r})",
+				Text(
+					"not a CAMT.053 statement (root {root!r}, namespace {namespace!r})",
+					root=_local(root.tag),
+					namespace=namespace or "none",
+				),
 			)
 		)
 		return
 	report = _child(root, "BkToCstmrStmt")
 	statements = _children(report, "Stmt")
 	if not statements:
-		statement.errors.append(StatementError(name, None, "BkToCstmrStmt/Stmt", "no statement in the file"))
+		statement.errors.append(
+			StatementError(name, None, "BkToCstmrStmt/Stmt", Text("no statement in the file"))
+		)
 		return
 	entry_number = 0
 	for stmt in statements:
@@ -212,7 +241,11 @@ def _read_camt(data: bytes, statement: Statement) -> None:
 def _camt_entry(entry, number: int, account: str, account_currency: str, statement: Statement) -> None:
 	name = str(statement.path)
 	ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
-	where = f"entry {number}" + (f" ({ref})" if ref else "")
+	where = (
+		Text("entry {number} ({ref})", number=number, ref=ref)
+		if ref
+		else Text("entry {number}", number=number)
+	)
 	errors = []
 
 	def fail(field_name: str, message: str) -> None:
@@ -220,34 +253,44 @@ def _camt_entry(entry, number: int, account: str, account_currency: str, stateme
 
 	status = _text(entry, "Sts", "Cd") or _text(entry, "Sts")
 	if status and status.upper() != "BOOK":
-		statement.warnings.append(f"{name}, {where}: status {status} (not booked), ignored")
+		statement.warnings.append(
+			Text(
+				"{file}, {where}: status {status} (not booked), ignored",
+				file=name,
+				where=where,
+				status=status,
+			)
+		)
 		return
 	indicator = _text(entry, "CdtDbtInd").upper()
 	if indicator not in ("CRDT", "DBIT"):
-		fail("CdtDbtInd", f"{indicator or 'nothing'!r} is neither CRDT nor DBIT")
+		fail("CdtDbtInd", Text("{value!r} is neither CRDT nor DBIT", value=indicator or "nothing"))
 	amount_element = _child(entry, "Amt")
 	amount = None
 	currency = ""
 	if amount_element is None:
-		fail("Amt", "no amount")
+		fail("Amt", Text("no amount"))
 	else:
 		currency = (amount_element.get("Ccy") or account_currency or "").strip().upper()
 		if not re.fullmatch(r"[A-Z]{3}", currency):
-			fail("Amt/@Ccy", f"{currency or 'nothing'!r} is not a currency code")
+			fail("Amt/@Ccy", Text("{value!r} is not a currency code", value=currency or "nothing"))
 		try:
 			amount = _amount(amount_element.text)
 			if amount < 0:
 				raise ValueError(
-					f"{amount_element.text.strip()!r} is negative (CdtDbtInd gives the direction)"
+					Text(
+						"{value!r} is negative (CdtDbtInd gives the direction)",
+						value=amount_element.text.strip(),
+					)
 				)
 		except ValueError as exc:
-			fail("Amt", str(exc))
+			fail("Amt", _said(exc))
 	booked_text = _text(entry, "BookgDt", "Dt") or _text(entry, "BookgDt", "DtTm")[:10]
 	booked = None
 	try:
 		booked = date.fromisoformat(booked_text)
 	except ValueError:
-		fail("BookgDt", f"{booked_text or 'nothing'!r} is not a date (YYYY-MM-DD)")
+		fail("BookgDt", Text("{value!r} is not a date (YYYY-MM-DD)", value=booked_text or "nothing"))
 	details = [tx for batch in _children(entry, "NtryDtls") for tx in _children(batch, "TxDtls")]
 	if errors:
 		statement.errors.extend(errors)
@@ -270,12 +313,12 @@ def _camt_entry(entry, number: int, account: str, account_currency: str, stateme
 	total = Decimal(0)
 	lines = []
 	for index, tx in enumerate(details, start=1):
-		tx_where = f"{where}, transaction {index}"
+		tx_where = Text("{where}, transaction {index}", where=where, index=index)
 		element = _tx_amount(tx)
 		try:
 			tx_amount = _amount(element.text)
 		except ValueError as exc:
-			statement.errors.append(StatementError(name, tx_where, "TxDtls/Amt", str(exc)))
+			statement.errors.append(StatementError(name, tx_where, "TxDtls/Amt", _said(exc)))
 			continue
 		total += tx_amount
 		tx_ref = _text(tx, "Refs", "AcctSvcrRef") or _text(tx, "Refs", "EndToEndId") or str(index)
@@ -293,7 +336,14 @@ def _camt_entry(entry, number: int, account: str, account_currency: str, stateme
 	if total != amount and not any(e.where and e.where.startswith(where) for e in statement.errors):
 		statement.errors.append(
 			StatementError(
-				name, where, "TxDtls/Amt", f"the transactions add up to {total}, not to the entry's {amount}"
+				name,
+				where,
+				"TxDtls/Amt",
+				Text(
+					"the transactions add up to {total}, not to the entry's {amount}",
+					total=total,
+					amount=amount,
+				),
 			)
 		)
 		return
@@ -336,22 +386,28 @@ def _read_ofx(data: bytes, statement: Statement) -> None:
 	name = str(statement.path)
 	if b"<!DOCTYPE" in data[:4096].upper() or b"<!ENTITY" in data.upper():
 		statement.errors.append(
-			StatementError(name, None, None, "refused: the OFX declares a DTD or entities")
+			StatementError(name, None, None, Text("refused: the OFX declares a DTD or entities"))
 		)
 		return
 	tree = OFXTree()
 	try:
 		tree.parse(io.BytesIO(data))
 	except OFXHeaderError as exc:
-		statement.errors.append(StatementError(name, "header", None, f"not a valid OFX header ({exc})"))
+		statement.errors.append(
+			StatementError(name, "header", None, Text("not a valid OFX header ({error})", error=str(exc)))
+		)
 		return
 	except (ParseError, ValueError, UnicodeDecodeError, LookupError) as exc:
-		statement.errors.append(StatementError(name, None, None, f"not a readable OFX file ({exc})"))
+		statement.errors.append(
+			StatementError(name, None, None, Text("not a readable OFX file ({error})", error=str(exc)))
+		)
 		return
 	root = tree.getroot()
 	statements = [*root.iter("STMTRS"), *root.iter("CCSTMTRS")]
 	if not statements:
-		statement.errors.append(StatementError(name, None, "STMTRS", "no bank or card statement in the file"))
+		statement.errors.append(
+			StatementError(name, None, "STMTRS", Text("no bank or card statement in the file"))
+		)
 		return
 	number = 0
 	for stmt in statements:
@@ -366,15 +422,19 @@ def _read_ofx(data: bytes, statement: Statement) -> None:
 def _ofx_transaction(tx, number: int, account: str, default_currency: str, statement: Statement) -> None:
 	name = str(statement.path)
 	fitid = _clean(tx.findtext("FITID"))
-	where = f"transaction {number}" + (f" ({fitid})" if fitid else "")
+	where = (
+		Text("transaction {number} ({id})", number=number, id=fitid)
+		if fitid
+		else Text("transaction {number}", number=number)
+	)
 	errors = []
 	if not fitid:
-		errors.append(StatementError(name, where, "FITID", "no transaction id"))
+		errors.append(StatementError(name, where, "FITID", Text("no transaction id")))
 	amount = None
 	try:
 		amount = _amount(tx.findtext("TRNAMT"))
 	except ValueError as exc:
-		errors.append(StatementError(name, where, "TRNAMT", str(exc)))
+		errors.append(StatementError(name, where, "TRNAMT", _said(exc)))
 	posted = _clean(tx.findtext("DTPOSTED"))
 	booked = None
 	try:
@@ -382,14 +442,18 @@ def _ofx_transaction(tx, number: int, account: str, default_currency: str, state
 		booked = date(int(posted[0:4]), int(posted[4:6]), int(posted[6:8]))
 	except ValueError:
 		errors.append(
-			StatementError(name, where, "DTPOSTED", f"{posted or 'nothing'!r} is not a date (YYYYMMDD)")
+			StatementError(
+				name, where, "DTPOSTED", Text("{value!r} is not a date (YYYYMMDD)", value=posted or "nothing")
+			)
 		)
 	currency = (
 		_clean(tx.findtext("CURRENCY/CURSYM") or tx.findtext("ORIGCURRENCY/CURSYM")) or default_currency
 	)
 	if not re.fullmatch(r"[A-Z]{3}", currency.upper()):
 		errors.append(
-			StatementError(name, where, "CURDEF", f"{currency or 'nothing'!r} is not a currency code")
+			StatementError(
+				name, where, "CURDEF", Text("{value!r} is not a currency code", value=currency or "nothing")
+			)
 		)
 	if errors:
 		statement.errors.extend(errors)
@@ -502,14 +566,14 @@ def _csv_date(text: str) -> date:
 		return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
 	match = _DATE_RE.fullmatch(value.split(" ")[0]) if value else None
 	if not match:
-		raise ValueError(f"{text!r} is not a date (DD/MM/YYYY or YYYY-MM-DD)")
+		raise ValueError(Text("{text!r} is not a date (DD/MM/YYYY or YYYY-MM-DD)", text=text))
 	day, month, year = (int(g) for g in match.groups())
 	if year < 100:
 		year += 2000
 	try:
 		return date(year, month, day)
 	except ValueError:
-		raise ValueError(f"{text!r} is not a date (DD/MM/YYYY or YYYY-MM-DD)")
+		raise ValueError(Text("{text!r} is not a date (DD/MM/YYYY or YYYY-MM-DD)", text=text))
 
 
 def _find_header(rows: list[list[str]]) -> tuple[int, dict[str, int]] | None:
@@ -542,10 +606,22 @@ def _read_csv(data: bytes, statement: Statement, default_currency: str) -> None:
 		for column in ("date", "amount"):
 			accepted = _CSV_COLUMNS[column] + (_CSV_COLUMNS["credit"] if column == "amount" else ())
 			if not header_keys & set(accepted):
-				missing.append(f"no {column} column (expected {_COLUMN_LABELS[column]})")
-		statement.errors.append(
-			StatementError(name, None, None, "; ".join(missing) or "no header row with a date and an amount")
-		)
+				missing.append(column)
+		if len(missing) == 2:
+			message = Text(
+				"no date column (expected {dates}); no amount column (expected {amounts})",
+				dates=_COLUMN_LABELS["date"],
+				amounts=Text("Montant, Amount (or Débit and Crédit)"),
+			)
+		elif missing == ["date"]:
+			message = Text("no date column (expected {dates})", dates=_COLUMN_LABELS["date"])
+		elif missing == ["amount"]:
+			message = Text(
+				"no amount column (expected {amounts})", amounts=Text("Montant, Amount (or Débit and Crédit)")
+			)
+		else:
+			message = Text("no header row with a date and an amount")
+		statement.errors.append(StatementError(name, None, None, message))
 		return
 	header_index, columns = found
 	header = rows[header_index]
@@ -555,7 +631,7 @@ def _read_csv(data: bytes, statement: Statement, default_currency: str) -> None:
 		if not any(cell.strip() for cell in row):
 			continue
 		row_number = index + 1  # as a text editor or spreadsheet numbers it
-		where = f"row {row_number}"
+		where = Text("row {row}", row=row_number)
 
 		def cell(column: str, row=row) -> str:
 			position = columns.get(column)
@@ -570,30 +646,35 @@ def _read_csv(data: bytes, statement: Statement, default_currency: str) -> None:
 				or not (cell("amount") or cell("credit") or cell("debit"))
 			):
 				continue  # a balance, a total or a note under the table
-			errors.append(StatementError(name, where, header[columns["date"]], str(exc)))
+			errors.append(StatementError(name, where, header[columns["date"]], _said(exc)))
 			booked = None
 		amount = Decimal(0)
 		if "amount" in columns:
 			try:
 				amount = _amount(cell("amount"))
 			except ValueError as exc:
-				errors.append(StatementError(name, where, header[columns["amount"]], str(exc)))
+				errors.append(StatementError(name, where, header[columns["amount"]], _said(exc)))
 		else:
 			for column, sign in (("credit", 1), ("debit", -1)):
 				if column in columns and cell(column):
 					try:
 						amount += sign * abs(_amount(cell(column)))
 					except ValueError as exc:
-						errors.append(StatementError(name, where, header[columns[column]], str(exc)))
+						errors.append(StatementError(name, where, header[columns[column]], _said(exc)))
 			if not cell("credit") and not cell("debit"):
 				errors.append(
-					StatementError(name, where, header[columns["credit"]], "neither a debit nor a credit")
+					StatementError(
+						name, where, header[columns["credit"]], Text("neither a debit nor a credit")
+					)
 				)
 		currency = (cell("currency") or default_currency).upper()
 		if not re.fullmatch(r"[A-Z]{3}", currency):
 			errors.append(
 				StatementError(
-					name, where, header[columns["currency"]], f"{currency!r} is not a currency code"
+					name,
+					where,
+					header[columns["currency"]],
+					Text("{currency!r} is not a currency code", currency=currency),
 				)
 			)
 		if errors:

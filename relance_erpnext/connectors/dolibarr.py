@@ -86,6 +86,7 @@ from relance_erpnext.dunning.models import (
 )
 from relance_erpnext.dunning.money import round_money
 from relance_erpnext.dunning.outcomes import OUTCOMES, ManualEntry
+from relance_erpnext.i18n import Text
 
 API_PATH = "/api/index.php"
 MIN_VERSION = (17, 0)
@@ -181,32 +182,53 @@ def normalize_base_url(base_url: str) -> str:
 	Only http and https; no user name or password in the URL (the API key goes in a header), no query.
 	"""
 	if not isinstance(base_url, str) or not base_url.strip():
-		raise DolibarrError("the Dolibarr URL is empty")
+		raise DolibarrError(Text("the Dolibarr URL is empty"))
 	text = base_url.strip()
 	shown = repr(_USERINFO_RE.sub("//***@", text))  # never a password written into the URL
 	if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in text):
 		# urlsplit would silently drop a tab or a line break inside the host name
-		raise DolibarrError(f"{shown}: the Dolibarr URL must not contain spaces or control characters")
+		raise DolibarrError(
+			Text("{shown}: the Dolibarr URL must not contain spaces or control characters", shown=shown)
+		)
 	try:
 		parts = urlsplit(text)
 		port = parts.port
 	except ValueError as exc:
-		raise DolibarrError(f"{shown} is not a valid URL ({_USERINFO_RE.sub('//***@', str(exc))})")
+		raise DolibarrError(
+			Text(
+				"{shown} is not a valid URL ({error})",
+				shown=shown,
+				error=_USERINFO_RE.sub("//***@", str(exc)),
+			)
+		)
 	if parts.scheme.lower() not in ("http", "https"):
-		raise DolibarrError(f"{shown}: the Dolibarr URL must start with http:// or https://")
+		raise DolibarrError(
+			Text("{shown}: the Dolibarr URL must start with http:// or https://", shown=shown)
+		)
 	if not parts.hostname:
-		raise DolibarrError(f"{shown}: the Dolibarr URL has no host name")
+		raise DolibarrError(Text("{shown}: the Dolibarr URL has no host name", shown=shown))
 	if not valid_host(parts.hostname):
-		raise DolibarrError(f"{shown}: {parts.hostname!r} is not a host name or an IP address")
+		raise DolibarrError(
+			Text(
+				"{shown}: {hostname!r} is not a host name or an IP address",
+				shown=shown,
+				hostname=parts.hostname,
+			)
+		)
 	if port == 0:
-		raise DolibarrError(f"{shown}: port 0 is not a port")
+		raise DolibarrError(Text("{shown}: port 0 is not a port", shown=shown))
 	if parts.username is not None or parts.password is not None:
 		raise DolibarrError(
-			"the Dolibarr URL must not contain a user name or password; give the API key apart"
+			Text("the Dolibarr URL must not contain a user name or password; give the API key apart")
 		)
 	if parts.query or parts.fragment:
 		raise DolibarrError(
-			f"{parts.scheme}://{parts.netloc}{parts.path}: the Dolibarr URL must not have a query"
+			Text(
+				"{scheme}://{netloc}{path}: the Dolibarr URL must not have a query",
+				scheme=parts.scheme,
+				netloc=parts.netloc,
+				path=parts.path,
+			)
 		)
 	path = parts.path.rstrip("/")
 	marker = path.lower().find(API_PATH)
@@ -218,10 +240,16 @@ def normalize_base_url(base_url: str) -> str:
 	return urlunsplit((parts.scheme.lower(), netloc.lower(), path, "", ""))
 
 
+def _said(exc: Exception):
+	"""An error as a value of a message: its Text when it carries one, else its own text."""
+	message = exc.args[0] if exc.args else ""
+	return message if isinstance(message, Text) else str(exc)
+
+
 def parse_version(text: str) -> tuple[int, int]:
 	match = _VERSION_RE.match(str(text or ""))
 	if not match:
-		raise ValueError(f"not a version: {text!r}")
+		raise ValueError(Text("not a version: {text!r}", text=text))
 	return int(match.group(1)), int(match.group(2))
 
 
@@ -265,9 +293,9 @@ def _decimal(value: Any, what: str) -> Decimal:
 	try:
 		amount = Decimal(str(value).strip())
 	except InvalidOperation:
-		raise ValueError(f"{what} is not an amount: {value!r}")
+		raise ValueError(Text("{what} is not an amount: {value!r}", what=what, value=value))
 	if not amount.is_finite():
-		raise ValueError(f"{what} is not an amount: {value!r}")
+		raise ValueError(Text("{what} is not an amount: {value!r}", what=what, value=value))
 	return amount
 
 
@@ -316,12 +344,14 @@ class DolibarrSource:
 		self.base_url = normalize_base_url(base_url)
 		self.api_root = self.base_url + API_PATH
 		if not isinstance(api_key, str) or not api_key.strip():
-			raise DolibarrError("the Dolibarr API key is empty")
+			raise DolibarrError(Text("the Dolibarr API key is empty"))
 		if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in api_key.strip()):
-			raise DolibarrError("the Dolibarr API key must not contain spaces or control characters")
+			raise DolibarrError(Text("the Dolibarr API key must not contain spaces or control characters"))
 		if not api_key.strip().isascii():
 			# An HTTP header cannot carry it (and the failure would hold the key)
-			raise DolibarrError("the Dolibarr API key must be ASCII letters, digits and signs (no accents)")
+			raise DolibarrError(
+				Text("the Dolibarr API key must be ASCII letters, digits and signs (no accents)")
+			)
 		self._key = api_key.strip()
 		# Each character as itself or percent-encoded ("+" also as %2B or %2b)
 		self._key_re = re.compile(
@@ -333,12 +363,12 @@ class DolibarrSource:
 		self.session = session or requests.Session()
 		self.timeout = timeout
 		if page_size < 1:
-			raise DolibarrError("page_size must be at least 1")
+			raise DolibarrError(Text("page_size must be at least 1"))
 		self.page_size = page_size
 		self.version: str | None = None
 		self.zone: tzinfo = timezone.utc
 		self.zone_name = ""
-		self.warnings: list[str] = []
+		self.warnings: list[str] = []  # each a Text: said in the language of the person running relance
 		# Invoice ref -> Dolibarr id (rowid), filled by load_book, used by record_action
 		self.invoice_ids: dict[str, int] = {}
 		# (invoice ref, step) -> the live event relance wrote (id, label, note, owner), for set_status
@@ -350,8 +380,6 @@ class DolibarrSource:
 		# load_book: the language an invoice's PDF is built in
 		self.langcodes: dict[str, str] = {}
 		self._user: dict | None = None
-		# The language of the warnings written here (fr, en): the command's --lang
-		self.language = "en"
 		# Read by load_book: the letters whose copy is not known to be among their invoice's documents,
 		# and the emails whose sending is uncertain (events "envoi incertain")
 		self.letters_pending: list[PendingLetter] = []
@@ -377,18 +405,26 @@ class DolibarrSource:
 		of a redirection, may echo it)."""
 		return self._key_re.sub("***", str(text))
 
-	def _where(self, method: str, path: str) -> str:
-		return f"Dolibarr at {self.base_url}: {method} {API_PATH}{path}"
+	def _cleaned(self, value):
+		"""A message's value without the key: a Text's values cleaned one by one, anything else as
+		its cleaned text (numbers and dates as they are)."""
+		if isinstance(value, Text):
+			return Text(value.template, **{name: self._cleaned(v) for name, v in value.args.items()})
+		if isinstance(value, bool | int | float | Decimal | date):
+			return value
+		return self._clean(str(value))
 
 	def _fail(
-		self, method: str, path: str, reason: str, status: int | None = None, detail: str = ""
+		self, method: str, path: str, reason, status: int | None = None, detail: str = ""
 	) -> DolibarrError:
-		return DolibarrError(
-			self._clean(f"{self._where(method, path)}: {reason}"),
-			API_PATH + path,
-			status,
-			self._clean(detail),
+		message = Text(
+			"Dolibarr at {url}: {method} {path}: {reason}",
+			url=self.base_url,
+			method=method,
+			path=API_PATH + path,
+			reason=reason,
 		)
+		return DolibarrError(self._cleaned(message), API_PATH + path, status, self._clean(detail))
 
 	def request(
 		self,
@@ -413,20 +449,22 @@ class DolibarrSource:
 				allow_redirects=False,
 			)
 		except requests.Timeout:
-			raise self._fail(method, path, f"no answer within {self.timeout:g} s")
+			raise self._fail(method, path, Text("no answer within {timeout:g} s", timeout=self.timeout))
 		except requests.exceptions.SSLError:
-			raise self._fail(method, path, "TLS/SSL error (certificate not trusted, or not an https server)")
+			raise self._fail(
+				method, path, Text("TLS/SSL error (certificate not trusted, or not an https server)")
+			)
 		except requests.ConnectionError as exc:
 			detail = str(exc).lower()
 			if "refused" in detail:
-				reason = "connection refused (is Dolibarr running at this address?)"
+				reason = Text("connection refused (is Dolibarr running at this address?)")
 			elif "name or service not known" in detail or "nodename" in detail or "getaddrinfo" in detail:
-				reason = "host name not found"
+				reason = Text("host name not found")
 			else:
-				reason = "cannot connect"
+				reason = Text("cannot connect")
 			raise self._fail(method, path, reason)
 		except requests.RequestException as exc:
-			raise self._fail(method, path, f"request failed ({type(exc).__name__})")
+			raise self._fail(method, path, Text("request failed ({error})", error=type(exc).__name__))
 		return self._decode(method, path, resp, empty_on_404)
 
 	def _decode(self, method: str, path: str, resp: requests.Response, empty_on_404: bool) -> Any:
@@ -445,20 +483,29 @@ class DolibarrSource:
 			# (202 with PHP's built-in server, 500 behind Apache or nginx)
 			said = self._dolibarr_error(body)
 			if _DATABASE_DOWN_RE.search(said):
-				reason = (
-					f"Dolibarr answers, but cannot reach its database (HTTP {status}: {said}); is the database"
-					" server (MariaDB, MySQL or PostgreSQL) of Dolibarr running?"
+				reason = Text(
+					"Dolibarr answers, but cannot reach its database (HTTP {status}: {said}); is the database"
+					" server (MariaDB, MySQL or PostgreSQL) of Dolibarr running?",
+					status=status,
+					said=said,
 				)
 			else:
-				reason = f"Dolibarr reported an error (HTTP {status}): {said}"
+				reason = Text("Dolibarr reported an error (HTTP {status}): {said}", status=status, said=said)
 			raise self._fail(method, path, reason, status, detail=said)
 		if 200 <= status < 300:
 			if not parsed:
 				if _API_OFF_RE.search(message):
-					reason = f"the module API REST (modApi) is not enabled in Dolibarr ({message})"
+					reason = Text(
+						"the module API REST (modApi) is not enabled in Dolibarr ({message})", message=message
+					)
 				else:
 					ctype = resp.headers.get("Content-Type", "?")
-					reason = f"the answer is not JSON (HTTP {status}, {ctype}: {message!r}); is this the URL of Dolibarr?"
+					reason = Text(
+						"the answer is not JSON (HTTP {status}, {ctype}: {message!r}); is this the URL of Dolibarr?",
+						status=status,
+						ctype=ctype,
+						message=message,
+					)
 				raise self._fail(method, path, reason, status, detail=message)
 			return data
 		if 300 <= status < 400:
@@ -466,40 +513,59 @@ class DolibarrSource:
 			raise self._fail(
 				method,
 				path,
-				f"redirected (HTTP {status}) to {where}: give that address as the Dolibarr URL",
+				Text(
+					"redirected (HTTP {status}) to {where}: give that address as the Dolibarr URL",
+					status=status,
+					where=where,
+				),
 				status,
 			)
 		if status == 401:
 			raise self._fail(
 				method,
 				path,
-				f"the API key was refused (HTTP 401): check the key and that its user is active ({message})",
+				Text(
+					"the API key was refused (HTTP 401): check the key and that its user is active ({message})",
+					message=message,
+				),
 				status,
 			)
 		if status == 403:
 			raise self._fail(
 				method,
 				path,
-				f"forbidden (HTTP 403): the key's user lacks the permission, or the module is disabled ({message})",
+				Text(
+					"forbidden (HTTP 403): the key's user lacks the permission, or the module is disabled ({message})",
+					message=message,
+				),
 				status,
 			)
 		if status == 404:
 			if empty_on_404 and isinstance(data, dict) and "not found" in message.lower():
 				return []  # some Dolibarr lists answer 404 when nothing matches
 			if not parsed:
-				reason = f"not found (HTTP 404): is {self.base_url} the URL of Dolibarr? ({message})"
+				reason = Text(
+					"not found (HTTP 404): is {url} the URL of Dolibarr? ({message})",
+					url=self.base_url,
+					message=message,
+				)
 			else:
-				reason = f"not found (HTTP 404): {message}"
+				reason = Text("not found (HTTP 404): {message}", message=message)
 			raise self._fail(method, path, reason, status)
 		if status == 501:
 			raise self._fail(
 				method,
 				path,
-				f"this Dolibarr does not offer this API (HTTP 501: {message}); is the module enabled,"
-				f" and Dolibarr {MIN_VERSION[0]} or later?",
+				Text(
+					"this Dolibarr does not offer this API (HTTP 501: {message}); is the module enabled, and Dolibarr {minimum} or later?",
+					message=message,
+					minimum=MIN_VERSION[0],
+				),
 				status,
 			)
-		raise self._fail(method, path, f"HTTP {status}: {message}", status)
+		raise self._fail(
+			method, path, Text("HTTP {status}: {message}", status=status, message=message), status
+		)
 
 	@staticmethod
 	def _dolibarr_error(body: bytes) -> str:
@@ -538,19 +604,21 @@ class DolibarrSource:
 			query = {**(params or {}), "limit": self.page_size, "page": page}
 			batch = self.request("GET", path, params=query, empty_on_404=empty_on_404)
 			if not isinstance(batch, list):
-				raise self._fail("GET", path, f"expected a list, got {type(batch).__name__}")
+				raise self._fail("GET", path, Text("expected a list, got {kind}", kind=type(batch).__name__))
 			if batch:
 				# A server that ignores `page` would send the first page forever
 				first = str(batch[0].get("id", "")) if isinstance(batch[0], dict) else ""
 				if first and first in seen_first:
 					raise self._fail(
-						"GET", path, f"page {page} repeats an earlier page (pagination ignored?)"
+						"GET",
+						path,
+						Text("page {page} repeats an earlier page (pagination ignored?)", page=page),
 					)
 				seen_first.add(first)
 			rows.extend(row for row in batch if isinstance(row, dict))
 			if len(batch) < self.page_size:
 				return rows
-		raise self._fail("GET", path, f"more than {MAX_PAGES} pages")
+		raise self._fail("GET", path, Text("more than {n} pages", n=MAX_PAGES))
 
 	# -----------------------------------------------------------------------------------------------
 	# Version, user, health
@@ -560,17 +628,25 @@ class DolibarrSource:
 		data = self.request("GET", "/status")
 		success = data.get("success") if isinstance(data, dict) else None
 		if not isinstance(success, dict) or not success.get("dolibarr_version"):
-			raise self._fail("GET", "/status", "the answer has no Dolibarr version; is this Dolibarr's API?")
+			raise self._fail(
+				"GET", "/status", Text("the answer has no Dolibarr version; is this Dolibarr's API?")
+			)
 		version = str(success["dolibarr_version"])
 		try:
 			parsed = parse_version(version)
 		except ValueError:
-			raise self._fail("GET", "/status", f"unreadable Dolibarr version {version!r}")
+			raise self._fail(
+				"GET", "/status", Text("unreadable Dolibarr version {version!r}", version=version)
+			)
 		if parsed < MIN_VERSION:
 			raise self._fail(
 				"GET",
 				"/status",
-				f"Dolibarr {version} is not supported: relance needs Dolibarr {MIN_VERSION[0]} or later",
+				Text(
+					"Dolibarr {version} is not supported: relance needs Dolibarr {minimum} or later",
+					version=version,
+					minimum=MIN_VERSION[0],
+				),
 			)
 		self.version = version
 		zone_name = str(success.get("timestamp_php_tz") or "")
@@ -581,7 +657,9 @@ class DolibarrSource:
 
 				self.zone, self.zone_name = ZoneInfo(zone_name), zone_name
 			except Exception:
-				self.warnings.append(f"unknown server time zone {zone_name!r}: event dates read in UTC")
+				self.warnings.append(
+					Text("unknown server time zone {zone!r}: event dates read in UTC", zone=zone_name)
+				)
 		return success
 
 	def user(self) -> dict:
@@ -589,7 +667,7 @@ class DolibarrSource:
 		if self._user is None:
 			data = self.request("GET", "/users/info")
 			if not isinstance(data, dict) or not data.get("id"):
-				raise self._fail("GET", "/users/info", "the answer names no user")
+				raise self._fail("GET", "/users/info", Text("the answer names no user"))
 			self._user = data
 		return self._user
 
@@ -611,8 +689,10 @@ class DolibarrSource:
 			if exc.status != 403:
 				raise
 			warnings.append(
-				"the enabled modules cannot be listed (only an admin user, or the login in"
-				" API_LOGINS_ALLOWED_FOR_GET_MODULES, may): Dolibarr's own reminder job was not checked"
+				Text(
+					"the enabled modules cannot be listed (only an admin user, or the login in"
+					" API_LOGINS_ALLOWED_FOR_GET_MODULES, may): Dolibarr's own reminder job was not checked"
+				)
 			)
 		if modules:
 			missing = [label for name, label in REQUIRED_MODULES.items() if name not in modules]
@@ -620,13 +700,18 @@ class DolibarrSource:
 				missing.append(HISTORY_MODULE[1])
 			if missing:
 				raise self._fail(
-					"GET", "/setup/modules", f"module(s) not enabled in Dolibarr: {', '.join(missing)}"
+					"GET",
+					"/setup/modules",
+					Text("module(s) not enabled in Dolibarr: {listed}", listed=", ".join(missing)),
 				)
 			if "cron" in modules:
 				warnings.append(
-					f"the module Scheduled jobs (cron) is enabled: make sure its job {DOLIBARR_REMINDER_JOB}"
-					" (Dolibarr's own reminders on invoice due dates) is disabled, or customers get two"
-					" reminders (the API cannot show the job's status)"
+					Text(
+						"the module Scheduled jobs (cron) is enabled: make sure its job {job} (Dolibarr's own"
+						" reminders on invoice due dates) is disabled, or customers get two reminders (the API"
+						" cannot show the job's status)",
+						job=DOLIBARR_REMINDER_JOB,
+					)
 				)
 		if not modules or HISTORY_MODULE[0] in modules:
 			sent = self.request(
@@ -643,8 +728,12 @@ class DolibarrSource:
 			if isinstance(sent, list) and sent:
 				last = day_of_timestamp(sent[0].get("datep"), self.zone)
 				warnings.append(
-					f"Dolibarr's own invoice reminder job ({DOLIBARR_REMINDER_JOB}) has sent reminders"
-					f" (the last on {last}): disable it in Setup > Scheduled jobs, or customers get two reminders"
+					Text(
+						"Dolibarr's own invoice reminder job ({job}) has sent reminders (the last on {last}):"
+						" disable it in Setup > Scheduled jobs, or customers get two reminders",
+						job=DOLIBARR_REMINDER_JOB,
+						last=last,
+					)
 				)
 		self.warnings.extend(warnings)
 		return DolibarrCheck(
@@ -712,7 +801,13 @@ class DolibarrSource:
 				left = abs(_decimal(raw.get("total_ttc"), "total_ttc"))
 			left = round_money(left, currency)
 		except (ValueError, TypeError, ArithmeticError) as exc:
-			self.warnings.append(f"credit note {ref or raw.get('id')}: unreadable ({exc}); left out")
+			self.warnings.append(
+				Text(
+					"credit note {ref}: unreadable ({error}); left out",
+					ref=ref or raw.get("id"),
+					error=_said(exc),
+				)
+			)
 			return None
 		if left <= 0 or not raw.get("socid"):
 			return None
@@ -728,18 +823,18 @@ class DolibarrSource:
 
 	def _invoice(self, raw: dict) -> Invoice | None:
 		ref = str(raw.get("ref") or "").strip()
-		where = f"invoice {ref or raw.get('id')}"
+		where = Text("invoice {ref}", ref=ref or raw.get("id"))
 		try:
 			if str(raw.get("type", "0")) == str(CREDIT_NOTE):
 				return None  # a credit note is owed to the customer, not by them
 			if not ref or not raw.get("id") or not raw.get("socid"):
-				self.warnings.append(f"{where}: no ref, id or customer; left out")
+				self.warnings.append(Text("{where}: no ref, id or customer; left out", where=where))
 				return None
 			currency = str(raw.get("multicurrency_code") or "EUR").upper()
 			rate = _decimal(raw.get("multicurrency_tx") or "1", "multicurrency_tx")
 			foreign = raw.get("fk_multicurrency") not in (None, "", "0", 0) and rate != 1
 			if foreign and rate <= 0:
-				raise ValueError(f"multicurrency_tx {rate} is not an exchange rate")
+				raise ValueError(Text("multicurrency_tx {rate} is not an exchange rate", rate=rate))
 			# Dolibarr's own amounts are in its main currency: an invoice in another currency (module
 			# Multicurrency) is followed up in that currency, its total being Dolibarr's
 			# multicurrency_total_ttc and every amount taken off converted at the invoice's rate
@@ -747,17 +842,19 @@ class DolibarrSource:
 			total = round_money(_decimal(raw.get("total_ttc"), "total_ttc"), main)
 			if foreign:
 				if raw.get("multicurrency_total_ttc") in (None, ""):
-					raise ValueError(f"in {currency} but without multicurrency_total_ttc")
+					raise ValueError(
+						Text("in {currency} but without multicurrency_total_ttc", currency=currency)
+					)
 				total_foreign = round_money(
 					_decimal(raw.get("multicurrency_total_ttc"), "multicurrency_total_ttc"), currency
 				)
 			issued = date_from_timestamp(raw.get("date"))
 			due = date_from_timestamp(raw.get("date_lim_reglement"))
 			if issued is None:
-				self.warnings.append(f"{where}: no invoice date; left out")
+				self.warnings.append(Text("{where}: no invoice date; left out", where=where))
 				return None
 			if due is None:
-				self.warnings.append(f"{where}: no due date; the invoice date is used")
+				self.warnings.append(Text("{where}: no due date; the invoice date is used", where=where))
 				due = issued
 			if raw.get("remaintopay") not in (None, ""):
 				remaining = round_money(_decimal(raw.get("remaintopay"), "remaintopay"), main)
@@ -776,11 +873,12 @@ class DolibarrSource:
 				payments.append(Payment(issued, others))
 			elif others < 0:
 				self.warnings.append(
-					self._say(
-						f"{where}: its payments add up to more than Dolibarr took off (by {-others}); Dolibarr's"
-						f" remaining amount {remaining} is used",
-						f"facture {ref} : ses paiements dépassent ce que Dolibarr a déduit (de {-others}) ;"
-						f" le reste dû de Dolibarr, {remaining}, est retenu",
+					Text(
+						"{where}: its payments add up to more than Dolibarr took off (by {excess}); Dolibarr's"
+						" remaining amount {remaining} is used",
+						where=where,
+						excess=-others,
+						remaining=remaining,
 					)
 				)
 				payments.append(Payment(issued, others))
@@ -788,7 +886,9 @@ class DolibarrSource:
 				total, payments = total_foreign, self._in_currency(ref, payments, rate, currency)
 				self.foreign_currency[ref] = currency
 		except (ValueError, TypeError, ArithmeticError) as exc:
-			self.warnings.append(f"{where}: unreadable ({exc}); left out")
+			self.warnings.append(
+				Text("{where}: unreadable ({error}); left out", where=where, error=_said(exc))
+			)
 			return None
 		return Invoice(
 			id=ref,
@@ -818,31 +918,31 @@ class DolibarrSource:
 			if len(candidates) > 1:
 				shown = " / ".join(str(c) for c in candidates)
 				self.warnings.append(
-					self._say(
-						f"invoice {ref}: a payment of {payment.amount} EUR on {payment.day} is {shown} {currency}"
-						f" at the invoice's rate {rate} (Dolibarr's API gives payments in EUR only): {amount}"
-						f" {currency} is used; check the amount still owed in Dolibarr",
-						f"facture {ref} : un paiement de {payment.amount} EUR du {payment.day} vaut {shown}"
-						f" {currency} au taux de la facture {rate} (l'API de Dolibarr ne donne les paiements qu'en"
-						f" EUR) : {amount} {currency} est retenu ; vérifiez le reste dû dans Dolibarr",
+					Text(
+						"invoice {ref}: a payment of {paid} EUR on {day} is {shown} {currency} at the invoice's"
+						" rate {rate} (Dolibarr's API gives payments in EUR only): {amount} {currency} is used;"
+						" check the amount still owed in Dolibarr",
+						ref=ref,
+						paid=payment.amount,
+						day=payment.day,
+						shown=shown,
+						currency=currency,
+						rate=rate,
+						amount=amount,
 					)
 				)
 			converted.append(Payment(payment.day, amount))
 		return converted
 
-	def _say(self, english: str, french: str) -> str:
-		"""A message in the language of the person running relance (``self.language``)."""
-		return french if self.language.startswith("fr") else english
-
 	def _payments(self, invoice_id: int, currency: str) -> list[Payment]:
 		rows = self.request("GET", f"/invoices/{invoice_id}/payments", empty_on_404=True)
 		if not isinstance(rows, list):
-			raise ValueError("its payments are not a list")
+			raise ValueError(Text("its payments are not a list"))
 		payments = []
 		for row in rows:
 			day = date_from_timestamp(row.get("date"))
 			if day is None:
-				raise ValueError(f"payment {row.get('ref')} has no date")
+				raise ValueError(Text("payment {ref} has no date", ref=row.get("ref")))
 			payments.append(
 				Payment(day, round_money(_decimal(row.get("amount"), "payment amount"), currency))
 			)
@@ -872,7 +972,9 @@ class DolibarrSource:
 			except DolibarrError as exc:
 				if exc.status != 404:
 					raise
-				self.warnings.append(f"third party {missing}: not found; its invoices are left unplanned")
+				self.warnings.append(
+					Text("third party {id}: not found; its invoices are left unplanned", id=missing)
+				)
 
 		# E-mail: a contact named on one of the customer's invoices, else the third party's, else any
 		# active contact's
@@ -976,16 +1078,26 @@ class DolibarrSource:
 				state = str(row.get("code_departement") or row.get("code") or "").upper()
 			if state != "QC":
 				self.warnings.append(
-					f"{name} (third party {cid}): Canada outside Québec ({state or 'no province'}) is not"
-					" supported; its invoices are left unplanned"
+					Text(
+						"{name} (third party {id}): Canada outside Québec ({province}) is not supported; its"
+						" invoices are left unplanned",
+						name=name,
+						id=cid,
+						province=state or Text("no province"),
+					)
 				)
 				return None
 			regime = REGIME_QC
 			province = state
 		else:
 			self.warnings.append(
-				f"{name} (third party {cid}): country {country} is not supported (France, Québec);"
-				" its invoices are left unplanned"
+				Text(
+					"{name} (third party {id}): country {country} is not supported (France, Québec); its"
+					" invoices are left unplanned",
+					name=name,
+					id=cid,
+					country=country,
+				)
 			)
 			return None
 		kind = CONSUMER if str(raw.get("typent_code") or "").upper() == CONSUMER_TYPENT else BUSINESS
@@ -1078,14 +1190,14 @@ class DolibarrSource:
 		if entry.status == UNKNOWN:
 			self.uncertain.append(entry)
 			self.warnings.append(
-				self._say(
-					f"invoice {entry.invoice}: the email of step {entry.step} ({entry.day}) may or may not have"
-					f" gone out (agenda event {event.get('id')}, \"envoi incertain\"): it is never sent again by"
-					" itself; check the sent mail, then mark the event done, or delete it to send again",
-					f"facture {entry.invoice} : le courriel de l'étape {entry.step} ({entry.day}) est peut-être"
-					f" parti, peut-être pas (événement d'agenda {event.get('id')}, « envoi incertain ») : il"
-					" n'est jamais renvoyé de lui-même ; vérifiez les courriels envoyés, puis marquez"
-					" l'événement fait, ou supprimez-le pour renvoyer",
+				Text(
+					"invoice {invoice}: the email of step {step} ({day}) may or may not have gone out (agenda"
+					' event {event}, "envoi incertain"): it is never sent again by itself; check the sent'
+					" mail, then mark the event done, or delete it to send again",
+					invoice=entry.invoice,
+					step=entry.step,
+					day=entry.day,
+					event=event.get("id"),
 				)
 			)
 
@@ -1099,7 +1211,9 @@ class DolibarrSource:
 				raise
 			rows = []  # "Search for modulepart facture ... does not return any document."
 		if not isinstance(rows, list):
-			raise self._fail("GET", "/documents", f"expected a list of files, got {str(rows)[:80]!r}")
+			raise self._fail(
+				"GET", "/documents", Text("expected a list of files, got {value!r}", value=str(rows)[:80])
+			)
 		return [str(r.get("name") or r.get("filename") or "") for r in rows if isinstance(r, dict)]
 
 	def letter_attached(self, invoice: str, step: str, filename: str) -> None:
@@ -1108,8 +1222,11 @@ class DolibarrSource:
 		known = self._live_events.get((invoice, step))
 		if known is None:
 			raise DolibarrError(
-				f"no agenda event of relance for invoice {invoice}, step {step}, among those read or written"
-				" by this run"
+				Text(
+					"no agenda event of relance for invoice {invoice}, step {step}, among those read or written by this run",
+					invoice=invoice,
+					step=step,
+				)
 			)
 		event_id, label, note, owner = known
 		name = "".join(filename.split()) or "?"
@@ -1120,7 +1237,11 @@ class DolibarrSource:
 		body = {"note_private": note, "userownerid": owner or int(self.user()["id"])}
 		updated = self.request("PUT", f"/agendaevents/{event_id}", json=body)
 		if not isinstance(updated, dict):
-			raise self._fail("PUT", f"/agendaevents/{event_id}", f"unexpected answer {str(updated)[:80]!r}")
+			raise self._fail(
+				"PUT",
+				f"/agendaevents/{event_id}",
+				Text("unexpected answer {value!r}", value=str(updated)[:80]),
+			)
 		self._live_events[(invoice, step)] = (event_id, label, note, owner)
 
 	def _entry(
@@ -1129,7 +1250,11 @@ class DolibarrSource:
 		match = _STEP_RE.match(str(event.get("label") or ""))
 		if not match:
 			self.warnings.append(
-				f"agenda event {event.get('id')}: code {EVENT_CODE} but no 'relance:<step>' label"
+				Text(
+					"agenda event {event}: code {code} but no 'relance:<step>' label",
+					event=event.get("id"),
+					code=EVENT_CODE,
+				)
 			)
 			return None
 		element = str(event.get("elementid") or event.get("fk_element") or "")
@@ -1138,7 +1263,7 @@ class DolibarrSource:
 			return None
 		day = day_of_timestamp(event.get("datep"), self.zone)
 		if day is None:
-			self.warnings.append(f"agenda event {event.get('id')}: no date; ignored")
+			self.warnings.append(Text("agenda event {event}: no date; ignored", event=event.get("id")))
 			return None
 		percent = str(event.get("percentage", event.get("percent", "0")) or "0").strip()
 		data = _event_data(event)
@@ -1180,7 +1305,11 @@ class DolibarrSource:
 	def record_actions(self, actions: Iterable[Action], as_of: date, status: str = PLANNED) -> RecordResult:
 		if status not in STATUS_PERCENT:
 			raise DolibarrError(
-				f"status {status!r} cannot be recorded in Dolibarr (only {', '.join(STATUS_PERCENT)})"
+				Text(
+					"status {status!r} cannot be recorded in Dolibarr (only {listed})",
+					status=status,
+					listed=", ".join(STATUS_PERCENT),
+				)
 			)
 		actions = list(actions)
 		if not actions:
@@ -1239,27 +1368,24 @@ class DolibarrSource:
 	def _partial(
 		self, exc: DolibarrError, action: Action, undone: list[str], kept: list[str]
 	) -> DolibarrError:
-		said = [str(exc)]
+		message = exc.args[0]
 		if undone:
-			said.append(
-				self._say(
-					f"the events already written for {', '.join(undone)} ({action.customer_name}) were cancelled:"
-					" the next run plans this communication again",
-					f"les événements déjà écrits pour {', '.join(undone)} ({action.customer_name}) ont été"
-					" annulés : la prochaine exécution planifie à nouveau cette communication",
-				)
+			message = Text(
+				"{error}; the events already written for {invoices} ({customer}) were cancelled: the next"
+				" run plans this communication again",
+				error=message,
+				invoices=", ".join(undone),
+				customer=action.customer_name,
 			)
 		if kept:
-			said.append(
-				self._say(
-					f"the events of {', '.join(kept)} ({action.customer_name}) are written but could not be"
-					" cancelled: delete them in Dolibarr's agenda, or the rest of this communication waits",
-					f"les événements de {', '.join(kept)} ({action.customer_name}) sont écrits mais n'ont pu"
-					" être annulés : supprimez-les dans l'agenda de Dolibarr, sinon le reste de cette"
-					" communication attend",
-				)
+			message = Text(
+				"{error}; the events of {invoices} ({customer}) are written but could not be cancelled:"
+				" delete them in Dolibarr's agenda, or the rest of this communication waits",
+				error=message,
+				invoices=", ".join(kept),
+				customer=action.customer_name,
 			)
-		return DolibarrError("; ".join(said), exc.path, exc.status, exc.detail)
+		return DolibarrError(message, exc.path, exc.status, exc.detail)
 
 	def _write_event(self, action: Action, line, status: str, element: int, owner: int, start, end) -> None:
 		label = f"{LABEL_PREFIX}{line.step} {line.invoice} – {action.step_label}"[:LABEL_MAX]
@@ -1281,7 +1407,9 @@ class DolibarrSource:
 		created = self.request("POST", "/agendaevents", json=body)
 		if not isinstance(created, int) and not str(created).isdigit():
 			raise self._fail(
-				"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
+				"POST",
+				"/agendaevents",
+				Text("expected the new event's id, got {value!r}", value=str(created)[:80]),
 			)
 		self.written.add((line.invoice, line.step))
 		# Kept whatever the status: set_status may have to cancel it
@@ -1294,13 +1422,20 @@ class DolibarrSource:
 		read (``record_actions``, ``load_book``); another one is an error, never a silent no-op."""
 		if status not in STATUS_PERCENT:
 			raise DolibarrError(
-				f"status {status!r} cannot be recorded in Dolibarr (only {', '.join(STATUS_PERCENT)})"
+				Text(
+					"status {status!r} cannot be recorded in Dolibarr (only {listed})",
+					status=status,
+					listed=", ".join(STATUS_PERCENT),
+				)
 			)
 		known = self._live_events.get((invoice, step))
 		if known is None:
 			raise DolibarrError(
-				f"no agenda event of relance for invoice {invoice}, step {step}, among those read or written"
-				" by this run"
+				Text(
+					"no agenda event of relance for invoice {invoice}, step {step}, among those read or written by this run",
+					invoice=invoice,
+					step=step,
+				)
 			)
 		event_id, label, note, owner = known
 		for suffix in STATUS_SUFFIX.values():
@@ -1320,7 +1455,11 @@ class DolibarrSource:
 		}
 		updated = self.request("PUT", f"/agendaevents/{event_id}", json=body)
 		if not isinstance(updated, dict):
-			raise self._fail("PUT", f"/agendaevents/{event_id}", f"unexpected answer {str(updated)[:80]!r}")
+			raise self._fail(
+				"PUT",
+				f"/agendaevents/{event_id}",
+				Text("unexpected answer {value!r}", value=str(updated)[:80]),
+			)
 		if status in DONE_STATUSES:
 			self._live_events[(invoice, step)] = (event_id, label, note, owner)
 		else:
@@ -1343,7 +1482,11 @@ class DolibarrSource:
 		}
 		name = self.request("POST", "/documents/upload", json=body)
 		if not isinstance(name, str) or not name.strip():
-			raise self._fail("POST", "/documents/upload", f"expected the file's name, got {str(name)[:80]!r}")
+			raise self._fail(
+				"POST",
+				"/documents/upload",
+				Text("expected the file's name, got {value!r}", value=str(name)[:80]),
+			)
 		return name
 
 	def invoice_pdf(self, invoice: str, langcode: str = "") -> tuple[str, bytes, bool]:
@@ -1373,18 +1516,27 @@ class DolibarrSource:
 					# A PDF engine that fails (TCPDF cannot write the file...) prints its error instead of
 					# the JSON: Dolibarr's own words say more than "not JSON"
 					raise self._fail(
-						"PUT", "/documents/builddoc", f"Dolibarr could not build the PDF: {exc.detail}", 200
+						"PUT",
+						"/documents/builddoc",
+						Text("Dolibarr could not build the PDF: {detail}", detail=exc.detail),
+						200,
 					)
 				raise
 			method, path, built = "PUT", "/documents/builddoc", True
 		if not isinstance(data, dict) or not isinstance(data.get("content"), str):
-			raise self._fail(method, path, f"expected the file (content in base64), got {str(data)[:80]!r}")
+			raise self._fail(
+				method,
+				path,
+				Text("expected the file (content in base64), got {value!r}", value=str(data)[:80]),
+			)
 		try:
 			content = base64.b64decode(data["content"], validate=True)
 		except ValueError:
-			raise self._fail(method, path, "the file's content is not base64")
+			raise self._fail(method, path, Text("the file's content is not base64"))
 		if not content.startswith(b"%PDF-"):
-			raise self._fail(method, path, f"the file of invoice {invoice} is not a PDF")
+			raise self._fail(
+				method, path, Text("the file of invoice {invoice} is not a PDF", invoice=invoice)
+			)
 		# Its name as Dolibarr gives it, without any folder (it names the attachment)
 		filename = str(data.get("filename") or "").replace("\\", "/").rpartition("/")[2].strip()
 		return filename or f"{name}.pdf", content, built
@@ -1442,7 +1594,9 @@ class DolibarrSource:
 			created = self.request("POST", "/agendaevents", json=body)
 			if not isinstance(created, int) and not str(created).isdigit():
 				raise self._fail(
-					"POST", "/agendaevents", f"expected the new event's id, got {str(created)[:80]!r}"
+					"POST",
+					"/agendaevents",
+					Text("expected the new event's id, got {value!r}", value=str(created)[:80]),
 				)
 			written += 1
 		return written
@@ -1456,7 +1610,7 @@ class DolibarrSource:
 		if ref not in self.invoice_ids:
 			data = self.request("GET", f"/invoices/ref/{quote(ref, safe='')}", params={"contact_list": 0})
 			if not isinstance(data, dict) or not data.get("id"):
-				raise self._fail("GET", f"/invoices/ref/{ref}", "the answer names no invoice")
+				raise self._fail("GET", f"/invoices/ref/{ref}", Text("the answer names no invoice"))
 			self.invoice_ids[ref] = int(data["id"])
 		return self.invoice_ids[ref]
 
@@ -1510,18 +1664,22 @@ class DolibarrSource:
 		except DolibarrError as exc:
 			if exc.status in (403, 404, 501):
 				raise DolibarrError(
-					f"{exc}; recording payments needs the module Banks (modBanque) enabled and readable by the"
-					" API user",
+					Text(
+						"{error}; recording payments needs the module Banks (modBanque) enabled and readable by the API user",
+						error=exc.args[0],
+					),
 					exc.path,
 					exc.status,
 				)
 			raise
 		if not isinstance(accounts, list):
-			raise self._fail("GET", "/bankaccounts", "expected a list of bank accounts")
+			raise self._fail("GET", "/bankaccounts", Text("expected a list of bank accounts"))
 		usable = {int(a["id"]): a for a in accounts if isinstance(a, dict) and str(a.get("clos", "0")) == "0"}
 		if wanted is not None:
 			if wanted not in usable:
-				raise self._fail("GET", "/bankaccounts", f"no open bank account with id {wanted}")
+				raise self._fail(
+					"GET", "/bankaccounts", Text("no open bank account with id {wanted}", wanted=wanted)
+				)
 			return wanted
 		if len(usable) == 1:
 			return next(iter(usable))
@@ -1529,7 +1687,11 @@ class DolibarrSource:
 		raise self._fail(
 			"GET",
 			"/bankaccounts",
-			f"{len(usable)} open bank accounts ({listed or 'none'}): say which with --dolibarr-bank-account ID",
+			Text(
+				"{n} open bank accounts ({listed}): say which with --dolibarr-bank-account ID",
+				n=len(usable),
+				listed=listed or Text("none"),
+			),
 		)
 
 	def applied_bank_lines(self, line_ids: Iterable[str], account: int | None) -> set[str]:
@@ -1547,7 +1709,7 @@ class DolibarrSource:
 				"GET", path, params={"sqlfilters": f"(t.num_chq:like:'{BANK_TOKEN_PREFIX}%')"}
 			)
 		if not isinstance(rows, list):
-			raise self._fail("GET", path, "expected a list of bank lines")
+			raise self._fail("GET", path, Text("expected a list of bank lines"))
 		tokens = {str(row.get("num_chq") or "") for row in rows if isinstance(row, dict)}
 		return {line_id for line_id in line_ids if bank_token(line_id) in tokens}
 
@@ -1559,7 +1721,9 @@ class DolibarrSource:
 		for row in rows if isinstance(rows, list) else ():
 			if str(row.get("code")) == code and str(row.get("id", "")).isdigit():
 				return int(row["id"])
-		raise self._fail("GET", "/setup/dictionary/payment_types", f"no payment mode {code} in Dolibarr")
+		raise self._fail(
+			"GET", "/setup/dictionary/payment_types", Text("no payment mode {code} in Dolibarr", code=code)
+		)
 
 	def record_bank_payments(self, matches: Iterable, account: int) -> RecordResult:
 		"""One Dolibarr payment per matched statement line (per customer, when a line pays several).
@@ -1608,7 +1772,7 @@ class DolibarrSource:
 					raise self._fail(
 						"POST",
 						"/invoices/paymentsdistributed",
-						f"expected the new payment's id, got {str(created)[:80]!r}",
+						Text("expected the new payment's id, got {value!r}", value=str(created)[:80]),
 					)
 			done.add(line.id)
 			recorded += 1

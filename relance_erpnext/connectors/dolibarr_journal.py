@@ -8,10 +8,12 @@ import sys
 from datetime import date
 
 from relance_erpnext.connectors.pdf import PdfRenderer
+from relance_erpnext.i18n import Text, warning
 
 
 class JournalUnusable(Exception):
-	"""The journal (Dolibarr's agenda) refused to record a step or a status: the run must stop."""
+	"""The journal (Dolibarr's agenda) refused to record a step or a status: the run must stop. Its
+	message is a Text (English as str, said in the user's language by the command)."""
 
 
 class DolibarrJournal:
@@ -27,7 +29,9 @@ class DolibarrJournal:
 		try:
 			return self.source.record_actions(actions, day, status=status)
 		except DolibarrError as exc:
-			raise JournalUnusable(f"Dolibarr: the steps could not be recorded ({exc})")
+			raise JournalUnusable(
+				Text("Dolibarr: the steps could not be recorded ({error})", error=exc.args[0])
+			)
 
 	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
 		from relance_erpnext.connectors.dolibarr import DolibarrError
@@ -36,14 +40,20 @@ class DolibarrJournal:
 			self.source.set_status(invoice, step, status, detail)
 		except DolibarrError as exc:
 			raise JournalUnusable(
-				f"Dolibarr: the status of {invoice} ({step}) could not be set to {status} ({exc});"
-				" check its agenda event before the next run"
+				Text(
+					"Dolibarr: the status of {invoice} ({step}) could not be set to {status} ({error}); check"
+					" its agenda event before the next run",
+					invoice=invoice,
+					step=step,
+					status=status,
+					error=exc.args[0],
+				)
 			)
 
 	def attach_letters(self, items, day: date, pdf: PdfRenderer) -> tuple[int, list[tuple[str, str]]]:
 		"""The letter of each postal step this run recorded, added to the documents of its invoices
-		(PDF, else the HTML page). (files attached, [(invoice, error)]): a failure is not raised, the
-		agenda event is written already and stays."""
+		(PDF, else the HTML page). (files attached, [(invoice, error)]), each error a Text: a failure is
+		not raised, the agenda event is written already and stays."""
 		from relance_erpnext.connectors.dolibarr import DolibarrError
 		from relance_erpnext.connectors.mailer import letter_attachment
 
@@ -60,7 +70,7 @@ class DolibarrJournal:
 				try:
 					name = self.source.attach_to_invoice(invoice, file.filename, file.content)
 				except DolibarrError as exc:
-					failures.append((invoice, str(exc)))
+					failures.append((invoice, exc.args[0]))
 					continue
 				attached += 1
 				step = next(line.step for line in action.lines if line.invoice == invoice)
@@ -90,14 +100,15 @@ class DolibarrJournal:
 			fr,
 		)
 		for invoice, step, day, reason in done.failures:
-			print(
-				f"warning: facture {invoice} : courrier de l'étape {step} du {day} enregistré dans l'agenda mais"
-				f" absent de ses documents dans Dolibarr : {reason}"
-				if fr
-				else f"warning: invoice {invoice}: the letter of step {step} of {day} is recorded in the agenda but"
-				f" missing from its documents in Dolibarr: {reason}",
-				file=sys.stderr,
+			message = Text(
+				"invoice {invoice}: the letter of step {step} of {day} is recorded in the agenda but missing"
+				" from its documents in Dolibarr: {reason}",
+				invoice=invoice,
+				step=step,
+				day=day,
+				reason=reason,
 			)
+			print(warning(message, "fr" if fr else "en"), file=sys.stderr)
 		return done
 
 	def invoice_pdfs(self, actions, customers) -> tuple[dict, list[tuple[str, str]], int]:
@@ -124,9 +135,9 @@ class DolibarrJournal:
 			try:
 				filename, content, made = self.source.invoice_pdf(invoice, lang)
 			except DolibarrError as exc:
-				failures.append((invoice, str(exc)))
+				failures.append((invoice, exc.args[0]))
 				if exc.status is None:
-					unreachable = str(exc)
+					unreachable = exc.args[0]
 				continue
 			files[invoice] = Attachment(filename, content, "application/pdf")
 			built += made

@@ -20,6 +20,7 @@ from datetime import date
 from relance_erpnext.connectors.dolibarr import DolibarrError, DolibarrSource, PendingLetter
 from relance_erpnext.dunning import plan
 from relance_erpnext.dunning.models import POSTAL_CHANNELS
+from relance_erpnext.i18n import Text
 
 # The name the run gives a letter's copy (cli.DolibarrJournal.attach_letters): relance-<day>-<step>
 STEM = "relance-{day}-"
@@ -29,7 +30,7 @@ SUFFIXES = (".pdf", ".html", ".html.noexe")
 @dataclass
 class Retried:
 	"""What the check of the pending letters did: copies found (already uploaded), copies rebuilt and
-	uploaded, and [(invoice, step, day, reason)] of those still missing."""
+	uploaded, and [(invoice, step, day, reason)] of those still missing (the reason a Text)."""
 
 	found: int = 0
 	attached: int = 0
@@ -62,8 +63,8 @@ def retry_pending_letters(
 	if not pending:
 		return done
 
-	def fail(letter: PendingLetter, en: str, fr_text: str) -> None:
-		done.failures.append((letter.invoice, letter.step, letter.day, fr_text if fr else en))
+	def fail(letter: PendingLetter, reason: Text) -> None:
+		done.failures.append((letter.invoice, letter.step, letter.day, reason))
 
 	documents: dict[str, list[str]] = {}
 	missing: dict[tuple[str, date], list[PendingLetter]] = {}
@@ -73,11 +74,7 @@ def retry_pending_letters(
 				documents[letter.invoice] = source.documents(letter.invoice)
 			except DolibarrError as exc:
 				documents[letter.invoice] = []
-				fail(
-					letter,
-					f"its documents cannot be listed ({exc})",
-					f"ses documents ne peuvent être listés ({exc})",
-				)
+				fail(letter, Text("its documents cannot be listed ({error})", error=exc.args[0]))
 				continue
 		name = _has_copy(documents[letter.invoice], letter.day)
 		if name:
@@ -117,10 +114,10 @@ def retry_pending_letters(
 			for letter in letters:
 				fail(
 					letter,
-					"its letter cannot be rebuilt as it was on that day (the invoices, payments or steps differ"
-					" now): attach its copy by hand",
-					"son courrier ne peut être refait tel qu'il était ce jour-là (les factures, paiements ou"
-					" étapes ont changé) : joignez-en la copie à la main",
+					Text(
+						"its letter cannot be rebuilt as it was on that day (the invoices, payments or steps"
+						" differ now): attach its copy by hand"
+					),
 				)
 			continue
 		rendered = render_action(action, sender, customer, day, invoices=by_id)
@@ -131,9 +128,7 @@ def retry_pending_letters(
 			try:
 				name = source.attach_to_invoice(letter.invoice, file.filename, file.content)
 			except DolibarrError as exc:
-				fail(
-					letter, f"its copy could not be uploaded ({exc})", f"sa copie n'a pu être jointe ({exc})"
-				)
+				fail(letter, Text("its copy could not be uploaded ({error})", error=exc.args[0]))
 				continue
 			done.attached += 1
 			try:

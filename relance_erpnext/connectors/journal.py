@@ -19,6 +19,7 @@ from pathlib import Path
 from relance_erpnext.dunning.matching import BankPayment, LineMatch
 from relance_erpnext.dunning.models import DONE_STATUSES, HISTORY_STATUSES, Action, HistoryEntry
 from relance_erpnext.dunning.outcomes import OUTCOMES, ManualEntry
+from relance_erpnext.i18n import Text, reason
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS follow_up (
@@ -91,7 +92,9 @@ class Journal:
 			self.db = sqlite3.connect(self.path, timeout=OPEN_TIMEOUT_SECONDS, isolation_level=None)
 			self._prepare()
 		except sqlite3.DatabaseError as exc:
-			raise JournalError(f"{self.path}: not a usable journal ({exc})")
+			raise JournalError(
+				Text("{path}: not a usable journal ({reason})", path=self.path, reason=reason(exc))
+			)
 
 	def _prepare(self) -> None:
 		"""Switch to WAL and create the tables, waiting for another process doing the same.
@@ -141,7 +144,7 @@ class Journal:
 	def record_actions(self, actions: Iterable[Action], day: date, status: str = "planned") -> RecordResult:
 		"""Record one entry per invoice line; an entry already live for that invoice and step is kept."""
 		if status not in HISTORY_STATUSES:
-			raise JournalError(f"unknown status {status!r}")
+			raise JournalError(Text("unknown status {status!r}", status=status))
 		now = datetime.now(timezone.utc).isoformat(timespec="seconds")
 		recorded = already = 0
 		self.db.execute("BEGIN IMMEDIATE")
@@ -176,7 +179,7 @@ class Journal:
 	def set_status(self, invoice: str, step: str, status: str, detail: str = "") -> None:
 		"""Move the live entry of an invoice and step to a new status (sent, failed, unknown...)."""
 		if status not in HISTORY_STATUSES:
-			raise JournalError(f"unknown status {status!r}")
+			raise JournalError(Text("unknown status {status!r}", status=status))
 		live = tuple(DONE_STATUSES)
 		self.db.execute("BEGIN IMMEDIATE")
 		try:
@@ -197,7 +200,7 @@ class Journal:
 		"""Record one manual entry (its invoices together); returns its id. Two identical entries are
 		kept once (a command run twice records nothing new): the id of the one already there."""
 		if entry.outcome not in OUTCOMES:
-			raise JournalError(f"unknown outcome {entry.outcome!r}")
+			raise JournalError(Text("unknown outcome {outcome!r}", outcome=entry.outcome))
 		values = (
 			json.dumps(list(entry.invoices), ensure_ascii=False),
 			entry.customer,

@@ -31,6 +31,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid, parseaddr
 
 from relance_erpnext.connectors.hosts import valid_host
+from relance_erpnext.i18n import Text, reason, say
 
 SECURITIES = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -55,8 +56,8 @@ class MailError(Exception):
 	the same run would fail the same way.
 
 	The message is English (str(), the journal's detail); `fr` is the same in French, for the person
-	running the command: `describe(language)` gives the one to print (English when there is no French,
-	as for the configuration's errors). Neither ever holds the password (Mailer scrubs both)."""
+	running the command: `describe(language)` gives the one to print (the configuration's errors are a
+	Text, said from the catalogue). Neither ever holds the password (Mailer scrubs both)."""
 
 	def __init__(self, message: str, *, fr: str = "", maybe_sent: bool = False, fatal: bool = False):
 		super().__init__(message)
@@ -69,7 +70,9 @@ class MailError(Exception):
 		return self.message
 
 	def describe(self, language: str = "en") -> str:
-		return self.fr if self.fr and language.lower().startswith("fr") else self.message
+		if self.fr and language.lower().startswith("fr"):
+			return self.fr
+		return say(self.message, language)
 
 
 @dataclass(frozen=True)
@@ -88,11 +91,16 @@ class SendReceipt:
 	refused: tuple[str, ...]
 	reply: str
 
-	def describe(self) -> str:
-		text = f"sent to {', '.join(self.accepted)}, {self.message_id}"
+	def describe(self, language: str = "en") -> str:
+		"""'sent to …, <Message-ID>' (the journal keeps it in English)."""
+		values = dict(to=", ".join(self.accepted), message_id=self.message_id)
 		if self.refused:
-			text += f"; refused: {', '.join(self.refused)}"
-		return text
+			text = Text(
+				"sent to {to}, {message_id}; refused: {refused}", refused=", ".join(self.refused), **values
+			)
+		else:
+			text = Text("sent to {to}, {message_id}", **values)
+		return say(text, language)
 
 
 @dataclass(frozen=True)
@@ -109,27 +117,48 @@ class SmtpSettings:
 
 	def __post_init__(self):
 		if self.security not in SECURITIES:
-			raise MailError(f"smtp: security must be one of {', '.join(SECURITIES)}, not {self.security!r}")
-		if not self.host:
-			raise MailError("smtp: host is required")
-		if not valid_host(self.host):
-			shown = f" {self.host!r}" if "@" not in self.host else ""  # "user:password@host": not shown
 			raise MailError(
-				f"smtp: host{shown} is not a server name or address: give the name alone"
-				' (host = "smtp.example.org"), without "smtp://", user or port (port = 587)'
+				Text(
+					"smtp: security must be one of {listed}, not {security!r}",
+					listed=", ".join(SECURITIES),
+					security=self.security,
+				)
+			)
+		if not self.host:
+			raise MailError(Text("smtp: host is required"))
+		if not valid_host(self.host):
+			if "@" in self.host:  # "user:password@host": not shown
+				raise MailError(
+					Text(
+						"smtp: host is not a server name or address: give the name alone (host ="
+						' "smtp.example.org"), without "smtp://", user or port (port = 587)'
+					)
+				)
+			raise MailError(
+				Text(
+					"smtp: host {host!r} is not a server name or address: give the name alone (host ="
+					' "smtp.example.org"), without "smtp://", user or port (port = 587)',
+					host=self.host,
+				)
 			)
 		if not self.from_address or "@" not in parseaddr(self.from_address)[1]:
-			raise MailError(f"smtp: from must be an email address, not {self.from_address!r}")
+			raise MailError(
+				Text(
+					"smtp: from must be an email address, not {from_address!r}",
+					from_address=self.from_address,
+				)
+			)
 		if isinstance(self.port, bool) or not isinstance(self.port, int) or not 0 <= self.port < 65536:
-			raise MailError(f"smtp: port {self.port!r} is not a port number")
+			raise MailError(Text("smtp: port {port!r} is not a port number", port=self.port))
 		if not isinstance(self.timeout, int | float) or not 0 < self.timeout < math.inf:
-			raise MailError("smtp: timeout must be a number of seconds, more than 0")
+			raise MailError(Text("smtp: timeout must be a number of seconds, more than 0"))
 		if self.password and not self.user:
-			raise MailError("smtp: a password needs a user")
+			raise MailError(Text("smtp: a password needs a user"))
 		if self.user and self.security == "none" and not is_loopback(self.host):
 			raise MailError(
-				'smtp: a login over an unencrypted connection is refused (security = "none");'
-				' use "starttls" or "ssl", or a relay on this machine'
+				Text(
+					'smtp: a login over an unencrypted connection is refused (security = "none"); use "starttls" or "ssl", or a relay on this machine'
+				)
 			)
 
 	@property
@@ -149,41 +178,49 @@ class SmtpSettings:
 		(its first line; a `password` in the configuration itself is refused)."""
 		environ = os.environ if environ is None else environ
 		if not isinstance(table, Mapping):
-			raise MailError("smtp: [smtp] must be a table")
+			raise MailError(Text("smtp: [smtp] must be a table"))
 		known = set(SMTP_FIELDS)
 		if "password" in table:
 			raise MailError(
-				"smtp: no password in the configuration file; put it in an environment variable"
-				' and name that variable in password_env (e.g. password_env = "RELANCE_SMTP_PASSWORD")'
+				Text(
+					'smtp: no password in the configuration file; put it in an environment variable and name that variable in password_env (e.g. password_env = "RELANCE_SMTP_PASSWORD")'
+				)
 			)
 		unknown = set(table) - known
 		if unknown:
-			raise MailError(f"smtp: unknown field(s): {', '.join(sorted(unknown))}")
+			raise MailError(Text("smtp: unknown field(s): {listed}", listed=", ".join(sorted(unknown))))
 		for key in ("host", "security", "user", "password_env", "password_file", "from", "reply_to"):
 			if key in table and not isinstance(table[key], str):
-				raise MailError(f"smtp: {key} must be text")
+				raise MailError(Text("smtp: {key} must be text", key=key))
 		try:
 			port = int(table.get("port", 0))
 			timeout = float(table.get("timeout", 30))
 		except (TypeError, ValueError):
-			raise MailError("smtp: port and timeout must be numbers")
+			raise MailError(Text("smtp: port and timeout must be numbers"))
 		password_env = table.get("password_env", "")
 		password_file = table.get("password_file", "")
 		password = ""
 		if password_env and password_file:
-			raise MailError("smtp: give password_env or password_file, not both")
+			raise MailError(Text("smtp: give password_env or password_file, not both"))
 		if password_env:
 			if password_env not in environ:
-				raise MailError(f"smtp: the environment variable {password_env} (password_env) is not set")
+				raise MailError(
+					Text(
+						"smtp: the environment variable {password_env} (password_env) is not set",
+						password_env=password_env,
+					)
+				)
 			password = environ[password_env]
 			if not table.get("user"):
-				raise MailError("smtp: password_env needs a user")
+				raise MailError(Text("smtp: password_env needs a user"))
 		elif password_file:
 			password = read_password_file(password_file)
 			if not table.get("user"):
-				raise MailError("smtp: password_file needs a user")
+				raise MailError(Text("smtp: password_file needs a user"))
 		elif table.get("user"):
-			raise MailError("smtp: a user needs password_env or password_file (where the password is kept)")
+			raise MailError(
+				Text("smtp: a user needs password_env or password_file (where the password is kept)")
+			)
 		return cls(
 			host=table.get("host", ""),
 			port=port,
@@ -203,11 +240,11 @@ def read_password_file(path: str) -> str:
 		with open(os.path.expanduser(path), encoding="utf-8") as handle:
 			password = handle.readline().rstrip("\r\n")
 	except OSError as exc:
-		raise MailError(f"smtp: password_file {path}: {exc.strerror or exc}")
+		raise MailError(Text("smtp: password_file {path}: {reason}", path=path, reason=reason(exc)))
 	except UnicodeDecodeError:
-		raise MailError(f"smtp: password_file {path}: not UTF-8 text")
+		raise MailError(Text("smtp: password_file {path}: not UTF-8 text", path=path))
 	if not password:
-		raise MailError(f"smtp: password_file {path}: the first line is empty")
+		raise MailError(Text("smtp: password_file {path}: the first line is empty", path=path))
 	return password
 
 

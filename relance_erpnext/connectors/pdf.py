@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import sys
 
+from relance_erpnext.i18n import Text, say, warning
+
 PRINT_FILE = "a_imprimer.html"  # every postal letter of the day, one per page
 PRINT_PDF = "a_imprimer.pdf"  # the same as one PDF, when WeasyPrint can render here
 
@@ -31,27 +33,27 @@ class PdfRenderer:
 		return self._render
 
 	def _missing(self) -> str:
-		fr = self.fr
+		lang = "fr" if self.fr else "en"
 		what = []
 		if self.send:
-			what.append(
-				f"seul {PRINT_FILE} est écrit, sans {PRINT_PDF}"
-				if fr
-				else f"only {PRINT_FILE} is written, no {PRINT_PDF}"
-			)
+			what.append(say(Text("only {html} is written, no {pdf}", html=PRINT_FILE, pdf=PRINT_PDF), lang))
 		if self.dolibarr:
-			what.append(
-				"lettres jointes aux factures de Dolibarr en HTML"
-				if fr
-				else "letters attached to the Dolibarr invoices as HTML"
+			what.append(say(Text("letters attached to the Dolibarr invoices as HTML"), lang))
+		if not what:
+			return warning(
+				Text(
+					"no PDF: WeasyPrint is not installed, or the system libraries it needs (Pango) are missing;"
+					" letters in HTML only. For PDF: pip install 'relance_erpnext[pdf]'"
+				),
+				lang,
 			)
-		return (
-			"warning: pas de PDF : WeasyPrint n'est pas installé, ou les bibliothèques système qu'il demande"
-			f" (Pango) manquent ; courriers en HTML seulement ({' ; '.join(what)})."
-			" Pour le PDF : pip install 'relance_erpnext[pdf]'"
-			if fr
-			else "warning: no PDF: WeasyPrint is not installed, or the system libraries it needs (Pango) are"
-			f" missing; letters in HTML only ({'; '.join(what)}). For PDF: pip install 'relance_erpnext[pdf]'"
+		return warning(
+			Text(
+				"no PDF: WeasyPrint is not installed, or the system libraries it needs (Pango) are missing;"
+				" letters in HTML only ({what}). For PDF: pip install 'relance_erpnext[pdf]'",
+				what=(" ; " if self.fr else "; ").join(what),
+			),
+			lang,
 		)
 
 	def render(self, html: str) -> bytes | None:
@@ -62,10 +64,11 @@ class PdfRenderer:
 		try:
 			return render(html)
 		except Exception as exc:  # a renderer that fails must not stop the run: the HTML is written
-			print(
-				f"warning: {PRINT_PDF} : rendu PDF impossible ({exc}) ; seul {PRINT_FILE} est écrit"
-				if self.fr
-				else f"warning: {PRINT_PDF}: the PDF could not be rendered ({exc}); only {PRINT_FILE} is written",
-				file=sys.stderr,
+			message = Text(
+				"{pdf}: the PDF could not be rendered ({error}); only {html} is written",
+				pdf=PRINT_PDF,
+				error=str(exc),
+				html=PRINT_FILE,
 			)
+			print(warning(message, "fr" if self.fr else "en"), file=sys.stderr)
 			return None

@@ -32,6 +32,7 @@ from relance_erpnext.dunning.rates import (
 	half_year,
 	merge_rows,
 )
+from relance_erpnext.i18n import Text, reason
 
 ECB_SERIES = "FM.B.U2.EUR.4F.KR.MRR_FR.LEV"
 ECB_URL = (
@@ -45,7 +46,7 @@ LEGAL_TABLES = (FR_LEGAL, FR_LEGAL_CONSUMER)
 class RateSourceError(Exception):
 	"""A source could not be read or understood: `url` and the reason, nothing was changed."""
 
-	def __init__(self, url: str, reason: str, unreachable: bool = False):
+	def __init__(self, url: str, reason, unreachable: bool = False):
 		self.url = url
 		self.reason = reason
 		self.unreachable = unreachable  # no answer at all (no network, DNS, refused, timeout)
@@ -54,22 +55,23 @@ class RateSourceError(Exception):
 
 def fetch_text(url: str, timeout: float = TIMEOUT) -> str:
 	if not url.lower().startswith(("https://", "http://")):
-		raise RateSourceError(url, "only http(s) addresses are read")
+		raise RateSourceError(url, Text("only http(s) addresses are read"))
 	request = urllib.request.Request(url, headers={"Accept": "text/csv", "User-Agent": "relance_erpnext"})
 	try:
 		with urllib.request.urlopen(request, timeout=timeout) as response:
 			body = response.read(MAX_BYTES + 1)
 	except urllib.error.HTTPError as exc:
-		raise RateSourceError(url, f"HTTP {exc.code} {exc.reason}")
+		raise RateSourceError(url, Text("HTTP {code} {reason}", code=exc.code, reason=exc.reason))
 	except (urllib.error.URLError, OSError) as exc:
-		reason = getattr(exc, "reason", exc)
-		raise RateSourceError(url, f"unreachable ({reason})", unreachable=True)
+		why = getattr(exc, "reason", exc)
+		why = reason(why) if isinstance(why, BaseException) else str(why)
+		raise RateSourceError(url, Text("unreachable ({reason})", reason=why), unreachable=True)
 	if len(body) > MAX_BYTES:
-		raise RateSourceError(url, f"answer larger than {MAX_BYTES} bytes")
+		raise RateSourceError(url, Text("answer larger than {n} bytes", n=MAX_BYTES))
 	try:
 		return body.decode("utf-8-sig")
 	except UnicodeDecodeError:
-		raise RateSourceError(url, "the answer is not UTF-8 text")
+		raise RateSourceError(url, Text("the answer is not UTF-8 text"))
 
 
 def parse_ecb_csv(text: str, url: str = "") -> list[tuple[date, Decimal]]:
@@ -77,7 +79,7 @@ def parse_ecb_csv(text: str, url: str = "") -> list[tuple[date, Decimal]]:
 	reader = csv.DictReader(io.StringIO(text))
 	fields = set(reader.fieldnames or ())
 	if not {"TIME_PERIOD", "OBS_VALUE"} <= fields:
-		raise RateSourceError(url, "not an ECB csvdata answer (no TIME_PERIOD and OBS_VALUE columns)")
+		raise RateSourceError(url, Text("not an ECB csvdata answer (no TIME_PERIOD and OBS_VALUE columns)"))
 	out = []
 	for number, record in enumerate(reader, start=2):
 		value = (record.get("OBS_VALUE") or "").strip()
@@ -88,10 +90,15 @@ def parse_ecb_csv(text: str, url: str = "") -> list[tuple[date, Decimal]]:
 		except (ValueError, InvalidOperation, AttributeError):
 			raise RateSourceError(
 				url,
-				f"line {number}: TIME_PERIOD {record.get('TIME_PERIOD')!r} / OBS_VALUE {value!r} unreadable",
+				Text(
+					"line {number}: TIME_PERIOD {period!r} / OBS_VALUE {value!r} unreadable",
+					number=number,
+					period=record.get("TIME_PERIOD"),
+					value=value,
+				),
 			)
 	if not out:
-		raise RateSourceError(url, "no observation in the answer")
+		raise RateSourceError(url, Text("no observation in the answer"))
 	return out
 
 
@@ -100,13 +107,19 @@ def parse_legal_csv(text: str, url: str, read_on: date) -> dict[str, list[RateRo
 	reader = csv.DictReader(io.StringIO(text))
 	missing = {"series", "valid_from", "valid_until", "rate", "source"} - set(reader.fieldnames or ())
 	if missing:
-		raise RateSourceError(url, f"missing column(s) {', '.join(sorted(missing))}")
+		raise RateSourceError(url, Text("missing column(s) {listed}", listed=", ".join(sorted(missing))))
 	out: dict[str, list[RateRow]] = {name: [] for name in LEGAL_TABLES}
 	for number, record in enumerate(reader, start=2):
 		series = (record.get("series") or "").strip()
 		if series not in out:
 			raise RateSourceError(
-				url, f"line {number}: series {series!r} is not one of {', '.join(LEGAL_TABLES)}"
+				url,
+				Text(
+					"line {number}: series {series!r} is not one of {listed}",
+					number=number,
+					series=series,
+					listed=", ".join(LEGAL_TABLES),
+				),
 			)
 		try:
 			until = (record.get("valid_until") or "").strip()
@@ -118,7 +131,9 @@ def parse_legal_csv(text: str, url: str, read_on: date) -> dict[str, list[RateRo
 				read_on,
 			)
 		except (ValueError, InvalidOperation):
-			raise RateSourceError(url, f"line {number}: valid_from, valid_until or rate unreadable")
+			raise RateSourceError(
+				url, Text("line {number}: valid_from, valid_until or rate unreadable", number=number)
+			)
 		out[series].append(row)
 	return out
 

@@ -10,17 +10,23 @@ class DunningError(Exception):
 
 
 class ScenarioError(DunningError):
-	"""A malformed scenario: names the scenario, the step (if any) and the field at fault."""
+	"""A malformed scenario: names the scenario, the step (if any) and the field at fault.
 
-	def __init__(self, scenario: str, step: str | None, field: str, message: str):
+	`message` is the English text; `template` and `values` the same as a str.format template and its
+	values, for an adapter to say it in its user's language (`template` is `message` when it has no
+	values)."""
+
+	def __init__(self, scenario: str, step: str | None, field: str, message: str, **values):
 		self.scenario = scenario
 		self.step = step
 		self.field = field
-		self.message = message
+		self.template = message
+		self.values = values
+		self.message = message.format(**values) if values else message
 		where = f"scenario {scenario!r}"
 		if step is not None:
 			where += f", step {step!r}"
-		super().__init__(f"{where}, field {field!r}: {message}")
+		super().__init__(f"{where}, field {field!r}: {self.message}")
 
 
 class RateMissing(DunningError):
@@ -39,4 +45,10 @@ class RateMissing(DunningError):
 
 
 class RateTableError(DunningError):
-	"""A rate table file that cannot be used (gap, overlap, bad number)."""
+	"""A rate table file that cannot be used (gap, overlap, bad number). Its message is English;
+	`template` and `values` the same for an adapter to say it in its user's language."""
+
+	def __init__(self, message: str, **values):
+		self.template = message
+		self.values = values
+		super().__init__(message.format(**values) if values else message)

@@ -381,9 +381,35 @@ class BankPayment:
 	day: date
 
 
+class Overpayment(str):
+	"""The warning of a bank payment larger than what was still owed: its English text, and the data
+	an adapter says it with in its user's language."""
+
+	invoice: str
+	amount: Decimal
+	line_id: str
+	owed: Decimal
+	counted: Decimal
+
+	def __new__(cls, invoice: str, amount: Decimal, line_id: str, owed: Decimal, counted: Decimal):
+		self = super().__new__(
+			cls,
+			f"{invoice}: the payment of {amount} from bank line {line_id} is more than the {owed} still"
+			f" owed; counted as {counted}",
+		)
+		self.invoice, self.amount, self.line_id, self.owed, self.counted = (
+			invoice,
+			amount,
+			line_id,
+			owed,
+			counted,
+		)
+		return self
+
+
 def with_bank_payments(
 	invoices: Iterable[Invoice], payments: Iterable[BankPayment]
-) -> tuple[list[Invoice], list[str]]:
+) -> tuple[list[Invoice], list[Overpayment]]:
 	"""The invoices with the payments recorded from bank statements added (and warnings).
 
 	The register's own "paid" amount is kept. When it already covers the bank payments dated on or
@@ -410,8 +436,9 @@ def with_bank_payments(
 			amount = min(payment.amount, room)
 			if amount < payment.amount:
 				warnings.append(
-					f"{invoice.id}: the payment of {payment.amount} from bank line {payment.line_id} is more"
-					f" than the {max(room, ZERO)} still owed; counted as {max(amount, ZERO)}"
+					Overpayment(
+						invoice.id, payment.amount, payment.line_id, max(room, ZERO), max(amount, ZERO)
+					)
 				)
 			if amount > 0:
 				added.append(Payment(payment.day, amount))

@@ -57,15 +57,17 @@ class RateTable:
 
 	def __init__(self, name: str, rows: list[RateRow]):
 		if not rows:
-			raise RateTableError(f"{name}: the table is empty")
+			raise RateTableError("{table}: the table is empty", table=name)
 		rows = sorted(rows, key=lambda row: row.valid_from)
 		for previous, row in pairwise(rows):
 			if previous.valid_until is None:
-				raise RateTableError(f"{name}: only the last period may be open-ended")
+				raise RateTableError("{table}: only the last period may be open-ended", table=name)
 			if (row.valid_from - previous.valid_until).days != 1:
 				raise RateTableError(
-					f"{name}: periods must follow each other without gap or overlap "
-					f"({previous.valid_until.isoformat()} then {row.valid_from.isoformat()})"
+					"{table}: periods must follow each other without gap or overlap ({end} then {start})",
+					table=name,
+					end=previous.valid_until.isoformat(),
+					start=row.valid_from.isoformat(),
 				)
 		self.name = name
 		self.rows = tuple(rows)
@@ -166,7 +168,9 @@ def parse_rate_rows(name: str, text: str) -> list[RateRow]:
 	reader = csv.DictReader(io.StringIO(text))
 	missing = {"valid_from", "valid_until", "rate", "source"} - set(reader.fieldnames or ())
 	if missing:
-		raise RateTableError(f"{name}: missing column(s) {', '.join(sorted(missing))}")
+		raise RateTableError(
+			"{table}: missing column(s) {listed}", table=name, listed=", ".join(sorted(missing))
+		)
 	rows = []
 	for number, record in enumerate(reader, start=2):
 		try:
@@ -177,11 +181,15 @@ def parse_rate_rows(name: str, text: str) -> list[RateRow]:
 			read_text = (record.get("read_on") or "").strip()
 			read_on = date.fromisoformat(read_text) if read_text else None
 		except (ValueError, InvalidOperation, AttributeError) as exc:
-			raise RateTableError(f"{name}, line {number}: {exc}")
+			raise RateTableError("{table}, line {number}: {error}", table=name, number=number, error=str(exc))
 		if valid_until is not None and valid_until < valid_from:
-			raise RateTableError(f"{name}, line {number}: valid_until is before valid_from")
+			raise RateTableError(
+				"{table}, line {number}: valid_until is before valid_from", table=name, number=number
+			)
 		if not (record.get("source") or "").strip():
-			raise RateTableError(f"{name}, line {number}: every rate needs its source")
+			raise RateTableError(
+				"{table}, line {number}: every rate needs its source", table=name, number=number
+			)
 		rows.append(RateRow(valid_from, valid_until, rate, record["source"].strip(), read_on))
 	return rows
 

@@ -178,13 +178,13 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 	key = getattr(scenario, "key", None)
 	name = key if isinstance(key, str) and key else "?"
 	if not isinstance(scenario, Scenario):
-		raise ScenarioError(name, None, "steps", f"not a scenario: {_shown(scenario)}")
+		raise ScenarioError(name, None, "steps", "not a scenario: {value}", value=_shown(scenario))
 	if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
 		raise ScenarioError(name, None, "key", "use lower-case letters, digits, '_' or '-'")
 	if not isinstance(scenario.name, str):
-		raise ScenarioError(name, None, "name", f"expected text, got {_shown(scenario.name)}")
+		raise ScenarioError(name, None, "name", "expected text, got {value}", value=_shown(scenario.name))
 	if scenario.catch_up is not None and scenario.catch_up not in CATCH_UP_MODES:
-		raise ScenarioError(name, None, "catch_up", f"use one of {', '.join(CATCH_UP_MODES)}")
+		raise ScenarioError(name, None, "catch_up", "use one of {listed}", listed=", ".join(CATCH_UP_MODES))
 	if not isinstance(scenario.steps, tuple | list) or not scenario.steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs at least one step")
 	seen: set[str] = set()
@@ -194,10 +194,12 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 		step_key = getattr(step, "key", None)
 		label = step_key if isinstance(step_key, str) and step_key else f"#{index + 1}"
 		if not isinstance(step, Step):
-			raise ScenarioError(name, label, "step", f"not a step: {_shown(step)}")
+			raise ScenarioError(name, label, "step", "not a step: {value}", value=_shown(step))
 		for field in TEXT_FIELDS:
 			if not isinstance(getattr(step, field), str):
-				raise ScenarioError(name, label, field, f"expected text, got {_shown(getattr(step, field))}")
+				raise ScenarioError(
+					name, label, field, "expected text, got {value}", value=_shown(getattr(step, field))
+				)
 		if not KEY_PATTERN.fullmatch(step.key):
 			raise ScenarioError(name, label, "key", "use lower-case letters, digits, '_' or '-'")
 		if step.key in seen:
@@ -207,10 +209,22 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 			raise ScenarioError(name, label, "label", "a step needs a label")
 		if step.channel not in CHANNELS:
 			raise ScenarioError(
-				name, label, "channel", f"unknown channel {step.channel!r} (use {', '.join(CHANNELS)})"
+				name,
+				label,
+				"channel",
+				"unknown channel {channel!r} (use {listed})",
+				channel=step.channel,
+				listed=", ".join(CHANNELS),
 			)
 		if step.tone not in TONES:
-			raise ScenarioError(name, label, "tone", f"unknown tone {step.tone!r} (use {', '.join(TONES)})")
+			raise ScenarioError(
+				name,
+				label,
+				"tone",
+				"unknown tone {tone!r} (use {listed})",
+				tone=step.tone,
+				listed=", ".join(TONES),
+			)
 		if step.relative_to not in OFFSET_BASES:
 			raise ScenarioError(name, label, "relative_to", "use 'due' or 'previous'")
 		if not isinstance(step.offset, int) or isinstance(step.offset, bool):
@@ -220,7 +234,9 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 				name,
 				label,
 				"offset",
-				f"{_shown(step.offset)} days is more than {MAX_DAYS} days (ten years) away",
+				"{value} days is more than {limit} days (ten years) away",
+				value=_shown(step.offset),
+				limit=MAX_DAYS,
 			)
 		if step.relative_to == FROM_PREVIOUS:
 			if index == 0:
@@ -234,11 +250,17 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 		if not isinstance(step.fee, Decimal) or not step.fee.is_finite() or step.fee < ZERO:
 			raise ScenarioError(name, label, "fee", "the fee is an amount of 0 or more")
 		if step.fee > MAX_FEE:
-			raise ScenarioError(name, label, "fee", f"{step.fee} is not a plausible fee (over {MAX_FEE})")
+			raise ScenarioError(
+				name, label, "fee", "{fee} is not a plausible fee (over {limit})", fee=step.fee, limit=MAX_FEE
+			)
 		for field in FLAG_FIELDS:
 			if not isinstance(getattr(step, field), bool):
 				raise ScenarioError(
-					name, label, field, f"expected true or false, got {_shown(getattr(step, field))}"
+					name,
+					label,
+					field,
+					"expected true or false, got {value}",
+					value=_shown(getattr(step, field)),
 				)
 		notice_days = step.notice_days
 		if not isinstance(notice_days, int) or isinstance(notice_days, bool) or notice_days < 0:
@@ -248,12 +270,16 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 				name,
 				label,
 				"notice_days",
-				f"{_shown(notice_days)} days is more than {MAX_DAYS} days (ten years)",
+				"{value} days is more than {limit} days (ten years)",
+				value=_shown(notice_days),
+				limit=MAX_DAYS,
 			)
 		if not isinstance(step.notify, tuple) or not all(
 			isinstance(role, str) and role.strip() for role in step.notify
 		):
-			raise ScenarioError(name, label, "notify", f"expected role names, got {_shown(step.notify)}")
+			raise ScenarioError(
+				name, label, "notify", "expected role names, got {value}", value=_shown(step.notify)
+			)
 		if step.formal_notice and step.channel in (PHONE, ESCALATION):
 			raise ScenarioError(
 				name,
@@ -269,7 +295,10 @@ def validate_scenario(scenario: Scenario) -> Scenario:
 				name,
 				label,
 				"offset",
-				f"day {offset} comes before or on day {previous_offset} of step {previous_key!r}: steps must be in order",
+				"day {offset} comes before or on day {previous_offset} of step {previous_key!r}: steps must be in order",
+				offset=offset,
+				previous_offset=previous_offset,
+				previous_key=previous_key,
 			)
 		previous_offset, previous_key = offset, step.key
 	return scenario
@@ -284,10 +313,10 @@ def _bool(value: Any, name: str, step: str, field: str) -> bool:
 		return False
 	if isinstance(value, int) and value in (0, 1):
 		return bool(value)
-	raise ScenarioError(name, step, field, f"expected true or false, got {_shown(value)}")
+	raise ScenarioError(name, step, field, "expected true or false, got {value}", value=_shown(value))
 
 
-def _whole(value: Any, name: str, step: str, field: str, what: str) -> int:
+def _whole(value: Any, name: str, step: str, field: str, days: bool) -> int:
 	"""A whole number: an integer, or its digits as text ("7", "-5"); never a float, bool or "7.0"."""
 	if isinstance(value, int) and not isinstance(value, bool):
 		return value
@@ -296,7 +325,11 @@ def _whole(value: Any, name: str, step: str, field: str, what: str) -> int:
 			return int(value.strip())
 		except ValueError:  # more digits than Python converts
 			pass
-	raise ScenarioError(name, step, field, f"expected a whole number{what}, got {_shown(value)}")
+	if days:
+		raise ScenarioError(
+			name, step, field, "expected a whole number of days, got {value}", value=_shown(value)
+		)
+	raise ScenarioError(name, step, field, "expected a whole number, got {value}", value=_shown(value))
 
 
 def _text(raw: dict, field: str, name: str, step: str, default: str = "") -> str:
@@ -304,7 +337,7 @@ def _text(raw: dict, field: str, name: str, step: str, default: str = "") -> str
 	if value is None:
 		return default
 	if not isinstance(value, str):
-		raise ScenarioError(name, step, field, f"expected text, got {_shown(value)}")
+		raise ScenarioError(name, step, field, "expected text, got {value}", value=_shown(value))
 	return value.strip() or default
 
 
@@ -316,15 +349,17 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 	if not isinstance(data, dict):
 		raise ScenarioError(fallback, None, "steps", "a scenario is a table with a 'steps' list")
 	if data.get("key") is not None and not isinstance(data.get("key"), str):
-		raise ScenarioError(fallback, None, "key", f"expected text, got {_shown(data.get('key'))}")
+		raise ScenarioError(
+			fallback, None, "key", "expected text, got {value}", value=_shown(data.get("key"))
+		)
 	key = (data.get("key") or (key if isinstance(key, str) else "") or "").strip()
 	name = key or "?"
 	title = data.get("name")
 	if title is not None and not isinstance(title, str):
-		raise ScenarioError(name, None, "name", f"expected text, got {_shown(title)}")
+		raise ScenarioError(name, None, "name", "expected text, got {value}", value=_shown(title))
 	catch_up = data.get("catch_up")
 	if catch_up is not None and (not isinstance(catch_up, str) or catch_up.strip() not in CATCH_UP_MODES):
-		raise ScenarioError(name, None, "catch_up", f"use one of {', '.join(CATCH_UP_MODES)}")
+		raise ScenarioError(name, None, "catch_up", "use one of {listed}", listed=", ".join(CATCH_UP_MODES))
 	raw_steps = data.get("steps")
 	if not isinstance(raw_steps, list) or not raw_steps:
 		raise ScenarioError(name, None, "steps", "a scenario needs a non-empty 'steps' list")
@@ -342,21 +377,25 @@ def scenario_from_dict(data: dict[str, Any], key: str | None = None) -> Scenario
 				raise ScenarioError(name, label, required, "missing")
 		for field in TEXT_FIELDS:
 			_text(raw, field, name, label)  # the type of each text field, before anything else
-		offset = _whole(raw["offset"], name, label, "offset", " of days")
+		offset = _whole(raw["offset"], name, label, "offset", days=True)
 		fee_value = raw.get("fee", "0")
 		try:
 			if isinstance(fee_value, bool):
 				raise InvalidOperation
 			fee = Decimal(str(fee_value).strip().replace(",", "."))
 		except (InvalidOperation, ValueError):
-			raise ScenarioError(name, label, "fee", f"not an amount: {_shown(fee_value)}")
-		notice_days = _whole(raw.get("notice_days") or 0, name, label, "notice_days", "")
+			raise ScenarioError(name, label, "fee", "not an amount: {value}", value=_shown(fee_value))
+		notice_days = _whole(raw.get("notice_days") or 0, name, label, "notice_days", days=False)
 		notify = raw.get("notify") or ()
 		if isinstance(notify, str):
 			notify = notify.split(",")
 		if not isinstance(notify, list | tuple) or not all(isinstance(role, str) for role in notify):
 			raise ScenarioError(
-				name, label, "notify", f"expected a role name or a list of them, got {_shown(notify)}"
+				name,
+				label,
+				"notify",
+				"expected a role name or a list of them, got {value}",
+				value=_shown(notify),
 			)
 		step_key = _text(raw, "key", name, label)
 		steps.append(

@@ -104,6 +104,58 @@ def say(message, lang: str = "en") -> str:
 	return str(message)
 
 
+def warning(message, lang: str = "en") -> str:
+	"""A warning as printed on standard error: "warning: …", "avertissement : …"."""
+	return say(Text("warning: {message}", message=say(message, lang)), lang)
+
+
+def error(message, lang: str = "en") -> str:
+	"""An error as printed on standard error: "error: …", "erreur : …"."""
+	return say(Text("error: {message}", message=say(message, lang)), lang)
+
+
+# The system's own words for the usual file and network errors (Python gives the C library's, in
+# English): the English is the system's text itself, so that nothing changes in English
+_OS_REASONS = (
+	"No such file or directory",
+	"Permission denied",
+	"Operation not permitted",
+	"Is a directory",
+	"Not a directory",
+	"No space left on device",
+	"File exists",
+	"Read-only file system",
+	"File name too long",
+	"Connection refused",
+	"Connection timed out",
+	"Connection reset by peer",
+	"Network is unreachable",
+	"No route to host",
+	"Name or service not known",
+	"Temporary failure in name resolution",
+	"timed out",
+)
+# SQLite's own words for what makes a journal unusable
+_SQLITE_REASONS = (
+	"file is not a database",
+	"database is locked",
+	"unable to open database file",
+	"attempt to write a readonly database",
+	"database disk image is malformed",
+	"disk I/O error",
+)
+
+
+def reason(exc: BaseException):
+	"""What went wrong, as a value to put into a message: a Text when the system's or SQLite's words
+	are known to the catalogue ("No such file or directory", "file is not a database"…), else their
+	own text (an OSError's strerror)."""
+	text = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+	if text in _OS_REASONS or text in _SQLITE_REASONS:
+		return Text(text)
+	return text
+
+
 def default_language(environ=None) -> str:
 	"""The language of the environment's locale (LC_ALL, LC_MESSAGES, LANG, LANGUAGE): "en" for an
 	English locale, "fr" otherwise (French locales, C, POSIX, anything else)."""
