@@ -1076,9 +1076,74 @@ def _xlsx_rows(
 ) -> tuple[list[_Row], list[RegisterError]]:
 	"""The rows of the invoices sheet (the active one, unless it is the customers' sheet), or of
 	`sheet` when given."""
+	return _openpyxl_rows(path, register, sheet)
+
+
+def _pick_sheet(names: list[str], active: str, worksheets: list[str]) -> tuple[str, str | None]:
+	"""The sheet to read when none is named (the active one, unless it is the customers' sheet) and
+	the customers' sheet, if any."""
+	customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
+	title = active
+	if title == customer_sheet and len(names) > 1:
+		title = next(n for n in worksheets if n != customer_sheet)
+	return title, customer_sheet
+
+
+def _note_sheet(
+	register: Register,
+	path: Path,
+	names: list[str],
+	title: str,
+	customer_sheet: str | None,
+	sheet: str | None,
+) -> None:
+	if sheet:
+		return
+	register.customer_sheet = customer_sheet
+	others = [n for n in names if n not in (title, customer_sheet)]
+	if others:
+		register.warnings.append(
+			Text(
+				"{file}: read the sheet {sheet} (the workbook has {n} sheets)",
+				file=path.name,
+				sheet=repr(title),
+				n=len(names),
+			)
+		)
+	register.sheet = title
+
+
+def _column_letter(index: int) -> str:
+	"""0 -> "A", 27 -> "AB"."""
+	letters = ""
+	index += 1
+	while index:
+		index, rest = divmod(index - 1, 26)
+		letters = chr(65 + rest) + letters
+	return letters
+
+
+def _error_issue(index: int, number: int, error: Any) -> Text:
+	return Text("cell {cell} shows the error {error}", cell=f"{_column_letter(index)}{number}", error=error)
+
+
+def _formula_issue(index: int, number: int, formula: Any) -> Text:
+	text = _text(formula)
+	text = text if len(text) <= 60 else text[:59] + "…"
+	return Text(
+		"cell {cell} is a formula ({formula}) without a saved value: open the file in Excel or LibreOffice"
+		" and save it (formulas are not computed here)",
+		cell=f"{_column_letter(index)}{number}",
+		formula=text,
+	)
+
+
+def _openpyxl_rows(
+	path: Path, register: Register, sheet: str | None = None
+) -> tuple[list[_Row], list[RegisterError]]:
+	"""`_xlsx_rows` through openpyxl (read-only)."""
 	try:
 		import openpyxl
-		from openpyxl.utils import get_column_letter
 		from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 	except ImportError:
 		raise _FileError(Text("reading .xlsx needs openpyxl (pip install openpyxl)"))
@@ -1095,24 +1160,13 @@ def _xlsx_rows(
 		if sheet:
 			values_sheet = values_book[sheet]
 		else:
-			customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
-			values_sheet = values_book.active or values_book.worksheets[0]
-			if values_sheet.title == customer_sheet and len(names) > 1:
-				values_sheet = next(s for s in values_book.worksheets if s.title != customer_sheet)
-			register.customer_sheet = customer_sheet
-			others = [n for n in names if n not in (values_sheet.title, customer_sheet)]
-			if others:
-				register.warnings.append(
-					Text(
-						"{file}: read the sheet {sheet} (the workbook has {n} sheets)",
-						file=path.name,
-						sheet=repr(values_sheet.title),
-						n=len(names),
-					)
-				)
+			active = values_book.active or values_book.worksheets[0]
+			title, customer_sheet = _pick_sheet(
+				names, active.title, [s.title for s in values_book.worksheets]
+			)
+			values_sheet = values_book[title]
+			_note_sheet(register, path, names, title, customer_sheet, sheet)
 		title = values_sheet.title
-		if not sheet:
-			register.sheet = title
 		# Which cells hold a formula: found in the sheet's XML in one pass (a second openpyxl reading
 		# of the whole workbook, the way it was done before, took as long as the first one)
 		formulas = _formula_cells(values_sheet)
@@ -1140,27 +1194,26 @@ def _xlsx_rows(
 					formula = formulas.get((number, index))
 					is_formula = formula is not None
 				if kind == "e" and value is not None:
-					row.add_issue(
-						index, f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
-					)
+					row.add_issue(index, _error_issue(index, number, value))
 					value = None
 				elif is_formula and value is None:
-					text = _text(getattr(formula, "text", formula))
-					text = text if len(text) <= 60 else text[:59] + "…"
-					row.add_issue(
-						index,
-						f"cell {get_column_letter(index + 1)}{number} is a formula ({text}) without "
-						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)",
-					)
+					row.add_issue(index, _formula_issue(index, number, getattr(formula, "text", formula)))
 				if isinstance(value, int | float) and "%" in str(getattr(cell, "number_format", "") or ""):
 					row.add_percent(index)
 				row.cells.append(value)
 			rows.append(row)
 	except Exception as exc:
-		where = f", while reading row {len(rows) + 1}" if rows else ""
-		raise _FileError(
-			Text("is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}{where}")
-		)
+		if rows:
+			reason = Text(
+				"is not a readable .xlsx workbook ({reason}, while reading row {row})",
+				reason=f"{type(exc).__name__}: {exc}",
+				row=len(rows) + 1,
+			)
+		else:
+			reason = Text(
+				"is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}"
+			)
+		raise _FileError(reason)
 	finally:
 		values_book.close()
 		if formula_book is not None:
