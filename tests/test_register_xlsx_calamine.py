@@ -339,6 +339,37 @@ def test_a_customers_workbook(tmp_path, monkeypatch):
 	assert register.customers["X"].contract_rate == ContractRate(Decimal("1.5"), PER_YEAR)
 
 
+def test_a_customers_workbook_is_read_from_its_customers_sheet(tmp_path, monkeypatch):
+	# Fixed: a --customers workbook whose active sheet was "Clients" was read from its other sheet
+	# ("Notes": no header row with a customer column)
+	invoices = workbook(tmp_path / "ventes.xlsx", [HEADER[:4], ["FA-1", "X", 10, date(2026, 3, 31)]])
+
+	def notes_too(active):
+		def setup(book, sheet):
+			book.create_sheet("Notes").append(["Client", "Remarque"])
+			book["Notes"].append(["Y", "rien"])
+			book.active = active
+
+		return setup
+
+	for active in (0, 1):
+		customers = workbook(
+			tmp_path / "clients.xlsx",
+			[["Client", "E-mail"], ["X", "x@example.org"]],
+			notes_too(active),
+			"Clients",
+		)
+		register = same(invoices, monkeypatch, customers=customers)
+		assert register.errors == [], messages(register)
+		assert register.customers["X"].email == "x@example.org"
+	# Without a customers sheet: the active one
+	customers = workbook(
+		tmp_path / "contacts.xlsx", [["Client", "E-mail"], ["X", "x@example.org"]], title="Feuil1"
+	)
+	register = same(invoices, monkeypatch, customers=customers)
+	assert register.customers["X"].email == "x@example.org"
+
+
 def test_a_damaged_file_is_the_same_clear_error(tmp_path, monkeypatch):
 	for name, data in (("broken.xlsx", b"PK\x03\x04 not really a zip"), ("text.xlsx", b"Facture;Client")):
 		path = tmp_path / name

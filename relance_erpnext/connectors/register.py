@@ -1076,25 +1076,30 @@ _CALAMINE = True
 
 
 def _xlsx_rows(
-	path: Path, register: Register, sheet: str | None = None
+	path: Path, register: Register, sheet: str | None = None, customers: bool = False
 ) -> tuple[list[_Row], list[RegisterError]]:
 	"""The rows of the invoices sheet (the active one, unless it is the customers' sheet), or of
-	`sheet` when given. python-calamine reads the values (ten times faster than openpyxl); what it
+	`sheet` when given; with `customers`, of a customers workbook's customers sheet (else its active
+	one). python-calamine reads the values (ten times faster than openpyxl); what it
 	does not tell (formulas, error cells, percent formats, the active sheet) is read from the
 	workbook's XML; openpyxl reads whatever calamine cannot (not installed, a layout not understood,
 	a file it fails on), the same way as before."""
-	read = _calamine_rows(path, sheet) if _CALAMINE else None
+	read = _calamine_rows(path, sheet, customers) if _CALAMINE else None
 	if read is None:
-		return _openpyxl_rows(path, register, sheet)
+		return _openpyxl_rows(path, register, sheet, customers)
 	rows, names, title, customer_sheet = read
 	_note_sheet(register, path, names, title, customer_sheet, sheet)
 	return rows, []
 
 
-def _pick_sheet(names: list[str], active: str, worksheets: list[str]) -> tuple[str, str | None]:
-	"""The sheet to read when none is named (the active one, unless it is the customers' sheet) and
-	the customers' sheet, if any."""
+def _pick_sheet(
+	names: list[str], active: str, worksheets: list[str], customers: bool = False
+) -> tuple[str, str | None]:
+	"""The sheet to read when none is named (the active one, unless it is the customers' sheet; with
+	`customers`, the customers' sheet if there is one) and the customers' sheet, if any."""
 	customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
+	if customers:
+		return (customer_sheet if customer_sheet in worksheets else active), customer_sheet
 	title = active
 	if title == customer_sheet and len(names) > 1:
 		title = next(n for n in worksheets if n != customer_sheet)
@@ -1151,7 +1156,7 @@ def _formula_issue(index: int, number: int, formula: Any) -> Text:
 
 
 def _openpyxl_rows(
-	path: Path, register: Register, sheet: str | None = None
+	path: Path, register: Register, sheet: str | None = None, customers: bool = False
 ) -> tuple[list[_Row], list[RegisterError]]:
 	"""`_xlsx_rows` through openpyxl (read-only): when python-calamine is not installed or cannot tell."""
 	try:
@@ -1174,7 +1179,7 @@ def _openpyxl_rows(
 		else:
 			active = values_book.active or values_book.worksheets[0]
 			title, customer_sheet = _pick_sheet(
-				names, active.title, [s.title for s in values_book.worksheets]
+				names, active.title, [s.title for s in values_book.worksheets], customers
 			)
 			values_sheet = values_book[title]
 			_note_sheet(register, path, names, title, customer_sheet, sheet)
@@ -1490,7 +1495,9 @@ def _scan_sheet_xml(archive, part: str, percent_styles: frozenset[bytes]) -> _Sh
 	return found
 
 
-def _calamine_rows(path: Path, sheet: str | None) -> tuple[list[_Row], list[str], str, str | None] | None:
+def _calamine_rows(
+	path: Path, sheet: str | None, customers: bool = False
+) -> tuple[list[_Row], list[str], str, str | None] | None:
 	"""`_xlsx_rows` through python-calamine: (rows, sheet names, the sheet read, the customers'
 	sheet); None when calamine is not installed or cannot tell (openpyxl then reads the file)."""
 	try:
@@ -1504,13 +1511,13 @@ def _calamine_rows(path: Path, sheet: str | None) -> tuple[list[_Row], list[str]
 	collecting = gc.isenabled()
 	gc.disable()
 	try:
-		return _calamine_read(path, sheet, CalamineWorkbook)
+		return _calamine_read(path, sheet, customers, CalamineWorkbook)
 	finally:
 		if collecting:
 			gc.enable()
 
 
-def _calamine_read(path: Path, sheet: str | None, CalamineWorkbook) -> tuple | None:
+def _calamine_read(path: Path, sheet: str | None, customers: bool, CalamineWorkbook) -> tuple | None:
 	import zipfile
 
 	try:
@@ -1524,7 +1531,8 @@ def _calamine_read(path: Path, sheet: str | None, CalamineWorkbook) -> tuple | N
 					active = next((i for i, n in enumerate(names) if n in parts), -1)
 					if active < 0:
 						return None
-				title, customer_sheet = _pick_sheet(names, names[active], [n for n in names if n in parts])
+				worksheets = [n for n in names if n in parts]
+				title, customer_sheet = _pick_sheet(names, names[active], worksheets, customers)
 			if title not in parts:
 				return None  # not a worksheet (a chart sheet), or no such sheet: openpyxl says so
 			xml = _scan_sheet_xml(archive, parts[title], percent_styles)
@@ -1721,7 +1729,8 @@ def _read_customers_file(path: Path, register: Register, sheet: str | None = Non
 	suffix = path.suffix.lower()
 	try:
 		if suffix in XLSX_SUFFIXES:
-			rows, read_errors = _xlsx_rows(path, scratch, sheet or "")
+			# A customers workbook of its own (--customers): its sheet "Clients" if it has one
+			rows, read_errors = _xlsx_rows(path, scratch, sheet, customers=sheet is None)
 		elif suffix in CSV_SUFFIXES:
 			rows, read_errors = _csv_rows(path, scratch)
 		else:
