@@ -370,6 +370,60 @@ def test_a_customers_workbook_is_read_from_its_customers_sheet(tmp_path, monkeyp
 	assert register.customers["X"].email == "x@example.org"
 
 
+def shared_strings(path: Path) -> None:
+	"""Turn the inline strings openpyxl writes into shared strings, as Excel and LibreOffice save them."""
+	with zipfile.ZipFile(path) as archive:
+		files = {name: archive.read(name) for name in archive.namelist()}
+	table: list[str] = []
+
+	def share(match) -> str:
+		table.append(match.group(3))
+		return f'<c r="{match.group(1)}"{match.group(2)} t="s"><v>{len(table) - 1}</v></c>'
+
+	sheet = files["xl/worksheets/sheet1.xml"].decode()
+	sheet = re.sub(r'<c r="([A-Z]+[0-9]+)"([^>]*?) t="inlineStr"><is>(.*?)</is></c>', share, sheet)
+	files["xl/worksheets/sheet1.xml"] = sheet.encode()
+	files["xl/sharedStrings.xml"] = (
+		'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+		+ "".join(f"<si>{text}</si>" for text in table)
+		+ "</sst>"
+	).encode()
+	files["xl/_rels/workbook.xml.rels"] = files["xl/_rels/workbook.xml.rels"].replace(
+		b"</Relationships>",
+		b'<Relationship Id="rIdS" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+		b'officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+	)
+	files["[Content_Types].xml"] = files["[Content_Types].xml"].replace(
+		b"</Types>",
+		b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+		b'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+	)
+	with zipfile.ZipFile(path, "w") as archive:
+		for name, data in files.items():
+			archive.writestr(name, data)
+
+
+def test_shared_strings_as_excel_saves_them(tmp_path, monkeypatch):
+	path = workbook(
+		tmp_path / "ventes.xlsx",
+		[
+			HEADER,
+			["FA-1", "Société Générale", 100, "31/03/2026", "payé", "1,5 % par mois"],
+			["FA-2", " ", 100, date(2026, 3, 31), None, None],
+			["FA-3", "A & B <SARL>", "=1/0", date(2026, 3, 31), None, None],
+		],
+	)
+	set_cell(path, "C4", '<c r="C4" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+	shared_strings(path)
+	assert b"sharedStrings" in zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels")
+	register = same(path, monkeypatch)
+	assert messages(register) == [
+		'ventes.xlsx, row 3, column "Client": the customer is empty',
+		'ventes.xlsx, row 4, column "Montant": cell C4 shows the error #DIV/0!',
+	]
+	assert register.invoices[0].customer == "Société Générale"
+
+
 def test_a_damaged_file_is_the_same_clear_error(tmp_path, monkeypatch):
 	for name, data in (("broken.xlsx", b"PK\x03\x04 not really a zip"), ("text.xlsx", b"Facture;Client")):
 		path = tmp_path / name
