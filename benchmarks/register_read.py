@@ -6,7 +6,11 @@
 Writes synthetic registers into a temporary folder: CSV the way a French spreadsheet exports it
 (`;`, French headers, "1 440,00", DD/MM/YYYY, UTF-8) and XLSX with real date and number cells.
 Each (format, size) is read in its own process so that peak memory (max RSS) is its own; only
-read_register() is timed, not writing the file nor importing the modules.
+read_register() is timed, not writing the file nor importing the modules. Beside it, each in its own
+process too, the same file read by the library alone, no check: the csv module (CSV); openpyxl's
+read-only mode and python-calamine (XLSX), and relance's own reading of the cells before any row is
+checked (`_xlsx_rows`: calamine's values, and the formulas, error cells and percent formats from the
+sheet's XML).
 """
 
 from __future__ import annotations
@@ -155,16 +159,25 @@ def write_xlsx(path: Path, n: int) -> None:
 	book.save(path)
 
 
-def baseline(path: Path) -> dict:
-	"""The same file read by the library alone, no check at all: Python's csv module (CSV) or
-	openpyxl's read-only mode (XLSX), every cell visited."""
+LIBRARIES = {
+	"csv": "csv module alone on the same file (no check)",
+	"openpyxl": "openpyxl read-only alone on the same file (no check)",
+	"calamine": "python-calamine alone on the same file (no check)",
+	"cells": "relance's reading of the cells alone (_xlsx_rows: before the rows are checked)",
+}
+
+
+def baseline(path: Path, library: str) -> dict:
+	"""The same file read by a library alone, no check at all, every cell visited: Python's csv module
+	(CSV), openpyxl's read-only mode or python-calamine (XLSX); or "cells": relance's reading of the
+	workbook's cells (`_xlsx_rows`), before the rows are checked."""
 	started = time.perf_counter()
 	n = 0
-	if path.suffix == ".csv":
+	if library == "csv":
 		with path.open(encoding="utf-8", newline="") as handle:
 			for _row in csv.reader(handle, delimiter=";"):
 				n += 1
-	else:
+	elif library == "openpyxl":
 		import openpyxl
 
 		book = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -173,8 +186,27 @@ def baseline(path: Path) -> dict:
 			for _cell in row:
 				pass
 		book.close()
+	elif library == "calamine":
+		from python_calamine import CalamineWorkbook
+
+		book = CalamineWorkbook.from_path(str(path))
+		for row in book.get_sheet_by_index(0).iter_rows():
+			n += 1
+			for _cell in row:
+				pass
+		book.close()
+	else:
+		from relance_erpnext.connectors.register import Register, _xlsx_rows
+
+		rows, _ = _xlsx_rows(path, Register(path=path))
+		n = len(rows)
 	elapsed = time.perf_counter() - started
-	return {"rows": n - 1, "seconds": round(elapsed, 3), "rows_per_second": round((n - 1) / elapsed)}
+	return {
+		"rows": n - 1,
+		"seconds": round(elapsed, 3),
+		"rows_per_second": round((n - 1) / elapsed),
+		"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+	}
 
 
 def measure(path: Path) -> dict:
@@ -205,12 +237,13 @@ def main() -> None:
 	parser.add_argument("--keep", action="store_true", help="keep the generated files (prints the folder)")
 	parser.add_argument("--one", help=argparse.SUPPRESS)
 	parser.add_argument("--baseline", help=argparse.SUPPRESS)
+	parser.add_argument("--library", help=argparse.SUPPRESS)
 	args = parser.parse_args()
 	if args.one:
 		print(json.dumps(measure(Path(args.one))))
 		return
 	if args.baseline:
-		print(json.dumps(baseline(Path(args.baseline))))
+		print(json.dumps(baseline(Path(args.baseline), args.library)))
 		return
 	print(f"# read_register() throughput — Python {platform.python_version()}, {platform.machine()}")
 	print(
@@ -237,21 +270,22 @@ def main() -> None:
 				)
 				if r["errors"]:
 					print(f"       first error: {r['first_error']}", flush=True)
-				b = json.loads(
-					subprocess.run(
-						[sys.executable, __file__, "--baseline", str(path)],
-						check=True,
-						capture_output=True,
-						text=True,
-					).stdout
-				)
-				library = "csv module" if fmt == "csv" else "openpyxl read-only"
-				print(
-					f"{'':>6} {'':>8} {'':>8} {'':>8} {b['seconds']:>8} {b['rows_per_second']:>9}"
-					f"  <- {library} alone on the same file (no check); relance reads at"
-					f" {r['rows_per_second'] / b['rows_per_second']:.0%} of its speed",
-					flush=True,
-				)
+				for library in ("csv",) if fmt == "csv" else ("openpyxl", "calamine", "cells"):
+					b = json.loads(
+						subprocess.run(
+							[sys.executable, __file__, "--baseline", str(path), "--library", library],
+							check=True,
+							capture_output=True,
+							text=True,
+						).stdout
+					)
+					print(
+						f"{'':>6} {'':>8} {'':>8} {'':>8} {b['seconds']:>8} {b['rows_per_second']:>9}"
+						f" {'':>9} {'':>7} {b['peak_rss_mb']:>8} {'':>8}"
+						f"  <- {LIBRARIES[library]}; relance reads at"
+						f" {r['rows_per_second'] / b['rows_per_second']:.0%} of its speed",
+						flush=True,
+					)
 				if not args.keep:
 					path.unlink()
 	finally:

@@ -1128,14 +1128,96 @@ def _swallowing_cell(record: list[str], width: int, delimiter: str) -> int | Non
 	return None
 
 
+# Whether XLSX is read with python-calamine when it is installed (False: always openpyxl, as tests do)
+_CALAMINE = True
+
+
 def _xlsx_rows(
-	path: Path, register: Register, sheet: str | None = None
+	path: Path, register: Register, sheet: str | None = None, customers: bool = False
 ) -> tuple[list[_Row], list[RegisterError]]:
 	"""The rows of the invoices sheet (the active one, unless it is the customers' sheet), or of
-	`sheet` when given."""
+	`sheet` when given; with `customers`, of a customers workbook's customers sheet (else its active
+	one). python-calamine reads the values (ten times faster than openpyxl); what it
+	does not tell (formulas, error cells, percent formats, the active sheet) is read from the
+	workbook's XML; openpyxl reads whatever calamine cannot (not installed, a layout not understood,
+	a file it fails on), the same way as before."""
+	read = _calamine_rows(path, sheet, customers) if _CALAMINE else None
+	if read is None:
+		return _openpyxl_rows(path, register, sheet, customers)
+	rows, names, title, customer_sheet = read
+	_note_sheet(register, path, names, title, customer_sheet, sheet)
+	return rows, []
+
+
+def _pick_sheet(
+	names: list[str], active: str, worksheets: list[str], customers: bool = False
+) -> tuple[str, str | None]:
+	"""The sheet to read when none is named (the active one, unless it is the customers' sheet; with
+	`customers`, the customers' sheet if there is one) and the customers' sheet, if any."""
+	customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
+	if customers:
+		return (customer_sheet if customer_sheet in worksheets else active), customer_sheet
+	title = active
+	if title == customer_sheet and len(names) > 1:
+		title = next(n for n in worksheets if n != customer_sheet)
+	return title, customer_sheet
+
+
+def _note_sheet(
+	register: Register,
+	path: Path,
+	names: list[str],
+	title: str,
+	customer_sheet: str | None,
+	sheet: str | None,
+) -> None:
+	if sheet:
+		return
+	register.customer_sheet = customer_sheet
+	others = [n for n in names if n not in (title, customer_sheet)]
+	if others:
+		register.warnings.append(
+			Text(
+				"{file}: read the sheet {sheet} (the workbook has {n} sheets)",
+				file=path.name,
+				sheet=repr(title),
+				n=len(names),
+			)
+		)
+	register.sheet = title
+
+
+def _column_letter(index: int) -> str:
+	"""0 -> "A", 27 -> "AB"."""
+	letters = ""
+	index += 1
+	while index:
+		index, rest = divmod(index - 1, 26)
+		letters = chr(65 + rest) + letters
+	return letters
+
+
+def _error_issue(index: int, number: int, error: Any) -> Text:
+	return Text("cell {cell} shows the error {error}", cell=f"{_column_letter(index)}{number}", error=error)
+
+
+def _formula_issue(index: int, number: int, formula: Any) -> Text:
+	text = _text(formula)
+	text = text if len(text) <= 60 else text[:59] + "…"
+	return Text(
+		"cell {cell} is a formula ({formula}) without a saved value: open the file in Excel or LibreOffice"
+		" and save it (formulas are not computed here)",
+		cell=f"{_column_letter(index)}{number}",
+		formula=text,
+	)
+
+
+def _openpyxl_rows(
+	path: Path, register: Register, sheet: str | None = None, customers: bool = False
+) -> tuple[list[_Row], list[RegisterError]]:
+	"""`_xlsx_rows` through openpyxl (read-only): when python-calamine is not installed or cannot tell."""
 	try:
 		import openpyxl
-		from openpyxl.utils import get_column_letter
 		from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 	except ImportError:
 		raise _FileError(Text("reading .xlsx needs openpyxl (pip install openpyxl)"))
@@ -1152,24 +1234,13 @@ def _xlsx_rows(
 		if sheet:
 			values_sheet = values_book[sheet]
 		else:
-			customer_sheet = next((n for n in names if normalize_header(n) in CUSTOMER_SHEETS), None)
-			values_sheet = values_book.active or values_book.worksheets[0]
-			if values_sheet.title == customer_sheet and len(names) > 1:
-				values_sheet = next(s for s in values_book.worksheets if s.title != customer_sheet)
-			register.customer_sheet = customer_sheet
-			others = [n for n in names if n not in (values_sheet.title, customer_sheet)]
-			if others:
-				register.warnings.append(
-					Text(
-						"{file}: read the sheet {sheet} (the workbook has {n} sheets)",
-						file=path.name,
-						sheet=repr(values_sheet.title),
-						n=len(names),
-					)
-				)
+			active = values_book.active or values_book.worksheets[0]
+			title, customer_sheet = _pick_sheet(
+				names, active.title, [s.title for s in values_book.worksheets], customers
+			)
+			values_sheet = values_book[title]
+			_note_sheet(register, path, names, title, customer_sheet, sheet)
 		title = values_sheet.title
-		if not sheet:
-			register.sheet = title
 		# Which cells hold a formula: found in the sheet's XML in one pass (a second openpyxl reading
 		# of the whole workbook, the way it was done before, took as long as the first one)
 		formulas = _formula_cells(values_sheet)
@@ -1197,27 +1268,26 @@ def _xlsx_rows(
 					formula = formulas.get((number, index))
 					is_formula = formula is not None
 				if kind == "e" and value is not None:
-					row.add_issue(
-						index, f"cell {get_column_letter(index + 1)}{number} shows the error {value}"
-					)
+					row.add_issue(index, _error_issue(index, number, value))
 					value = None
 				elif is_formula and value is None:
-					text = _text(getattr(formula, "text", formula))
-					text = text if len(text) <= 60 else text[:59] + "…"
-					row.add_issue(
-						index,
-						f"cell {get_column_letter(index + 1)}{number} is a formula ({text}) without "
-						"a saved value: open the file in Excel or LibreOffice and save it (formulas are not computed here)",
-					)
+					row.add_issue(index, _formula_issue(index, number, getattr(formula, "text", formula)))
 				if isinstance(value, int | float) and "%" in str(getattr(cell, "number_format", "") or ""):
 					row.add_percent(index)
 				row.cells.append(value)
 			rows.append(row)
 	except Exception as exc:
-		where = f", while reading row {len(rows) + 1}" if rows else ""
-		raise _FileError(
-			Text("is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}{where}")
-		)
+		if rows:
+			reason = Text(
+				"is not a readable .xlsx workbook ({reason}, while reading row {row})",
+				reason=f"{type(exc).__name__}: {exc}",
+				row=len(rows) + 1,
+			)
+		else:
+			reason = Text(
+				"is not a readable .xlsx workbook ({reason})", reason=f"{type(exc).__name__}: {exc}"
+			)
+		raise _FileError(reason)
 	finally:
 		values_book.close()
 		if formula_book is not None:
@@ -1261,6 +1331,354 @@ def _formula_cells(sheet) -> dict[tuple[int, int], str] | None:
 		text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))
 		found[(int(ref.group(2)), column_index_from_string(ref.group(1).decode()) - 1)] = "=" + text
 	return found
+
+
+# ---------------------------------------------------------------------------------------------------
+# XLSX through python-calamine, and what it does not tell read from the workbook's XML
+
+
+class _NotForCalamine(Exception):
+	"""The workbook is laid out in a way the calamine path does not read: openpyxl reads it."""
+
+
+# Number formats built into Excel that show a percentage (0%, 0.00%); a workbook's own are in styles.xml
+_PERCENT_FORMATS = frozenset((9, 10))
+# Past this many cells (width x height of the used range), calamine's dense grid of 32-byte cells is
+# only allowed when the sheet's XML is big enough to hold that many cells (one far cell, "XFD1",
+# would make calamine allocate gigabytes and abort the process): openpyxl reads such a sheet
+_DENSE_CELLS = 16_000_000
+_SCAN_CHUNK = 1 << 22
+_XML_CELL_START = re.compile(rb'<(\w+:)?c\b[^>]*?\sr="([A-Z]{1,3})([0-9]+)"')
+_XML_ANY_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_XML_ERROR_TYPE = re.compile(rb'\st\s*=\s*"e"')
+_XML_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+# A cell past column Z (no "\s" in front: it would cost the search for the literal 'r="', ten times
+# as fast)
+_XML_FAR = re.compile(rb'r="[A-Z]{2}')
+_XML_FAR_REFS = re.compile(rb'r="([A-Z]{2,3})[0-9]')
+_XML_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="([0-9]+)"')
+
+
+def _column_index(letters: bytes) -> int:
+	"""b"A" -> 0, b"AB" -> 27."""
+	index = 0
+	for letter in letters:
+		index = index * 26 + letter - 64
+	return index - 1
+
+
+@dataclass
+class _SheetXml:
+	"""What calamine does not tell about a sheet's cells, read from its XML: (row, column index) ->"""
+
+	formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # "=formula"
+	errors: dict[tuple[int, int], str] = field(default_factory=dict)  # "#DIV/0!"
+	percent: list[tuple[int, int]] = field(default_factory=list)  # formatted as a percentage
+
+
+def _local(tag: str) -> str:
+	return tag.rsplit("}", 1)[-1]
+
+
+def _xml_attribute(element, name: str) -> str | None:
+	for key, value in element.attrib.items():
+		if _local(key) == name:
+			return value
+	return None
+
+
+def _part_path(base: str, target: str) -> str:
+	"""A relationship's target as a path in the archive ("worksheets/sheet1.xml" from "xl/")."""
+	import posixpath
+
+	if target.startswith("/"):
+		return target.lstrip("/")
+	return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def _workbook_xml(archive) -> tuple[list[str], int, dict[str, str], frozenset[bytes]]:
+	"""(sheet names, the active sheet's index, name -> its part in the archive, the style indexes
+	(as written in the sheet's XML) whose number format shows a percentage)."""
+	from defusedxml import ElementTree
+
+	files = set(archive.namelist())
+	book = "xl/workbook.xml"
+	root = ElementTree.fromstring(archive.read("_rels/.rels"))
+	for rel in root:
+		if (rel.get("Type") or "").endswith("/officeDocument"):
+			book = _part_path("", rel.get("Target") or "")
+	rels_part = _part_path(book, "_rels/" + book.rsplit("/", 1)[-1] + ".rels")
+	targets: dict[str, tuple[str, str]] = {}
+	for rel in ElementTree.fromstring(archive.read(rels_part)):
+		targets[rel.get("Id") or ""] = (rel.get("Type") or "", _part_path(book, rel.get("Target") or ""))
+	workbook = ElementTree.fromstring(archive.read(book))
+	names: list[str] = []
+	parts: dict[str, str] = {}
+	active = None
+	for element in workbook.iter():
+		tag = _local(element.tag)
+		if tag == "workbookView" and element.get("activeTab") is not None and active is None:
+			active = int(element.get("activeTab"))  # the first view's, as openpyxl
+		elif tag == "sheet":
+			kind, part = targets.get(_xml_attribute(element, "id") or "", ("", ""))
+			if part not in files:
+				raise _NotForCalamine("a sheet without its part")  # openpyxl leaves it out
+			names.append(element.get("name") or "")
+			if kind.endswith("/worksheet"):
+				parts[names[-1]] = part
+	styles = next((part for kind, part in targets.values() if kind.endswith("/styles")), None)
+	percent: set[bytes] = set()
+	if styles in files:
+		stylesheet = ElementTree.fromstring(archive.read(styles))
+		custom = {}
+		for element in stylesheet.iter():
+			if _local(element.tag) == "numFmt":
+				custom[int(element.get("numFmtId") or -1)] = element.get("formatCode") or ""
+		for element in stylesheet:
+			if _local(element.tag) != "cellXfs":
+				continue
+			for index, xf in enumerate(x for x in element if _local(x.tag) == "xf"):
+				number_format = int(xf.get("numFmtId") or 0)
+				if "%" in custom.get(number_format, "") or (
+					number_format not in custom and number_format in _PERCENT_FORMATS
+				):
+					percent.add(str(index).encode())
+	if b"0" in percent:
+		raise _NotForCalamine("cells without a style show percentages")  # every number would be one
+	return names, active or 0, parts, frozenset(percent)
+
+
+def _sheet_pieces(handle, head: bytes, row_end: bytes, data_end: bytes):
+	"""The sheet's XML up to the end of its cells, in pieces that end with a whole row: (bytes, where
+	the piece ends in them); no copy of a piece but for the row cut at its end."""
+	tail, chunk = b"", head
+	while True:
+		data = tail + chunk if tail else chunk
+		stop = data.find(data_end)
+		if stop >= 0 or not chunk:
+			yield data, stop if stop >= 0 else len(data)
+			return
+		cut = data.rfind(row_end)
+		if cut < 0:
+			tail = data
+		else:
+			cut += len(row_end)
+			yield data, cut
+			tail = data[cut:]
+		chunk = handle.read(_SCAN_CHUNK)
+
+
+def _scan_sheet_xml(archive, part: str, percent_styles: frozenset[bytes]) -> _SheetXml:
+	"""The sheet's formula cells, error cells and cells formatted as percentages, found in its XML
+	read in pieces: a search for a few exact byte strings (about a fifth of calamine's time on a
+	sheet without any; one regular expression finding them all took longer than calamine)."""
+	from html import unescape
+
+	found = _SheetXml()
+	info = archive.getinfo(part)
+	max_column = 25  # no cell beyond column Z until one is found
+	last_row = 0
+	with archive.open(info) as handle:
+		head = handle.read(_SCAN_CHUNK)
+		root = re.search(rb"<(\w+:)?worksheet\b", head)
+		if root is None:
+			raise _NotForCalamine("no worksheet element")
+		prefix = root.group(1) or b""
+		if re.search(rb"\s[rst]\s*=\s*'", head):
+			raise _NotForCalamine("attributes in single quotes")
+		formula_needle, cell_end = b"<" + prefix + b"f", b"</" + prefix + b"c>"
+		prefix_group = prefix or None  # the tag's prefix as the match gives it
+		columns: dict[bytes, int] = {}
+		percent = found.percent
+		style_needles = [b's="' + style + b'"' for style in sorted(percent_styles)]
+		pieces = _sheet_pieces(handle, head, b"</" + prefix + b"row>", b"</" + prefix + b"sheetData>")
+		for data, end in pieces:
+
+			def cell_at(position: int, data=data) -> tuple[int, int, int] | None:
+				"""(row, column index, where its start tag begins) of the cell whose start tag holds
+				`position` or ends just before it; None: not in a cell's start tag."""
+				start = data.rfind(b"<", 0, position)
+				tag = _XML_CELL_START.match(data, start) if start >= 0 else None
+				if tag is None or (tag.group(1) or b"") != prefix:
+					if start >= 0 and _XML_ANY_CELL.match(data, start):
+						raise _NotForCalamine("a cell without its reference")
+					return None
+				return int(tag.group(3)), _column_index(tag.group(2)), start
+
+			position = data.find(formula_needle, 0, end)
+			while position >= 0:
+				formula = _XML_FORMULA.match(data, position, end)
+				if formula is not None:
+					cell = cell_at(position)
+					if cell is None or data[data.find(b">", cell[2]) + 1 : position].strip():
+						raise _NotForCalamine("a formula outside a cell")
+					text = unescape((formula.group(1) or b"").decode("utf-8", "replace"))
+					found.formulas[cell[:2]] = "=" + text
+				position = data.find(formula_needle, position + 2, end)
+			position = data.find(b'"e"', 0, end)
+			while position >= 0:
+				cell = cell_at(position)
+				opened = data.find(b">", cell[2]) if cell is not None else -1
+				if opened > position and _XML_ERROR_TYPE.search(data, cell[2], opened):
+					if data[opened - 1] != 47:  # <c r="A1" t="e"/>: no value, no error shown
+						shown = _XML_VALUE.search(data, opened, data.find(cell_end, opened, end))
+						if shown is not None and shown.group(1):
+							found.errors[cell[:2]] = unescape(shown.group(1).decode("utf-8", "replace"))
+				position = data.find(b'"e"', position + 3, end)
+			for needle in style_needles:
+				position = data.find(needle, 0, end)
+				while position >= 0:
+					# The attribute s itself (after a space) in a cell's start tag (cell_at, inlined: there
+					# may be one on every row); the nearest "<" before it is that tag's (a cell holds no text)
+					start = data.rfind(b"<", 0, position)
+					tag = _XML_CELL_START.match(data, start) if data[position - 1] in b" \t\r\n" else None
+					if tag is not None and tag.group(1) == prefix_group:
+						letters = tag.group(2)
+						index = columns.get(letters)
+						if index is None:
+							index = columns[letters] = _column_index(letters)
+						percent.append((int(tag.group(3)), index))
+					elif tag is None and start >= 0 and _XML_ANY_CELL.match(data, start):
+						cell_at(position)  # raises for a cell without its reference
+					position = data.find(needle, position + len(needle), end)
+			if _XML_FAR.search(data, 0, end):
+				for letters in _XML_FAR_REFS.findall(data, 0, end):
+					max_column = max(max_column, _column_index(letters))
+			last = _XML_ROW_NUMBER.match(data, max(0, data.rfind(b"<" + prefix + b"row", 0, end)), end)
+			if last is not None:
+				last_row = max(last_row, int(last.group(1)))
+	if (max_column + 1) * last_row > max(_DENSE_CELLS, info.file_size // 4):
+		raise _NotForCalamine("a sheet much wider or taller than its cells")
+	return found
+
+
+def _calamine_rows(
+	path: Path, sheet: str | None, customers: bool = False
+) -> tuple[list[_Row], list[str], str, str | None] | None:
+	"""`_xlsx_rows` through python-calamine: (rows, sheet names, the sheet read, the customers'
+	sheet); None when calamine is not installed or cannot tell (openpyxl then reads the file)."""
+	try:
+		from python_calamine import CalamineWorkbook
+	except ImportError:
+		return None
+	import gc
+
+	# Two lists and a row object per row, 200,000 times: the garbage collector, run again and again
+	# over them, took twice as long as making them (nothing here makes a reference cycle)
+	collecting = gc.isenabled()
+	gc.disable()
+	try:
+		return _calamine_read(path, sheet, customers, CalamineWorkbook)
+	finally:
+		if collecting:
+			gc.enable()
+
+
+def _calamine_read(path: Path, sheet: str | None, customers: bool, CalamineWorkbook) -> tuple | None:
+	import zipfile
+
+	try:
+		with zipfile.ZipFile(path) as archive:
+			names, active, parts, percent_styles = _workbook_xml(archive)
+			if sheet:
+				title, customer_sheet = sheet, None
+			else:
+				if not 0 <= active < len(names):
+					# openpyxl: the first worksheet
+					active = next((i for i, n in enumerate(names) if n in parts), -1)
+					if active < 0:
+						return None
+				worksheets = [n for n in names if n in parts]
+				title, customer_sheet = _pick_sheet(names, names[active], worksheets, customers)
+			if title not in parts:
+				return None  # not a worksheet (a chart sheet), or no such sheet: openpyxl says so
+			xml = _scan_sheet_xml(archive, parts[title], percent_styles)
+		workbook = CalamineWorkbook.from_path(str(path))
+		try:
+			if list(workbook.sheet_names) != names:
+				return None
+			grid = workbook.get_sheet_by_name(title)
+			start, end = grid.start, grid.end
+			values = grid.to_python(skip_empty_area=False)
+		finally:
+			workbook.close()
+	except _NotForCalamine:
+		return None
+	except (KeyboardInterrupt, SystemExit):
+		raise
+	except BaseException:
+		# A damaged or foreign file: openpyxl reads it or says why, as before (a panic in calamine is
+		# pyo3's PanicException, a BaseException)
+		return None
+	if start is not None and (len(values) != end[0] + 1 or (values and len(values[0]) != end[1] + 1)):
+		return None  # a grid not anchored at A1: rows or columns would shift
+	rows = _calamine_cells(values)
+	if rows is None:
+		return None
+	for (number, index), error in xml.errors.items():
+		row = _grow(rows, number, index)
+		row.cells[index] = None
+		row.add_issue(index, _error_issue(index, number, error))
+	for (number, index), formula in xml.formulas.items():
+		row = _grow(rows, number, index)
+		if row.cells[index] is None and index not in row.issues:
+			row.add_issue(index, _formula_issue(index, number, formula))
+	for number, index in xml.percent:
+		if number <= len(rows):
+			cells = rows[number - 1].cells
+			if index < len(cells) and isinstance(cells[index], int | float):
+				rows[number - 1].add_percent(index)
+	return rows, names, title, customer_sheet
+
+
+class _NaN(Exception):
+	pass
+
+
+def _nan() -> None:
+	raise _NaN
+
+
+def _calamine_cells(values: list[list[Any]]) -> list[_Row] | None:
+	"""calamine's values as openpyxl gives them: an empty cell None (calamine gives ""), a whole number
+	an int below 10^16 (calamine gives 1440.0; openpyxl reads "1440" as Excel and openpyxl write it,
+	"1e+16" and "1.5" as floats: "46112" in a message, not "46112.0"); None when a cell is NaN
+	(openpyxl refuses the file: it still does)."""
+	whole = float.is_integer
+	rows: list[_Row] = []
+	append = rows.append
+	try:
+		for number, cells in enumerate(values, start=1):
+			values[number - 1] = None  # calamine's row is freed as soon as it is copied
+			append(
+				_Row(
+					number,
+					[
+						None
+						if v == ""
+						else (
+							v
+							if v.__class__ is not float
+							else (int(v) if whole(v) and -1e16 < v < 1e16 else v if v == v else _nan())
+						)
+						for v in cells
+					],
+				)
+			)
+	except _NaN:
+		return None
+	return rows
+
+
+def _grow(rows: list[_Row], number: int, index: int) -> _Row:
+	"""Row `number` (from 1), with a cell at `index`: calamine's grid ends at the last cell with a
+	value, a formula without one may be past it."""
+	while len(rows) < number:
+		rows.append(_Row(len(rows) + 1, []))
+	row = rows[number - 1]
+	if len(row.cells) <= index:
+		row.cells.extend([None] * (index + 1 - len(row.cells)))
+	return row
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1654,7 +2072,8 @@ def _read_customers_file(path: Path, register: Register, sheet: str | None = Non
 	suffix = path.suffix.lower()
 	try:
 		if suffix in XLSX_SUFFIXES:
-			rows, read_errors = _xlsx_rows(path, scratch, sheet or "")
+			# A customers workbook of its own (--customers): its sheet "Clients" if it has one
+			rows, read_errors = _xlsx_rows(path, scratch, sheet, customers=sheet is None)
 		elif suffix in CSV_SUFFIXES:
 			rows, read_errors = _csv_rows(path, scratch)
 		else:
