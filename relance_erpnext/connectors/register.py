@@ -1721,6 +1721,8 @@ _DIGITS = frozenset("0123456789")
 
 # Amount cells whose text is plain digits (French or English decimal mark, spaces between thousands):
 # read with Decimal at once; anything else (a sign, a symbol, "1,440") goes through _amount
+# Cells that may key a memo as they are: no two of them equal unless they are the same value
+_UNTYPED_KEYS = frozenset((str, type(None), date, datetime))
 _PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,2})?")
 _PLAIN_AMOUNT_TEXT = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, ",": "."})
 
@@ -1759,9 +1761,12 @@ def _fast_entries(
 		for position in positions:
 			ok[position] = False
 
-	def keys(column: tuple) -> tuple | list:
-		# 1, 1.0 and True are one key in a dict: a workbook's cells are keyed with their type
-		return column if text_only else list(zip(map(type, column), column, strict=True))
+	def keys(column: tuple) -> tuple[bool, tuple | list]:
+		"""(typed, the memo keys of a column's cells). 1, 1.0 and True are one key in a dict: a
+		workbook's column holding numbers or booleans is keyed with each cell's type."""
+		if text_only or set(map(type, column)) <= _UNTYPED_KEYS:
+			return False, column
+		return True, list(zip(map(type, column), column, strict=True))
 
 	def read(key: str, parse, required: bool = False) -> list | None:
 		"""The column's values (None: an empty cell), its unreadable cells refused; None if absent."""
@@ -1769,11 +1774,11 @@ def _fast_entries(
 		if index is None:
 			return None
 		column = by_column[index]
-		keyed = keys(column)
+		typed, keyed = keys(column)
 		memo = {}
 		refused = False
 		for cell_key in set(keyed):
-			value = cell_key if text_only else cell_key[1]
+			value = cell_key[1] if typed else cell_key
 			if _empty(value):
 				memo[cell_key] = None
 				refused = refused or required
