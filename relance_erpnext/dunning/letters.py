@@ -21,8 +21,10 @@ nor reach Python internals, and a misspelt variable is an error rather than an e
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
+import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,9 +45,13 @@ from jinja2 import (
 	pass_context,
 	select_autoescape,
 )
+from jinja2.environment import TemplateModule
+from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Namespace
 from markupsafe import Markup, escape
 
+from . import models as _models
 from .charges import FR_B2B_INDEMNITY
 from .errors import DunningError
 from .models import (
@@ -269,6 +275,20 @@ class Block(NamedTuple):
 
 def normalize_language(language: str | None) -> str:
 	"""fr-FR, fr-CA or en; anything else (unknown or empty) is fr-FR."""
+	try:
+		return _LANGUAGES[language]
+	except (KeyError, TypeError):
+		pass
+	normal = _normalize_language(language)
+	if isinstance(language, str) and len(_LANGUAGES) < 256:
+		_LANGUAGES[language] = normal
+	return normal
+
+
+_LANGUAGES: dict[str, str] = {}
+
+
+def _normalize_language(language: str | None) -> str:
 	code = (language or "").strip().replace("_", "-").lower()
 	if code in ("fr-ca", "fr-qc"):
 		return "fr-CA"
@@ -394,6 +414,12 @@ def _inline(text: str) -> tuple[str, Markup]:
 
 def prose_blocks(text: str, language: str = DEFAULT_LANGUAGE) -> list[Block]:
 	"""Split prose into paragraphs, headings and lists (see the module docstring)."""
+	return list(_prose_blocks(str(text), language))
+
+
+@lru_cache(maxsize=2048)
+def _prose_blocks(text: str, language: str) -> tuple[Block, ...]:
+	# The same closing or outro comes back in every letter of a kind: split once
 	blocks: list[Block] = []
 	for chunk in re.split(r"\n[ \t]*\n", str(text).strip()):
 		lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
@@ -415,21 +441,32 @@ def prose_blocks(text: str, language: str = DEFAULT_LANGUAGE) -> list[Block]:
 			continue
 		plain, html = _inline(french_typography(" ".join(lines), language))
 		blocks.append(Block("p", plain, html))
-	return blocks
+	return tuple(blocks)
 
 
 @pass_context
-def _blocks_filter(ctx, text) -> list[Block]:
-	return prose_blocks(str(_defined(text)), _language(ctx))
+def _blocks_filter(ctx, text) -> tuple[Block, ...]:
+	return _prose_blocks(str(_defined(text)), _language(ctx))
 
 
 @pass_context
 def _oneline_filter(ctx, text) -> str:
-	return french_typography(" ".join(_BOLD.sub(r"\1", str(text)).split()), _language(ctx))
+	return _oneline(str(text), _language(ctx))
+
+
+@lru_cache(maxsize=2048)
+def _oneline(text: str, language: str) -> str:
+	return french_typography(" ".join(_BOLD.sub(r"\1", text).split()), language)
 
 
 def _wrap_filter(text, width: int = 78, indent: str = "", subsequent: str | None = None) -> str:
 	"""Wrap plain text; no-break spaces keep "1 234,56 €" and "12,15 %" on one line."""
+	return _wrap(str(text), width, indent, subsequent)
+
+
+@lru_cache(maxsize=4096)
+def _wrap(text: str, width: int, indent: str, subsequent: str | None) -> str:
+	# The same paragraphs (payment, contact, closing) come back in every letter: wrapped once
 	wrapper = textwrap.TextWrapper(
 		width=width,
 		initial_indent=indent,
@@ -476,8 +513,106 @@ TEMPLATE_FILTERS = {
 }
 
 
+def _record_fields() -> dict[type, frozenset[str]]:
+	"""The data fields of the records a letter's context holds (the planner's frozen dataclasses and
+	the letters' own): type -> field names."""
+	records = [Sender, LetterLine, Totals, InterestRow, ScheduleRow, RenderedLetter]
+	records += [
+		value
+		for value in vars(_models).values()
+		if isinstance(value, type)
+		and value.__module__ == _models.__name__
+		and dataclasses.is_dataclass(value)
+		and value.__dataclass_params__.frozen
+	]
+	fields = {record: frozenset(field.name for field in dataclasses.fields(record)) for record in records}
+	fields[Block] = frozenset(Block._fields)
+	return fields
+
+
+_RECORD_FIELDS = _record_fields()
+_METHODS = (types.MethodType, types.BuiltinMethodType)
+# Objects whose public attributes are the names a template set (`L.`, `T.`, `ns.`)
+_MODULES = (TemplateModule, Namespace)
+_SIMPLE_ARGUMENTS = (str, int, bool, Decimal, date, type(None))
+_CONTEXT_KEYWORDS = frozenset(("_loop_vars", "_block_vars"))
+
+
+class LetterSandbox(ImmutableSandboxedEnvironment):
+	"""The letters' sandbox: ImmutableSandboxedEnvironment, the same answers, fewer checks on the way.
+
+	Reading a data field of one of the context's own records (a customer's `name`, a line's `due`: the
+	fields of frozen dataclasses, never a method nor an underscore name) returns it without the
+	generic checks, which would allow it anyway; so does a name a template set, on a template module
+	(the `L.` and `T.` of the layouts) or a namespace (`ns.rows`), unless it is a method. Everything else — any other object or
+	attribute, a method, an underscore name — goes through Jinja's sandbox as before.
+
+	The macros of the labels files (`<language>/_labels.j2`, imported without context: their words
+	depend on their arguments alone) are called once per distinct arguments and their text is kept.
+	"""
+
+	# The memo of labels' macros, cleared when it grows beyond this many calls
+	MEMO_SIZE = 4096
+
+	def __init__(self, *args: Any, **kwargs: Any) -> None:
+		super().__init__(*args, **kwargs)
+		self._pure_macros: set[Macro] = set()
+		self._modules_seen: set[int] = set()
+		self._memo: dict[tuple, Any] = {}
+
+	def getitem(self, obj: Any, argument: Any) -> Any:
+		# `selectattr("issued")` and `record["name"]`: a record is not subscriptable, its field is read
+		fields = _RECORD_FIELDS.get(type(obj))
+		if fields is not None and type(argument) is str and argument in fields and type(obj) is not Block:
+			return getattr(obj, argument)
+		return super().getitem(obj, argument)
+
+	def getattr(self, obj: Any, attribute: str) -> Any:
+		fields = _RECORD_FIELDS.get(type(obj))
+		if fields is not None and attribute in fields:
+			return getattr(obj, attribute)
+		if type(obj) in _MODULES and attribute[:1] != "_":
+			value = getattr(obj, attribute, _MISSING)
+			if value is not _MISSING and not isinstance(value, _METHODS):
+				return value
+		return super().getattr(obj, attribute)
+
+	def labels_module(self, language: str) -> TemplateModule:
+		"""The labels of a language as `{% import ... as L %}` gets them, its macros known as pure."""
+		template = self.get_template(f"{language}/_labels.j2")
+		module = template.module  # the default module: the one an import without context returns
+		if id(module) not in self._modules_seen:
+			self._modules_seen.add(id(module))
+			self._pure_macros.update(value for value in vars(module).values() if type(value) is Macro)
+		return module
+
+	def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+		# Jinja adds the variables of the enclosing loop or block (for a callable that reads its
+		# context): a labels macro does not
+		if type(__obj) is Macro and __obj in __self._pure_macros and kwargs.keys() <= _CONTEXT_KEYWORDS:
+			for arg in args:
+				if type(arg) not in _SIMPLE_ARGUMENTS and not isinstance(arg, Markup):
+					break
+			else:
+				# Decimal("1.0") == Decimal("1.00"), but their text differs: keyed by type and text
+				key = (__obj, *((type(arg), str(arg) if type(arg) is Decimal else arg) for arg in args))
+				try:
+					return __self._memo[key]
+				except KeyError:
+					pass
+				value = super().call(__context, __obj, *args)
+				if len(__self._memo) >= __self.MEMO_SIZE:
+					__self._memo.clear()
+				__self._memo[key] = value
+				return value
+		return super().call(__context, __obj, *args, **kwargs)
+
+
+_MISSING = object()
+
+
 def _make_environment(autoescape, loader=None) -> ImmutableSandboxedEnvironment:
-	env = ImmutableSandboxedEnvironment(
+	env = LetterSandbox(
 		loader=loader or FileSystemLoader(str(TEMPLATE_DIR)),
 		autoescape=autoescape,
 		undefined=StrictUndefined,
@@ -680,10 +815,17 @@ def _default_rates():
 
 
 def _check_template(template: str, language: str) -> None:
+	if (template, language) in _TEMPLATES_FOUND:
+		return
 	if not isinstance(template, str) or not _TEMPLATE_NAME.fullmatch(template):
 		raise LetterError(f"invalid letter template name {template!r}")
 	if not (TEMPLATE_DIR / language / f"{template}.j2").is_file():
 		raise LetterError(f"no letter template {template!r} for {language}")
+	_TEMPLATES_FOUND.add((template, language))
+
+
+# (template, language) found among the files once: not looked for again at every letter
+_TEMPLATES_FOUND: set[tuple[str, str]] = set()
 
 
 # An edited template's subject line that means "the subject its body defines"
@@ -731,6 +873,10 @@ def render_document(
 		# Collapse the template's line breaks, but keep the no-break spaces of amounts (str.split would not)
 		subject_line = french_typography(_SPACES.sub(" ", _BOLD.sub(r"\1", subject_line)).strip(), language)
 		values["subject"] = subject_line
+		# The document's words, made once for the subject, the HTML and the text (the layouts import
+		# them only when not given)
+		values["T"] = module
+		env.labels_module(language)
 		html = env.get_template("_base.html").render(values)
 		text = env.get_template("_base.txt").render(values)
 	except TemplateNotFound as exc:
@@ -746,7 +892,9 @@ def render_document(
 			raise
 		raise LetterError(f"edited template {template!r} ({language}): {type(exc).__name__}: {exc}") from None
 	subject = subject_line
-	text = re.sub(r"[ \t]+\n", "\n", text)
+	# The spaces at the end of each line go (line by line: a regular expression backtracks over the
+	# 40-space indents of the address block)
+	text = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
 	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
 
