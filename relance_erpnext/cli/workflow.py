@@ -920,6 +920,7 @@ def run(args, config) -> int:
 	letters = []  # (stem, letter) per action; the letter kept only for the emails to send and the
 	# letters to attach in Dolibarr
 	print_files = []  # a_imprimer.html (and .pdf) of this run
+	summary = None  # the plan's table, written to summary.txt and printed
 	try:
 		try:
 			nothing_new = not result.actions and day.earlier_runs()
@@ -950,10 +951,11 @@ def run(args, config) -> int:
 				print_table(result, args.lang, out=summary, names=customer_names(register))
 				day.file("summary", ".txt").open("x", encoding="utf-8").close()
 				day.file("summary", ".txt").write_text(summary.getvalue(), encoding="utf-8")
-				day.file("plan", ".json").write_text(
-					json.dumps(plan_dict(result, register), ensure_ascii=False, indent=2) + "\n",
-					encoding="utf-8",
-				)
+				# Written as it is encoded: the whole text of a large plan is never held (250 MB for
+				# 200,000 invoices)
+				with day.file("plan", ".json").open("w", encoding="utf-8") as handle:
+					json.dump(plan_dict(result, register), handle, ensure_ascii=False, indent=2)
+					handle.write("\n")
 				# Every postal letter of this run in one file to print, with or without --send: the HTML
 				# written as they came, the PDF made here up to PDF_MAX_LETTERS letters
 				if day_letters.print_file is not None:
@@ -1027,7 +1029,10 @@ def run(args, config) -> int:
 			raise UsageError(f"{args.journal}: the steps could not be recorded ({exc})")
 	finally:
 		journal.close()
-	print_table(result, args.lang, names=customer_names(register))
+	if summary is not None:
+		sys.stdout.write(summary.getvalue())  # the same table, made once
+	else:
+		print_table(result, args.lang, names=customer_names(register))
 	if nothing_new:
 		print(
 			(
