@@ -844,3 +844,33 @@ class TestEditedTemplates(unittest.TestCase):
 			self.assertIn(expected, str(caught.exception))
 		with self.assertRaises(LetterError):
 			self.render("{{ subject", template_source("courteous", "fr-FR"))
+
+
+def test_the_parts_kept_once_never_mix_senders_languages_or_texts():
+	"""The labels and the layouts' parts (letterhead, payment, contact, signature, prose) are laid out
+	once per distinct arguments: two senders, three languages, letters rendered in turn, each with
+	its own words; and the same letter again is byte for byte the same."""
+	from dataclasses import replace
+
+	other = replace(
+		SENDER,
+		name="Boulangerie Rivière",
+		iban="FR76 3000 6000 0112 3456 7890 189",
+		phone="",
+		email="b@r.example",
+	)
+	seen = {}
+	for _ in range(2):
+		for language in ("fr-FR", "fr-CA", "en"):
+			person = make_customer("fr_b2b" if language != "fr-CA" else "qc", language)
+			result, invoices = make_book(person, "EUR" if language != "fr-CA" else "CAD")
+			action = result.actions[0]
+			for sender in (SENDER, other):
+				letter = render_action(action, sender, person, AS_OF, invoices)
+				key = (language, sender.name)
+				assert seen.setdefault(key, (letter.html, letter.text)) == (letter.html, letter.text)
+				assert sender.name in letter.text and sender.iban in letter.html
+				stranger = other if sender is SENDER else SENDER
+				assert stranger.iban not in letter.html and stranger.iban not in letter.text
+	# Each language its own words
+	assert seen[("en", SENDER.name)][1] != seen[("fr-FR", SENDER.name)][1]

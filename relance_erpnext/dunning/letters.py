@@ -445,8 +445,11 @@ def _prose_blocks(text: str, language: str) -> tuple[Block, ...]:
 
 
 @pass_context
-def _blocks_filter(ctx, text) -> tuple[Block, ...]:
-	return _prose_blocks(str(_defined(text)), _language(ctx))
+def _blocks_filter(ctx, text, language: str | None = None) -> tuple[Block, ...]:
+	"""`text|blocks`, in the letter's language; `text|blocks(language)` where there is no letter's
+	context (_parts.html, imported without context)."""
+	language = normalize_language(language) if language else _language(ctx)
+	return _prose_blocks(str(_defined(text)), language)
 
 
 @pass_context
@@ -531,10 +534,15 @@ def _record_fields() -> dict[type, frozenset[str]]:
 
 
 _RECORD_FIELDS = _record_fields()
+# Templates whose macros depend on their arguments alone (imported without context; the labels of
+# each language too)
+PURE_TEMPLATES = ("_parts.html", "_parts.txt")
 _METHODS = (types.MethodType, types.BuiltinMethodType)
 # Objects whose public attributes are the names a template set (`L.`, `T.`, `ns.`)
 _MODULES = (TemplateModule, Namespace)
-_SIMPLE_ARGUMENTS = (str, int, bool, Decimal, date, type(None))
+# The arguments a pure macro's text is kept for: plain values, the sender (a frozen record, equal by
+# value) and a labels module (the same object for a language)
+_MEMO_ARGUMENTS = (str, int, bool, Decimal, date, type(None), Sender, TemplateModule)
 _CONTEXT_KEYWORDS = frozenset(("_loop_vars", "_block_vars"))
 
 
@@ -547,8 +555,9 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 	(the `L.` and `T.` of the layouts) or a namespace (`ns.rows`), unless it is a method. Everything else — any other object or
 	attribute, a method, an underscore name — goes through Jinja's sandbox as before.
 
-	The macros of the labels files (`<language>/_labels.j2`, imported without context: their words
-	depend on their arguments alone) are called once per distinct arguments and their text is kept.
+	The macros of the labels files (`<language>/_labels.j2`) and of the layouts' parts (_parts.html,
+	_parts.txt: the prose, the sender's blocks), imported without context — their text depends on
+	their arguments alone — are called once per distinct arguments and their text is kept.
 	"""
 
 	# The memo of labels' macros, cleared when it grows beyond this many calls
@@ -573,14 +582,23 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 			return getattr(obj, attribute)
 		if type(obj) in _MODULES and attribute[:1] != "_":
 			value = getattr(obj, attribute, _MISSING)
-			if value is not _MISSING and not isinstance(value, _METHODS):
+			if value is _MISSING:
+				# What the sandbox ends with (neither attribute nor item): `T.title is defined`
+				return self.undefined(obj=obj, name=attribute)
+			if not isinstance(value, _METHODS):
 				return value
 		return super().getattr(obj, attribute)
 
 	def labels_module(self, language: str) -> TemplateModule:
-		"""The labels of a language as `{% import ... as L %}` gets them, its macros known as pure."""
-		template = self.get_template(f"{language}/_labels.j2")
-		module = template.module  # the default module: the one an import without context returns
+		"""The labels of a language as `{% import ... as L %}` gets them, its macros known as pure (and
+		those of the layouts' parts, _parts.html and _parts.txt)."""
+		for name in PURE_TEMPLATES:
+			self._pure_module(name)
+		return self._pure_module(f"{language}/_labels.j2")
+
+	def _pure_module(self, name: str) -> TemplateModule:
+		# The default module: the one an import without context returns
+		module = self.get_template(name).module
 		if id(module) not in self._modules_seen:
 			self._modules_seen.add(id(module))
 			self._pure_macros.update(value for value in vars(module).values() if type(value) is Macro)
@@ -591,7 +609,7 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 		# context): a labels macro does not
 		if type(__obj) is Macro and __obj in __self._pure_macros and kwargs.keys() <= _CONTEXT_KEYWORDS:
 			for arg in args:
-				if type(arg) not in _SIMPLE_ARGUMENTS and not isinstance(arg, Markup):
+				if type(arg) not in _MEMO_ARGUMENTS and not isinstance(arg, Markup):
 					break
 			else:
 				# Decimal("1.0") == Decimal("1.00"), but their text differs: keyed by type and text
@@ -873,10 +891,10 @@ def render_document(
 		# Collapse the template's line breaks, but keep the no-break spaces of amounts (str.split would not)
 		subject_line = french_typography(_SPACES.sub(" ", _BOLD.sub(r"\1", subject_line)).strip(), language)
 		values["subject"] = subject_line
-		# The document's words, made once for the subject, the HTML and the text (the layouts import
-		# them only when not given)
+		# The document's words, made once for the subject, the HTML and the text, and the labels of
+		# the language (the layouts import them only when not given)
 		values["T"] = module
-		env.labels_module(language)
+		values["L"] = env.labels_module(language)
 		html = env.get_template("_base.html").render(values)
 		text = env.get_template("_base.txt").render(values)
 	except TemplateNotFound as exc:
@@ -897,6 +915,21 @@ def render_document(
 	text = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
 	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
+
+
+def prepare(documents: Iterable[tuple[str, str]]) -> None:
+	"""Compile the layouts, and the templates of these (template, language) documents, now: before
+	starting processes that render letters, which then share the compiled code and the labels."""
+	for name in ("_base.html", "_base.txt", "_provisional.j2", *PURE_TEMPLATES):
+		_ENV.get_template(name)
+	for template, language in set(documents):
+		language = normalize_language(language)
+		try:
+			_check_template(template, language)
+		except LetterError:
+			continue  # said when its letter is rendered
+		_ENV.get_template(f"{language}/{template}.j2")
+		_ENV.labels_module(language)
 
 
 def render_action(
