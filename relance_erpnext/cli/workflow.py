@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import io
 import json
 import os
@@ -527,11 +528,18 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 	spans = [(start, min(start + SPAN, len(actions))) for start in range(0, len(actions), SPAN)]
 	processes = letter_processes(len(actions))
 	pool = None
+	# What exists now (the register, the plan) is left out of the garbage collector's rounds while the
+	# letters are made: nothing of it becomes garbage meanwhile, and forked processes then do not
+	# copy its pages by touching them
+	gc.freeze()
 	try:
 		_JOB = _Job(result, register, sender, work, done.stems, flags)
 		if processes > 1:
 			import multiprocessing
 
+			from relance_erpnext.dunning.letters import prepare
+
+			prepare((action.template, action.language) for action in actions)
 			pool = multiprocessing.get_context("fork").Pool(processes)
 			rendered = pool.imap(_render_span_in_worker, spans)
 		else:
@@ -561,6 +569,7 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 		if pool is not None:
 			pool.terminate()
 			pool.join()
+		gc.unfreeze()
 		day.drop(work)
 	return done
 
