@@ -730,16 +730,20 @@ def build_context(
 	also_due = tuple(
 		_letter_line(line, invoices.get(line.invoice), action.currency) for line in action.also_due
 	)
-	charges = action.interest + action.indemnity + action.fee
+	# Action's sums, each added up once (its properties add them up at every reading), in its order
+	outstanding, interest, indemnity, fee = action.outstanding, action.interest, action.indemnity, action.fee
+	gross_total = outstanding + interest + indemnity + fee
+	also_due_total, credit_total = action.also_due_total, action.credit_total
+	charges = interest + indemnity + fee
 	totals = Totals(
-		outstanding=action.outstanding,
-		interest=action.interest,
-		indemnity=action.indemnity,
-		fee=action.fee,
+		outstanding=outstanding,
+		interest=interest,
+		indemnity=indemnity,
+		fee=fee,
 		charges=charges,
-		total=action.net_total,
-		also_due=action.also_due_total,
-		credits=action.credit_total,
+		total=gross_total + also_due_total - credit_total,
+		also_due=also_due_total,
+		credits=credit_total,
 	)
 	regime = action.regime or customer.regime
 	kind = action.customer_kind or customer.kind
@@ -780,8 +784,8 @@ def build_context(
 		"registered": action.channel == REGISTERED_LETTER,
 		"postal": action.channel in POSTAL_CHANNELS,
 		"any_late": any(line.days_late > 0 for line in lines),
-		"claims_interest": action.interest > ZERO,
-		"claims_indemnity": action.indemnity > ZERO,
+		"claims_interest": interest > ZERO,
+		"claims_indemnity": indemnity > ZERO,
 		"interest_lines": tuple(line for line in lines if line.periods and line.interest > ZERO),
 		"interest_from_notice": any("interest_runs_from_notice" in line.notes for line in lines),
 		# Provisional interest (a reference rate not known yet): counted up to `interest_until`, the
@@ -815,7 +819,7 @@ def build_context(
 		# The customer's other overdue invoices (no step today) and credits, in their own sections
 		"also_due_lines": also_due,
 		"credits": tuple(action.credits),
-		"gross_total": action.total,
+		"gross_total": gross_total,
 	}
 	if extra:
 		context.update(extra)
