@@ -874,3 +874,20 @@ def test_the_parts_kept_once_never_mix_senders_languages_or_texts():
 				assert stranger.iban not in letter.html and stranger.iban not in letter.text
 	# Each language its own words
 	assert seen[("en", SENDER.name)][1] != seen[("fr-FR", SENDER.name)][1]
+
+
+def test_amounts_and_dates_kept_as_text_follow_their_currency_and_language():
+	"""The filters keep the text of an amount or a date once made: never another currency's, nor
+	another language's, and an amount reads the same whatever its decimals."""
+	from relance_erpnext.dunning.letters import render_string
+
+	source = "{{ a|money }} {{ b|money }} {{ a|money('CAD') }} {{ day|date }}"
+	values = {"a": Decimal("1234.5"), "b": Decimal("1234.50"), "day": date(2026, 6, 1), "currency": "EUR"}
+	for _ in range(2):
+		assert render_string(source, {**values, "language": "fr-FR"}) == (
+			f"1{NNBSP}234,50{NBSP}€ 1{NNBSP}234,50{NBSP}€ 1{NNBSP}234,50{NBSP}$ 1er juin 2026"
+		)
+		assert (
+			render_string(source, {**values, "language": "en"}) == "€1,234.50 €1,234.50 $1,234.50 1 June 2026"
+		)
+		assert render_string(source, {**values, "currency": "JPY", "language": "en"}).startswith("1,235 JPY")

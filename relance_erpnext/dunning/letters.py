@@ -370,16 +370,42 @@ def _language(ctx) -> str:
 	return normalize_language(ctx.get("language") or DEFAULT_LANGUAGE)
 
 
+# Amounts and dates as text, kept: the same ones recur within a letter (its HTML and its text) and
+# from one letter to the next (due dates, totals)
+_FORMATTED: dict[tuple, str] = {}
+_FORMATTED_SIZE = 16384
+
+
+def _kept(key: tuple, text: str) -> str:
+	if len(_FORMATTED) >= _FORMATTED_SIZE:
+		_FORMATTED.clear()
+	_FORMATTED[key] = text
+	return text
+
+
 @pass_context
 def _money_filter(ctx, amount, currency: str | None = None) -> str:
 	if _defined(amount) is None:
 		return ""
-	return format_amount(Decimal(amount), currency or ctx.get("currency") or "EUR", _language(ctx))
+	value = amount if type(amount) is Decimal else Decimal(amount)
+	currency = currency or ctx.get("currency") or "EUR"
+	language = _language(ctx)
+	# Keyed by value: an amount is rounded to its currency first, so 1.5 and 1.50 read the same
+	key = (value, currency, language)
+	try:
+		return _FORMATTED[key]
+	except KeyError:
+		return _kept(key, format_amount(value, currency, language))
 
 
 @pass_context
 def _date_filter(ctx, day) -> str:
-	return format_date(_defined(day), _language(ctx))
+	language = _language(ctx)
+	key = (_defined(day), language)
+	try:
+		return _FORMATTED[key]
+	except KeyError:
+		return _kept(key, format_date(day, language))
 
 
 @pass_context
