@@ -622,6 +622,10 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 			self._pure_module(name)
 		return self._pure_module(f"{language}/_labels.j2")
 
+	def parts_module(self, name: str) -> TemplateModule:
+		"""_parts.html or _parts.txt as the layout imports it (`layout`), its macros known as pure."""
+		return self._pure_module(name)
+
 	def _pure_module(self, name: str) -> TemplateModule:
 		# The default module: the one an import without context returns
 		module = self.get_template(name).module
@@ -925,7 +929,9 @@ def render_document(
 		# the language (the layouts import them only when not given)
 		values["T"] = module
 		values["L"] = env.labels_module(language)
+		values["layout"] = env.parts_module("_parts.html")
 		html = env.get_template("_base.html").render(values)
+		values["layout"] = env.parts_module("_parts.txt")
 		text = env.get_template("_base.txt").render(values)
 	except TemplateNotFound as exc:
 		raise LetterError(f"letter template {template!r} ({language}) needs a missing file: {exc}") from exc
@@ -943,7 +949,9 @@ def render_document(
 	# The spaces at the end of each line go (line by line: a regular expression backtracks over the
 	# 40-space indents of the address block)
 	text = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
-	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+	while "\n\n\n" in text:  # no more than one blank line (faster than re.sub(r"\n{3,}", …) here)
+		text = text.replace("\n\n\n", "\n\n")
+	text = text.strip() + "\n"
 	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
 
 
