@@ -240,3 +240,19 @@ def test_the_print_file_is_split_back_into_its_letters():
 	assert merged.count(pdf.PAGE_BREAK) == 2 and "<title>2</title>" not in merged
 	assert pdf.merge_pages(pdf.split_print_file(merged)) == merged
 	assert len(pdf.split_print_file(merged)) == 3
+
+
+def test_where_processes_cannot_start_one_does_it_all(tmp_path, postal_config, monkeypatch):
+	"""Some containers have no /dev/shm for the processes' locks: the letters are then made here."""
+	import multiprocessing.context
+
+	def no_pool(*args, **kwargs):
+		raise OSError(38, "Function not implemented")
+
+	monkeypatch.setattr(multiprocessing.context.ForkContext, "Pool", no_pool)
+	monkeypatch.setattr(workflow, "letter_processes", lambda count: 2)
+	monkeypatch.setattr(workflow, "SPAN", 2)
+	code, _, err, day, _ = run_day(tmp_path, postal_config)
+	assert code == 0, err
+	plan = json.loads((day / "plan.json").read_text(encoding="utf-8"))
+	assert len(list(day.glob("[0-9][0-9][0-9]_*.html"))) == len(plan["actions"])

@@ -507,6 +507,24 @@ def letter_processes(count: int) -> int:
 	return max(1, min(cpus, limit, count // SPAN))
 
 
+def _start_pool(processes: int, actions):
+	"""The processes that render the letters (forked: they share the register and the plan), or None
+	where they cannot start (no /dev/shm for their locks in some containers): one process then."""
+	import multiprocessing
+	import warnings
+
+	from relance_erpnext.dunning.letters import prepare
+
+	prepare((action.template, action.language) for action in actions)
+	with warnings.catch_warnings():
+		# Python 3.12+ warns when forking beside a thread: the progress bar's, which the workers never use
+		warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+		try:
+			return multiprocessing.get_context("fork").Pool(processes)
+		except (OSError, ValueError):
+			return None
+
+
 def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=None) -> DayLetters:
 	"""Each letter of the plan rendered and written at once (.html and .txt), never all of them held in
 	memory; every postal letter added to a_imprimer.html, in the plan's order. A large run renders its
@@ -535,12 +553,8 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 	try:
 		_JOB = _Job(result, register, sender, work, done.stems, flags)
 		if processes > 1:
-			import multiprocessing
-
-			from relance_erpnext.dunning.letters import prepare
-
-			prepare((action.template, action.language) for action in actions)
-			pool = multiprocessing.get_context("fork").Pool(processes)
+			pool = _start_pool(processes, actions)
+		if pool is not None:
 			rendered = pool.imap(_render_span_in_worker, spans)
 		else:
 			rendered = map(_render_span, spans)
