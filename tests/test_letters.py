@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, TemplateNotFound, UndefinedError
 
 from relance_erpnext.dunning import (
@@ -891,3 +893,32 @@ def test_amounts_and_dates_kept_as_text_follow_their_currency_and_language():
 			render_string(source, {**values, "language": "en"}) == "€1,234.50 €1,234.50 $1,234.50 1 June 2026"
 		)
 		assert render_string(source, {**values, "currency": "JPY", "language": "en"}).startswith("1,235 JPY")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+	text=st.lists(
+		st.sampled_from(
+			["a", "bb", "ccc", " ", "  ", "\t", "\n", "\r", "\x0b", "\u00a0", "€", "-", "x" * 30]
+		),
+		max_size=40,
+	).map("".join),
+	width=st.sampled_from([8, 20, 78]),
+	indent=st.sampled_from(["", "  - ", "      · "]),
+	subsequent=st.sampled_from([None, "    ", "        "]),
+)
+def test_wrapping_is_textwraps(text, width, indent, subsequent):
+	"""The letters' wrap (one wrapper per shape, the text not scanned for tabs and line breaks when it
+	has none) gives what textwrap gives."""
+	import textwrap
+
+	from relance_erpnext.dunning.letters import _wrap_filter
+
+	wrapper = textwrap.TextWrapper(
+		width=width,
+		initial_indent=indent,
+		subsequent_indent=indent if subsequent is None else subsequent,
+		break_long_words=False,
+		break_on_hyphens=False,
+	)
+	assert _wrap_filter(text, width, indent, subsequent) == ("\n".join(wrapper.wrap(text)) or indent.rstrip())

@@ -496,14 +496,28 @@ def _wrap_filter(text, width: int = 78, indent: str = "", subsequent: str | None
 @lru_cache(maxsize=4096)
 def _wrap(text: str, width: int, indent: str, subsequent: str | None) -> str:
 	# The same paragraphs (payment, contact, closing) come back in every letter: wrapped once
-	wrapper = textwrap.TextWrapper(
+	return "\n".join(_wrapper(width, indent, subsequent).wrap(text)) or indent.rstrip()
+
+
+class _Wrapper(textwrap.TextWrapper):
+	"""TextWrapper, without going over the text to change tabs and line breaks when it has none."""
+
+	def _munge_whitespace(self, text: str) -> str:
+		if "\t" in text or "\n" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
+			return super()._munge_whitespace(text)
+		return text
+
+
+@lru_cache(maxsize=64)
+def _wrapper(width: int, indent: str, subsequent: str | None) -> _Wrapper:
+	# One per shape (a TextWrapper keeps nothing from one text to the next)
+	return _Wrapper(
 		width=width,
 		initial_indent=indent,
 		subsequent_indent=indent if subsequent is None else subsequent,
 		break_long_words=False,
 		break_on_hyphens=False,
 	)
-	return "\n".join(wrapper.wrap(str(text))) or indent.rstrip()
 
 
 def _columns_filter(rows, align: str = "", header: bool = True, gap: int = 3, indent: int = 2) -> str:
@@ -594,6 +608,8 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 		self._pure_macros: set[Macro] = set()
 		self._modules_seen: set[int] = set()
 		self._memo: dict[tuple, Any] = {}
+		self._hits: dict[Macro, int] = {}
+		self._misses: dict[Macro, int] = {}
 
 	def getitem(self, obj: Any, argument: Any) -> Any:
 		# `selectattr("issued")` and `record["name"]`: a record is not subscriptable, its field is read
@@ -645,13 +661,20 @@ class LetterSandbox(ImmutableSandboxedEnvironment):
 				# Decimal("1.0") == Decimal("1.00"), but their text differs: keyed by type and text
 				key = (__obj, *((type(arg), str(arg) if type(arg) is Decimal else arg) for arg in args))
 				try:
-					return __self._memo[key]
+					value = __self._memo[key]
 				except KeyError:
 					pass
+				else:
+					__self._hits[__obj] = __self._hits.get(__obj, 0) + 1
+					return value
 				value = super().call(__context, __obj, *args)
 				if len(__self._memo) >= __self.MEMO_SIZE:
 					__self._memo.clear()
 				__self._memo[key] = value
+				misses = __self._misses[__obj] = __self._misses.get(__obj, 0) + 1
+				if misses >= 256 and __self._hits.get(__obj, 0) * 8 < misses:
+					# Arguments that hardly come back (an interest segment, a period): not worth keeping
+					__self._pure_macros.discard(__obj)
 				return value
 		return super().call(__context, __obj, *args, **kwargs)
 
