@@ -9,11 +9,13 @@ as a child process on it with the sample company's config (`entreprise_exemple.t
 `--as-of 2026-06-15`, standard output to /dev/null; `run` with a new journal and a new output folder
 each time (all kept until the end: see files_per_second). Prints for each: the seconds of the whole
 command, the letters written (the .html files of the day folder, a_imprimer.* not counted), letters
-per second of the whole command, and the child's own peak RSS (os.wait4, its processes included). The child is `relance` itself, started through this script
-(`--child`) so that it can also say where its time went: reading the register, planning, the
-letters (rendered and written: seconds, and CPU seconds of the command and the processes it started
-for them — on a loaded machine the two differ), a_imprimer.pdf, the journal. Python's csv module reading the same
-file, no check, is printed for reference. Figures only, no asserts.
+per second of the whole command, and the child's own peak RSS (os.wait4, its processes included).
+The child is `relance` itself, started through this script (`--child`) so that it can also say where
+its time went: reading the register, planning, the letters (rendered and written: seconds, and CPU
+seconds of the command and of the processes it started for them; on a loaded machine the two
+differ), a_imprimer.pdf, the journal. Python's csv module reading the same file, no check, is
+printed for reference, and how many files the machine creates a second right now. Figures only, no
+asserts.
 
 `--trees A,B` runs the commands of each checkout (its folder on PYTHONPATH) one after the other on
 the same file: a before/after measured back to back on this shared machine.
