@@ -1,11 +1,16 @@
 """Letter rendering throughput (a script, not a test).
 
-	python benchmarks/letters_render.py                  # every action of the sample plan, 50 times
-	python benchmarks/letters_render.py --repeat 200
+	python benchmarks/letters_render.py                  # the sample plan 50 times, then 2,000 distinct letters
+	python benchmarks/letters_render.py --repeat 200 --rows 50000
 
 Plans the bundled sample register on the demo day (15 June 2026, sample company config) and renders
 every planned action N times with render_action() (subject + HTML + text), as `relance run` does.
 Prints letters per second overall and per template and language; planning is not timed.
+
+The same letters again reuse what is kept from one letter to the next (the labels, the layouts'
+parts, a prose already laid out): the sample's figure is the best case. The second figure renders
+each letter of a synthetic register's plan once (benchmarks/register_read.py's rows, `--rows`, one
+customer per ten rows), as a large `relance run` does, in one process.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
 	parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 	parser.add_argument("--repeat", type=int, default=50, help="renders of each action (default 50)")
+	parser.add_argument(
+		"--rows", type=int, default=20000, help="rows of the synthetic register (default 20000; 0: none)"
+	)
 	args = parser.parse_args()
 
 	from relance_erpnext import cli
@@ -83,6 +91,47 @@ def main() -> None:
 	print(f"{'template':>14} {'language':>8} {'letters':>8} {'letters/s':>10} {'ms each':>8}")
 	for (template, language), (n, spent) in sorted(per_kind.items()):
 		print(f"{template:>14} {language:>8} {n:>8} {n / spent:>10,.0f} {spent / n * 1000:>8.2f}")
+	if args.rows:
+		distinct(args.rows, config, sender, settings)
+
+
+def distinct(rows: int, config, sender, settings) -> None:
+	"""Each letter of a synthetic register's plan rendered once."""
+	import tempfile
+
+	sys.path.insert(0, str(Path(__file__).resolve().parent))
+	from register_read import write_csv
+
+	from relance_erpnext.connectors.register import read_register
+	from relance_erpnext.dunning import BUILTIN_SCENARIOS, load_reference_rates, plan
+	from relance_erpnext.dunning.letters import render_action
+
+	with tempfile.TemporaryDirectory() as folder:
+		path = Path(folder) / "registre.csv"
+		write_csv(path, rows)
+		register = read_register(path)
+	from relance_erpnext import cli
+
+	result = plan(
+		cli.DEMO_AS_OF,
+		register.customers,
+		register.invoices,
+		[],
+		BUILTIN_SCENARIOS,
+		load_reference_rates(),
+		settings,
+	)
+	invoices = {inv.id: inv for inv in register.invoices}
+	started = time.perf_counter()
+	for action in result.actions:
+		render_action(action, sender, register.customers[action.customer], result.as_of, invoices=invoices)
+	elapsed = time.perf_counter() - started
+	count = len(result.actions)
+	print(
+		f"synthetic register of {rows:,} rows: {count:,} distinct letters in {elapsed:.3f} s:"
+		f" {count / elapsed:,.0f} letters/s ({elapsed / count * 1000:.2f} ms each, templates compiled"
+		" by the sample run above)"
+	)
 
 
 if __name__ == "__main__":

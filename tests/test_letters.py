@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2.exceptions import SecurityError, TemplateNotFound, UndefinedError
 
 from relance_erpnext.dunning import (
@@ -844,3 +846,79 @@ class TestEditedTemplates(unittest.TestCase):
 			self.assertIn(expected, str(caught.exception))
 		with self.assertRaises(LetterError):
 			self.render("{{ subject", template_source("courteous", "fr-FR"))
+
+
+def test_the_parts_kept_once_never_mix_senders_languages_or_texts():
+	"""The labels and the layouts' parts (letterhead, payment, contact, signature, prose) are laid out
+	once per distinct arguments: two senders, three languages, letters rendered in turn, each with
+	its own words; and the same letter again is byte for byte the same."""
+	from dataclasses import replace
+
+	other = replace(
+		SENDER,
+		name="Boulangerie Rivière",
+		iban="FR76 3000 6000 0112 3456 7890 189",
+		phone="",
+		email="b@r.example",
+	)
+	seen = {}
+	for _ in range(2):
+		for language in ("fr-FR", "fr-CA", "en"):
+			person = make_customer("fr_b2b" if language != "fr-CA" else "qc", language)
+			result, invoices = make_book(person, "EUR" if language != "fr-CA" else "CAD")
+			action = result.actions[0]
+			for sender in (SENDER, other):
+				letter = render_action(action, sender, person, AS_OF, invoices)
+				key = (language, sender.name)
+				assert seen.setdefault(key, (letter.html, letter.text)) == (letter.html, letter.text)
+				assert sender.name in letter.text and sender.iban in letter.html
+				stranger = other if sender is SENDER else SENDER
+				assert stranger.iban not in letter.html and stranger.iban not in letter.text
+	# Each language its own words
+	assert seen[("en", SENDER.name)][1] != seen[("fr-FR", SENDER.name)][1]
+
+
+def test_amounts_and_dates_kept_as_text_follow_their_currency_and_language():
+	"""The filters keep the text of an amount or a date once made: never another currency's, nor
+	another language's, and an amount reads the same whatever its decimals."""
+	from relance_erpnext.dunning.letters import render_string
+
+	source = "{{ a|money }} {{ b|money }} {{ a|money('CAD') }} {{ day|date }}"
+	values = {"a": Decimal("1234.5"), "b": Decimal("1234.50"), "day": date(2026, 6, 1), "currency": "EUR"}
+	for _ in range(2):
+		assert render_string(source, {**values, "language": "fr-FR"}) == (
+			f"1{NNBSP}234,50{NBSP}€ 1{NNBSP}234,50{NBSP}€ 1{NNBSP}234,50{NBSP}$ 1er juin 2026"
+		)
+		assert (
+			render_string(source, {**values, "language": "en"}) == "€1,234.50 €1,234.50 $1,234.50 1 June 2026"
+		)
+		assert render_string(source, {**values, "currency": "JPY", "language": "en"}).startswith("1,235 JPY")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+	text=st.lists(
+		st.sampled_from(
+			["a", "bb", "ccc", " ", "  ", "\t", "\n", "\r", "\x0b", "\u00a0", "€", "-", "x" * 30]
+		),
+		max_size=40,
+	).map("".join),
+	width=st.sampled_from([8, 20, 78]),
+	indent=st.sampled_from(["", "  - ", "      · "]),
+	subsequent=st.sampled_from([None, "    ", "        "]),
+)
+def test_wrapping_is_textwraps(text, width, indent, subsequent):
+	"""The letters' wrap (one wrapper per shape, the text not scanned for tabs and line breaks when it
+	has none) gives what textwrap gives."""
+	import textwrap
+
+	from relance_erpnext.dunning.letters import _wrap_filter
+
+	wrapper = textwrap.TextWrapper(
+		width=width,
+		initial_indent=indent,
+		subsequent_indent=indent if subsequent is None else subsequent,
+		break_long_words=False,
+		break_on_hyphens=False,
+	)
+	assert _wrap_filter(text, width, indent, subsequent) == ("\n".join(wrapper.wrap(text)) or indent.rstrip())

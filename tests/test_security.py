@@ -129,6 +129,23 @@ ESCAPES = (
 	"{{ '%s'|format(customer.__class__) }}",
 	"{{ '{0.__class__.__mro__}'.format(customer) }}",
 	"{{ '{a.__class__}'.format_map({'a': customer}) }}",
+	# Through the letters' own shortcuts (record fields, template modules and namespaces read directly)
+	"{% set ns = namespace(a=1) %}{{ ns.__init__.__globals__ }}",
+	"{% set ns = namespace(a=customer) %}{{ ns.a.__class__.__mro__ }}",
+	"{% set ns = namespace(f=''.format) %}{{ ns.f('{0.__class__.__mro__}', customer) }}",
+	"{% set ns = namespace(f=customer.name.format) %}{{ ns.f('{0.__class__}', customer) }}",
+	"{% set ns = namespace(rows=[]) %}{{ ns.rows.append(1) }}{{ ns.rows }}",
+	"{% set ns = namespace() %}{{ ns._Namespace__attrs }}",
+	"{% import 'fr-FR/_labels.j2' as L %}{{ L.__dict__ }}",
+	"{% import 'fr-FR/_labels.j2' as L %}{{ L.days.__globals__ }}",
+	"{% import 'fr-FR/_labels.j2' as L %}{{ L.days._func.__globals__ }}",
+	"{% import 'fr-FR/_labels.j2' as L %}{{ L._body_stream }}",
+	"{% import 'fr-FR/_labels.j2' as L %}{{ L.days(customer) }}{{ L.days(1, caller=customer.__class__) }}",
+	"{{ lines[0]['__class__'] }}",
+	"{{ lines[0].__dataclass_fields__ }}",
+	"{{ totals.__reduce__() }}",
+	"{{ action.lines[0].__class__.__init__.__globals__ }}",
+	"{{ sender.__class__.__init__.__globals__ }}",
 	# Changing the data given to the template
 	"{{ lines.append(1) }}",
 	"{{ lines.pop() }}",
@@ -159,6 +176,45 @@ def test_a_template_cannot_reach_python(source):
 			assert leak not in out, out
 	assert context["customer"].name == name
 	assert [line.invoice for line in context["lines"]] == [line.invoice for line in real_context()["lines"]]
+
+
+def test_the_letters_sandbox_answers_as_jinjas_own():
+	"""LetterSandbox reads the records' fields, template modules and namespaces without the generic
+	checks: for every attribute it gives what ImmutableSandboxedEnvironment gives, and everything it
+	refuses it still refuses."""
+	from jinja2.sandbox import ImmutableSandboxedEnvironment
+	from jinja2.utils import Namespace
+
+	from relance_erpnext.dunning import letters
+
+	ours = letters._ENV
+	assert isinstance(ours, ImmutableSandboxedEnvironment)
+	jinja = ImmutableSandboxedEnvironment(loader=ours.loader, undefined=ours.undefined)
+	context = real_context()
+	objects = [
+		context["customer"],
+		context["sender"],
+		context["totals"],
+		context["action"],
+		*context["lines"],
+		*context["action"].lines,
+		*(row for line in context["lines"] for row in line.interest_rows),
+		*letters.prose_blocks("## Titre\n\nUn **paragraphe**.\n\n- un\n- deux"),
+		ours.labels_module("fr-FR"),
+		Namespace(rows=[1], f="{}".format),
+	]
+	for obj in objects:
+		for name in {*dir(obj), "rows", "f", "days", "colon", "no_such_name"}:
+			mine, theirs = ours.getattr(obj, name), jinja.getattr(obj, name)
+			if isinstance(theirs, letters.Undefined):
+				assert isinstance(mine, letters.Undefined), (obj, name)
+				assert type(mine._undefined_exception) is type(theirs._undefined_exception), (obj, name)
+			elif callable(theirs) and getattr(theirs, "__name__", "") in ("format", "format_map"):
+				assert callable(mine) and mine.__name__ == theirs.__name__, (obj, name)
+			else:
+				assert mine is theirs or mine == theirs, (obj, name)
+			mine, theirs = ours.getitem(obj, name), jinja.getitem(obj, name)
+			assert isinstance(mine, letters.Undefined) == isinstance(theirs, letters.Undefined), (obj, name)
 
 
 @pytest.mark.parametrize("source", FILE_READS)

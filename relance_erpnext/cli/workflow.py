@@ -4,13 +4,23 @@ match, overview) are thin layers over it."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import gc
 import io
 import json
 import os
+import pickle
+import shutil
 import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
+
+try:
+	import fcntl
+except ImportError:  # Windows: a dead run's folder of letters is left alone
+	fcntl = None
 
 from relance_erpnext.cli import common
 from relance_erpnext.cli.common import (
@@ -28,7 +38,15 @@ from relance_erpnext.cli.common import (
 )
 from relance_erpnext.cli.config import load_rates, load_scenarios, sender_from, settings_from, smtp_from
 from relance_erpnext.connectors.dolibarr_journal import DolibarrJournal, JournalUnusable
-from relance_erpnext.connectors.pdf import PdfRenderer
+from relance_erpnext.connectors.pdf import (
+	PAGE_BREAK,
+	PDF_MAX_LETTERS,
+	PdfRenderer,
+	PrintFile,
+	merge_pages,
+	page_body,
+	page_head,
+)
 from relance_erpnext.dunning import (
 	describe,
 	format_amount,
@@ -356,8 +374,15 @@ def print_table(result, language: str, out=None, names: dict | None = None) -> N
 	out.write("\n".join(lines) + "\n")
 
 
+def letter_stem(number: int, action) -> str:
+	"""The name of a letter's files: 001_client_step. The customer's name, not its id (a Dolibarr id is
+	a bare number): the stem also names the file attached to the email."""
+	return f"{number:03d}_{_slug(action.customer_name or action.customer)}_{action.step}"
+
+
 def render_letters(result, register, sender, first: int = 1, bar=None) -> list[tuple[str, object]]:
-	"""Every letter of the plan, rendered in memory (file stem, letter): nothing is written when one fails."""
+	"""Every letter of the plan, rendered in memory (file stem, letter). `relance run` writes them as
+	they come instead (write_day_letters)."""
 	from relance_erpnext.dunning.letters import render_action
 
 	invoices = {inv.id: inv for inv in register.invoices}
@@ -365,11 +390,7 @@ def render_letters(result, register, sender, first: int = 1, bar=None) -> list[t
 	for number, action in enumerate(result.actions, start=first):
 		customer = register.customers[action.customer]
 		letter = render_action(action, sender, customer, result.as_of, invoices=invoices)
-		# The customer's name, not its id (a Dolibarr id is a bare number): the stem also names the
-		# file attached to the email
-		letters.append(
-			(f"{number:03d}_{_slug(action.customer_name or action.customer)}_{action.step}", letter)
-		)
+		letters.append((letter_stem(number, action), letter))
 		if bar is not None:
 			bar.step()
 	return letters
@@ -379,12 +400,210 @@ def write_letters(letters, out_dir: Path) -> list[Path]:
 	"""Each letter as .html and .txt; a file already there is never overwritten (FileExistsError)."""
 	written = []
 	for stem, letter in letters:
-		with (out_dir / f"{stem}.html").open("x", encoding="utf-8") as handle:
-			handle.write(letter.html)
-		with (out_dir / f"{stem}.txt").open("x", encoding="utf-8") as handle:
-			handle.write(f"{letter.subject}\n\n{letter.text}")
+		_write_letter(out_dir, stem, letter)
 		written.append(out_dir / f"{stem}.html")
 	return written
+
+
+def _write_letter(folder: Path, stem: str, letter) -> None:
+	with (folder / f"{stem}.html").open("x", encoding="utf-8") as handle:
+		handle.write(letter.html)
+	with (folder / f"{stem}.txt").open("x", encoding="utf-8") as handle:
+		handle.write(f"{letter.subject}\n\n{letter.text}")
+
+
+class DayLetters:
+	"""What write_day_letters wrote: one stem per action of the plan (in its order), the print file
+	(a_imprimer.html, when there are postal letters), and the letters kept in memory."""
+
+	def __init__(self):
+		self.stems: list[str] = []
+		self.kept: dict[int, object] = {}  # action's index -> its letter (emails to send, letters to attach)
+		self.print_file: Path | None = None
+		self.postal = 0
+		# The postal letters' pages for a_imprimer.pdf, up to PDF_MAX_LETTERS (None beyond)
+		self.pages: list[str] | None = []
+
+	def letters(self) -> list[tuple[str, object]]:
+		"""(stem, letter) per action, the letter None when it was not kept."""
+		return [(stem, self.kept.get(index)) for index, stem in enumerate(self.stems)]
+
+
+# The letters are rendered by several processes when a run has at least this many, on Linux (fork)
+# with more than one processor: rendering is what costs (Jinja, about half a millisecond a letter).
+# RELANCE_PROCESSES=1 in the environment keeps them in one process.
+PARALLEL_MIN_LETTERS = 400
+MAX_PROCESSES = 4
+SPAN = 64  # letters rendered by a process at a time (and the progress bar's step)
+
+
+class _Job:
+	"""What the processes rendering the letters share (inherited through fork, never pickled)."""
+
+	def __init__(self, result, register, sender, work: Path, stems: list[str], keep: list[bool]):
+		self.actions = result.actions
+		self.as_of = result.as_of
+		self.customers = register.customers
+		self.invoices = {inv.id: inv for inv in register.invoices}
+		self.sender = sender
+		self.work = work
+		self.stems = stems
+		self.keep = keep
+
+
+_JOB: _Job | None = None
+
+
+class _Span:
+	"""What rendering the letters start:stop gave: the letters kept, and their postal letters (written
+	to a part of the print file, `part`; the first one's head; their pages while few)."""
+
+	def __init__(self, start: int, stop: int):
+		self.start, self.stop = start, stop
+		self.kept: dict[int, object] = {}
+		self.postal = 0
+		self.head = ""
+		self.pages: list[str] = []
+		self.part: Path | None = None
+
+
+def _render_span(bounds: tuple[int, int]) -> _Span:
+	"""Render and write the letters start:stop of the job (in this process or a worker)."""
+	from relance_erpnext.dunning.letters import render_action
+	from relance_erpnext.dunning.models import POSTAL_CHANNELS
+
+	job = _JOB
+	span = _Span(*bounds)
+	part = None
+	try:
+		for index in range(span.start, span.stop):
+			action = job.actions[index]
+			customer = job.customers[action.customer]
+			letter = render_action(action, job.sender, customer, job.as_of, invoices=job.invoices)
+			_write_letter(job.work, job.stems[index], letter)
+			if action.channel in POSTAL_CHANNELS:
+				if part is None:
+					span.part = job.work / f".print-{span.start:09d}"
+					part = span.part.open("x", encoding="utf-8", newline="")
+					span.head = page_head(letter.html)
+				else:
+					part.write(PAGE_BREAK)
+				part.write(page_body(letter.html))
+				span.postal += 1
+				if len(span.pages) <= PDF_MAX_LETTERS:
+					span.pages.append(letter.html)
+			if job.keep[index]:
+				span.kept[index] = letter
+	finally:
+		if part is not None:
+			part.close()
+	return span
+
+
+def _render_span_in_worker(bounds: tuple[int, int]) -> _Span:
+	# An error goes back to the parent as it is, when it can be pickled
+	try:
+		return _render_span(bounds)
+	except Exception as exc:
+		try:
+			pickle.loads(pickle.dumps(exc))
+		except Exception:
+			raise RuntimeError(f"{type(exc).__name__}: {exc}") from None
+		raise
+
+
+def letter_processes(count: int) -> int:
+	"""How many processes render `count` letters."""
+	wanted = os.environ.get("RELANCE_PROCESSES", "").strip()
+	if count < PARALLEL_MIN_LETTERS or sys.platform != "linux" or wanted in ("0", "1"):
+		return 1  # fork is missing (Windows) or unsafe (macOS) elsewhere
+	try:
+		cpus = len(os.sched_getaffinity(0))
+	except (AttributeError, OSError):
+		cpus = os.cpu_count() or 1
+	limit = int(wanted) if wanted.isdigit() else MAX_PROCESSES
+	return max(1, min(cpus, limit, count // SPAN))
+
+
+def _start_pool(processes: int, actions):
+	"""The processes that render the letters (forked: they share the register and the plan), or None
+	where they cannot start (no /dev/shm for their locks in some containers): one process then."""
+	import multiprocessing
+	import warnings
+
+	from relance_erpnext.dunning.letters import prepare
+
+	prepare((action.template, action.language) for action in actions)
+	with warnings.catch_warnings():
+		# Python 3.12+ warns when forking beside a thread: the progress bar's, which the workers never use
+		warnings.filterwarnings("ignore", message=".*multi-threaded.*fork", category=DeprecationWarning)
+		try:
+			return multiprocessing.get_context("fork").Pool(processes)
+		except (OSError, ValueError):
+			return None
+
+
+def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=None) -> DayLetters:
+	"""Each letter of the plan rendered and written at once (.html and .txt), never all of them held in
+	memory; every postal letter added to a_imprimer.html, in the plan's order. A large run renders its
+	letters in several processes (letter_processes), each writing its own.
+
+	Nothing is written when one fails: the letters are written into a folder of this run inside the
+	day folder (.relance-run-N), then moved into the day folder once every one is written (never over
+	an existing file: FileExistsError, and those already moved are taken back); a failure removes that
+	folder and raises. `keep(action)`: the letters also kept in memory (the emails to send, the
+	letters to attach in Dolibarr)."""
+	global _JOB
+
+	done = DayLetters()
+	actions = result.actions
+	done.stems = [letter_stem(day.first_letter + index, action) for index, action in enumerate(actions)]
+	flags = [bool(keep is not None and keep(action)) for action in actions]
+	work = day.work_folder()
+	printing = PrintFile(work / PRINT_FILE)
+	spans = [(start, min(start + SPAN, len(actions))) for start in range(0, len(actions), SPAN)]
+	processes = letter_processes(len(actions))
+	pool = None
+	# What exists now (the register, the plan) is left out of the garbage collector's rounds while the
+	# letters are made: nothing of it becomes garbage meanwhile, and forked processes then do not
+	# copy its pages by touching them
+	gc.freeze()
+	try:
+		_JOB = _Job(result, register, sender, work, done.stems, flags)
+		if processes > 1:
+			pool = _start_pool(processes, actions)
+		if pool is not None:
+			rendered = pool.imap(_render_span_in_worker, spans)
+		else:
+			rendered = map(_render_span, spans)
+		for span in rendered:
+			done.kept.update(span.kept)
+			if span.postal:
+				printing.add_part(span.head, span.part, span.postal)
+				if done.pages is not None:
+					done.pages.extend(span.pages)
+					if len(done.pages) > PDF_MAX_LETTERS:
+						done.pages = None
+			if bar is not None:
+				bar.step(span.stop - span.start)
+		if pool is not None:
+			pool.close()
+			pool.join()
+			pool = None
+		printing.close()
+		done.postal = printing.count
+		done.print_file = day.publish(work, done.stems, printing.path if printing.count else None)
+	except BaseException:
+		printing.discard()
+		raise
+	finally:
+		_JOB = None
+		if pool is not None:
+			pool.terminate()
+			pool.join()
+		gc.unfreeze()
+		day.drop(work)
+	return done
 
 
 class DayFolder:
@@ -392,12 +611,17 @@ class DayFolder:
 	a_imprimer.html/.pdf and its letters 001_…; a later run of the same day never deletes nor rewrites
 	them: it adds plan-2.json, summary-2.txt, a_imprimer-2.* and letters numbered on (or nothing when
 	it has nothing new). The run's number is claimed by creating its plan file, so two runs at once
-	never take the same one."""
+	never take the same one. A run writes its letters into a folder of its own first (.relance-run-N,
+	locked while it works), moved into the day folder at the end; one left by a run that died is
+	removed by the next run of the day."""
+
+	WORK_PREFIX = ".relance-run-"
 
 	def __init__(self, out: Path, day: date):
 		self.path = out / day.isoformat()
 		self.run = 0
 		self.first_letter = 1
+		self._lock = None
 
 	def earlier_runs(self) -> bool:
 		return (self.path / "plan.json").exists()
@@ -416,10 +640,94 @@ class DayFolder:
 		self.run = number
 		numbers = [int(p.name[:3]) for p in self.path.glob("[0-9][0-9][0-9]_*.html") if p.name[:3].isdigit()]
 		self.first_letter = max(numbers, default=0) + 1
+		self._remove_dead_work()
+
+	def release(self) -> None:
+		"""After a run that wrote nothing (a letter failed): its number given back (its empty plan
+		file removed), and the day's folder when nothing else is in it."""
+		plan_file = self.file("plan", ".json")
+		with contextlib.suppress(OSError):
+			if plan_file.stat().st_size == 0:
+				plan_file.unlink()
+		with contextlib.suppress(OSError):
+			self.path.rmdir()  # only when empty
 
 	def file(self, stem: str, suffix: str, run: int | None = None) -> Path:
 		run = self.run if run is None else run
 		return self.path / (f"{stem}{suffix}" if run <= 1 else f"{stem}-{run}{suffix}")
+
+	def work_folder(self) -> Path:
+		"""This run's folder for its letters being written, locked (fcntl, where there is one) until
+		drop(): a later run of the day removes only a folder whose lock is free."""
+		lock = self.path / f"{self.WORK_PREFIX}{self.run}.lock"
+		self._lock = lock.open("a")
+		if fcntl is not None:
+			fcntl.flock(self._lock, fcntl.LOCK_EX)
+		work = self.path / f"{self.WORK_PREFIX}{self.run}"
+		work.mkdir()
+		return work
+
+	def publish(self, work: Path, stems: list[str], print_file: Path | None) -> Path | None:
+		"""The letters moved from the run's folder into the day folder, then the print file (returned,
+		at its place); none over an existing file (FileExistsError: those moved are taken back)."""
+		placed: list[Path] = []
+		try:
+			for stem in stems:
+				for suffix in (".html", ".txt"):
+					placed.append(_place(work / f"{stem}{suffix}", self.path / f"{stem}{suffix}"))
+			if print_file is not None:
+				placed.append(_place(print_file, self.file(Path(PRINT_FILE).stem, ".html")))
+				return placed[-1]
+		except BaseException:
+			for path in placed:
+				with contextlib.suppress(OSError):
+					path.unlink()
+			raise
+		return None
+
+	def drop(self, work: Path) -> None:
+		"""This run's folder removed (whatever is left in it), and its lock."""
+		shutil.rmtree(work, ignore_errors=True)
+		if self._lock is not None:
+			with contextlib.suppress(OSError):
+				(self.path / f"{self.WORK_PREFIX}{self.run}.lock").unlink()
+			self._lock.close()
+			self._lock = None
+
+	def _remove_dead_work(self) -> None:
+		# A run killed while writing its letters (the power went off, kill -9) leaves its folder: taken
+		# away when its lock is free (a run at work holds its lock). Without fcntl, left alone.
+		if fcntl is None:
+			return
+		for lock in self.path.glob(f"{self.WORK_PREFIX}*.lock"):
+			try:
+				handle = lock.open("a")
+			except OSError:
+				continue
+			with handle:
+				try:
+					fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+				except OSError:
+					continue  # a run at work
+				shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
+				with contextlib.suppress(OSError):
+					lock.unlink()
+
+
+def _place(source: Path, target: Path) -> Path:
+	"""source moved to target, never over an existing file (FileExistsError)."""
+	try:
+		os.link(source, target)
+	except FileExistsError:
+		raise
+	except OSError:
+		# A file system without hard links (FAT, some shares): looked for, then renamed
+		if os.path.lexists(target):
+			raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(target)) from None
+		os.rename(source, target)
+		return target
+	os.unlink(source)
+	return target
 
 
 def _slug(text: str) -> str:
@@ -429,17 +737,7 @@ def _slug(text: str) -> str:
 
 def merge_letters(pages: list[str]) -> str:
 	"""One HTML file holding every letter, each starting on a new page (to print them all at once)."""
-	head = (
-		pages[0].partition("<body>")[0]
-		if "<body>" in pages[0]
-		else "<!DOCTYPE html>\n<html>\n<head>\n</head>\n"
-	)
-	bodies = []
-	for page in pages:
-		body = page.partition("<body>")[2] if "<body>" in page else page
-		bodies.append(body.rpartition("</body>")[0] if "</body>" in body else body)
-	separator = '\n<div class="page-break" style="break-after: page; page-break-after: always;"></div>\n'
-	return f"{head}<body>\n{separator.join(bodies)}\n</body>\n</html>\n"
+	return merge_pages(pages)
 
 
 def postal_letters(letters, actions) -> list[tuple[object, object]]:
@@ -665,44 +963,60 @@ def run(args, config) -> int:
 	invoice_files, pdfs_built = None, 0  # the invoices' PDFs for the emails (--source dolibarr)
 	register, result, journal = make_plan(args, config, create_journal=True)
 	day = DayFolder(out, result.as_of)
-	written = []
+	written = 0
+	letters = []  # (stem, letter) per action; the letter kept only for the emails to send and the
+	# letters to attach in Dolibarr
 	print_files = []  # a_imprimer.html (and .pdf) of this run
+	summary = None  # the plan's table, written to summary.txt and printed
 	try:
 		try:
 			nothing_new = not result.actions and day.earlier_runs()
 			if not nothing_new:
+				from relance_erpnext.dunning.models import EMAIL, POSTAL_CHANNELS
+
 				day.claim()
-			with Progress(
-				"Writing the letters",
-				len(result.actions),
-				quiet=getattr(args, "quiet", False),
-				lang=args.lang,
-			) as bar:
-				letters = render_letters(result, register, sender, first=day.first_letter, bar=bar)
-			if not nothing_new:
-				written = write_letters(letters, day.path)
+
+				def keep(action) -> bool:
+					if args.send and action.channel == EMAIL:
+						return True
+					return dolibarr and action.channel in POSTAL_CHANNELS
+
+				try:
+					with Progress(
+						"Writing the letters",
+						len(result.actions),
+						quiet=getattr(args, "quiet", False),
+						lang=args.lang,
+					) as bar:
+						day_letters = write_day_letters(result, register, sender, day, keep=keep, bar=bar)
+				except BaseException:
+					day.release()
+					raise
+				written = len(day_letters.stems)
+				letters = day_letters.letters()
 				summary = io.StringIO()
 				print_table(result, args.lang, out=summary, names=customer_names(register))
 				day.file("summary", ".txt").open("x", encoding="utf-8").close()
 				day.file("summary", ".txt").write_text(summary.getvalue(), encoding="utf-8")
-				day.file("plan", ".json").write_text(
-					json.dumps(plan_dict(result, register), ensure_ascii=False, indent=2) + "\n",
-					encoding="utf-8",
-				)
-				# Every postal letter of this run in one file to print, with or without --send
-				postal = [letter.html for letter, _ in postal_letters(letters, result.actions)]
-				if postal:
-					merged = merge_letters(postal)
-					print_html = day.file(Path(PRINT_FILE).stem, ".html")
-					with print_html.open("x", encoding="utf-8") as handle:
-						handle.write(merged)
-					print_files.append(print_html)
-					printable = pdf.render(merged)
-					if printable is not None:
-						print_pdf = day.file(Path(PRINT_PDF).stem, ".pdf")
-						with print_pdf.open("xb") as handle:
-							handle.write(printable)
-						print_files.insert(0, print_pdf)
+				# Written as it is encoded: the whole text of a large plan is never held (250 MB for
+				# 200,000 invoices)
+				with day.file("plan", ".json").open("w", encoding="utf-8") as handle:
+					json.dump(plan_dict(result, register), handle, ensure_ascii=False, indent=2)
+					handle.write("\n")
+				# Every postal letter of this run in one file to print, with or without --send: the HTML
+				# written as they came, the PDF made here up to PDF_MAX_LETTERS letters
+				if day_letters.print_file is not None:
+					print_files.append(day_letters.print_file)
+					if day_letters.pages is None:
+						if pdf.get() is not None:
+							pdf.too_many(day_letters.postal, day_letters.print_file)
+					else:
+						printable = pdf.render_pages(day_letters.pages)
+						if printable is not None:
+							print_pdf = day.file(Path(PRINT_PDF).stem, ".pdf")
+							with print_pdf.open("xb") as handle:
+								handle.write(printable)
+							print_files.insert(0, print_pdf)
 		except FileExistsError as exc:
 			raise UsageError(
 				Text("{path}: already written by an earlier run; nothing is overwritten", path=exc.filename)
@@ -773,7 +1087,10 @@ def run(args, config) -> int:
 			)
 	finally:
 		journal.close()
-	print_table(result, args.lang, names=customer_names(register))
+	if summary is not None:
+		sys.stdout.write(summary.getvalue())  # the same table, made once
+	else:
+		print_table(result, args.lang, names=customer_names(register))
 	if nothing_new:
 		print(
 			"\n"
@@ -787,7 +1104,7 @@ def run(args, config) -> int:
 		"\n"
 		+ tr(
 			"{n} letter(s) written to {out}; journal: {r} step(s) recorded, {a} already there",
-			n=len(written),
+			n=written,
 			out=day.path,
 			r=recorded.recorded,
 			a=recorded.already,

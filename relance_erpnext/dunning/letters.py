@@ -21,8 +21,10 @@ nor reach Python internals, and a misspelt variable is an error rather than an e
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import textwrap
+import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,9 +45,13 @@ from jinja2 import (
 	pass_context,
 	select_autoescape,
 )
+from jinja2.environment import TemplateModule
+from jinja2.runtime import Macro
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import Namespace
 from markupsafe import Markup, escape
 
+from . import models as _models
 from .charges import FR_B2B_INDEMNITY
 from .errors import DunningError
 from .models import (
@@ -269,6 +275,20 @@ class Block(NamedTuple):
 
 def normalize_language(language: str | None) -> str:
 	"""fr-FR, fr-CA or en; anything else (unknown or empty) is fr-FR."""
+	try:
+		return _LANGUAGES[language]
+	except (KeyError, TypeError):
+		pass
+	normal = _normalize_language(language)
+	if isinstance(language, str) and len(_LANGUAGES) < 256:
+		_LANGUAGES[language] = normal
+	return normal
+
+
+_LANGUAGES: dict[str, str] = {}
+
+
+def _normalize_language(language: str | None) -> str:
 	code = (language or "").strip().replace("_", "-").lower()
 	if code in ("fr-ca", "fr-qc"):
 		return "fr-CA"
@@ -350,16 +370,42 @@ def _language(ctx) -> str:
 	return normalize_language(ctx.get("language") or DEFAULT_LANGUAGE)
 
 
+# Amounts and dates as text, kept: the same ones recur within a letter (its HTML and its text) and
+# from one letter to the next (due dates, totals)
+_FORMATTED: dict[tuple, str] = {}
+_FORMATTED_SIZE = 16384
+
+
+def _kept(key: tuple, text: str) -> str:
+	if len(_FORMATTED) >= _FORMATTED_SIZE:
+		_FORMATTED.clear()
+	_FORMATTED[key] = text
+	return text
+
+
 @pass_context
 def _money_filter(ctx, amount, currency: str | None = None) -> str:
 	if _defined(amount) is None:
 		return ""
-	return format_amount(Decimal(amount), currency or ctx.get("currency") or "EUR", _language(ctx))
+	value = amount if type(amount) is Decimal else Decimal(amount)
+	currency = currency or ctx.get("currency") or "EUR"
+	language = _language(ctx)
+	# Keyed by value: an amount is rounded to its currency first, so 1.5 and 1.50 read the same
+	key = (value, currency, language)
+	try:
+		return _FORMATTED[key]
+	except KeyError:
+		return _kept(key, format_amount(value, currency, language))
 
 
 @pass_context
 def _date_filter(ctx, day) -> str:
-	return format_date(_defined(day), _language(ctx))
+	language = _language(ctx)
+	key = (_defined(day), language)
+	try:
+		return _FORMATTED[key]
+	except KeyError:
+		return _kept(key, format_date(day, language))
 
 
 @pass_context
@@ -394,6 +440,12 @@ def _inline(text: str) -> tuple[str, Markup]:
 
 def prose_blocks(text: str, language: str = DEFAULT_LANGUAGE) -> list[Block]:
 	"""Split prose into paragraphs, headings and lists (see the module docstring)."""
+	return list(_prose_blocks(str(text), language))
+
+
+@lru_cache(maxsize=2048)
+def _prose_blocks(text: str, language: str) -> tuple[Block, ...]:
+	# The same closing or outro comes back in every letter of a kind: split once
 	blocks: list[Block] = []
 	for chunk in re.split(r"\n[ \t]*\n", str(text).strip()):
 		lines = [line.strip() for line in chunk.strip().splitlines() if line.strip()]
@@ -415,29 +467,57 @@ def prose_blocks(text: str, language: str = DEFAULT_LANGUAGE) -> list[Block]:
 			continue
 		plain, html = _inline(french_typography(" ".join(lines), language))
 		blocks.append(Block("p", plain, html))
-	return blocks
+	return tuple(blocks)
 
 
 @pass_context
-def _blocks_filter(ctx, text) -> list[Block]:
-	return prose_blocks(str(_defined(text)), _language(ctx))
+def _blocks_filter(ctx, text, language: str | None = None) -> tuple[Block, ...]:
+	"""`text|blocks`, in the letter's language; `text|blocks(language)` where there is no letter's
+	context (_parts.html, imported without context)."""
+	language = normalize_language(language) if language else _language(ctx)
+	return _prose_blocks(str(_defined(text)), language)
 
 
 @pass_context
 def _oneline_filter(ctx, text) -> str:
-	return french_typography(" ".join(_BOLD.sub(r"\1", str(text)).split()), _language(ctx))
+	return _oneline(str(text), _language(ctx))
+
+
+@lru_cache(maxsize=2048)
+def _oneline(text: str, language: str) -> str:
+	return french_typography(" ".join(_BOLD.sub(r"\1", text).split()), language)
 
 
 def _wrap_filter(text, width: int = 78, indent: str = "", subsequent: str | None = None) -> str:
 	"""Wrap plain text; no-break spaces keep "1 234,56 €" and "12,15 %" on one line."""
-	wrapper = textwrap.TextWrapper(
+	return _wrap(str(text), width, indent, subsequent)
+
+
+@lru_cache(maxsize=4096)
+def _wrap(text: str, width: int, indent: str, subsequent: str | None) -> str:
+	# The same paragraphs (payment, contact, closing) come back in every letter: wrapped once
+	return "\n".join(_wrapper(width, indent, subsequent).wrap(text)) or indent.rstrip()
+
+
+class _Wrapper(textwrap.TextWrapper):
+	"""TextWrapper, without going over the text to change tabs and line breaks when it has none."""
+
+	def _munge_whitespace(self, text: str) -> str:
+		if "\t" in text or "\n" in text or "\r" in text or "\x0b" in text or "\x0c" in text:
+			return super()._munge_whitespace(text)
+		return text
+
+
+@lru_cache(maxsize=64)
+def _wrapper(width: int, indent: str, subsequent: str | None) -> _Wrapper:
+	# One per shape (a TextWrapper keeps nothing from one text to the next)
+	return _Wrapper(
 		width=width,
 		initial_indent=indent,
 		subsequent_indent=indent if subsequent is None else subsequent,
 		break_long_words=False,
 		break_on_hyphens=False,
 	)
-	return "\n".join(wrapper.wrap(str(text))) or indent.rstrip()
 
 
 def _columns_filter(rows, align: str = "", header: bool = True, gap: int = 3, indent: int = 2) -> str:
@@ -476,8 +556,134 @@ TEMPLATE_FILTERS = {
 }
 
 
+def _record_fields() -> dict[type, frozenset[str]]:
+	"""The data fields of the records a letter's context holds (the planner's frozen dataclasses and
+	the letters' own): type -> field names."""
+	records = [Sender, LetterLine, Totals, InterestRow, ScheduleRow, RenderedLetter]
+	records += [
+		value
+		for value in vars(_models).values()
+		if isinstance(value, type)
+		and value.__module__ == _models.__name__
+		and dataclasses.is_dataclass(value)
+		and value.__dataclass_params__.frozen
+	]
+	fields = {record: frozenset(field.name for field in dataclasses.fields(record)) for record in records}
+	fields[Block] = frozenset(Block._fields)
+	return fields
+
+
+_RECORD_FIELDS = _record_fields()
+# Templates whose macros depend on their arguments alone (imported without context; the labels of
+# each language too)
+PURE_TEMPLATES = ("_parts.html", "_parts.txt")
+_METHODS = (types.MethodType, types.BuiltinMethodType)
+# Objects whose public attributes are the names a template set (`L.`, `T.`, `ns.`)
+_MODULES = (TemplateModule, Namespace)
+# The arguments a pure macro's text is kept for: plain values, the sender (a frozen record, equal by
+# value) and a labels module (the same object for a language)
+_MEMO_ARGUMENTS = (str, int, bool, Decimal, date, type(None), Sender, TemplateModule)
+_CONTEXT_KEYWORDS = frozenset(("_loop_vars", "_block_vars"))
+
+
+class LetterSandbox(ImmutableSandboxedEnvironment):
+	"""The letters' sandbox: ImmutableSandboxedEnvironment, the same answers, fewer checks on the way.
+
+	Reading a data field of one of the context's own records (a customer's `name`, a line's `due`: the
+	fields of frozen dataclasses, never a method nor an underscore name) returns it without the
+	generic checks, which would allow it anyway; so does a name a template set, on a template module
+	(the `L.` and `T.` of the layouts) or a namespace (`ns.rows`), unless it is a method. Everything else — any other object or
+	attribute, a method, an underscore name — goes through Jinja's sandbox as before.
+
+	The macros of the labels files (`<language>/_labels.j2`) and of the layouts' parts (_parts.html,
+	_parts.txt: the prose, the sender's blocks), imported without context — their text depends on
+	their arguments alone — are called once per distinct arguments and their text is kept.
+	"""
+
+	# The memo of labels' macros, cleared when it grows beyond this many calls
+	MEMO_SIZE = 4096
+
+	def __init__(self, *args: Any, **kwargs: Any) -> None:
+		super().__init__(*args, **kwargs)
+		self._pure_macros: set[Macro] = set()
+		self._modules_seen: set[int] = set()
+		self._memo: dict[tuple, Any] = {}
+		self._hits: dict[Macro, int] = {}
+		self._misses: dict[Macro, int] = {}
+
+	def getitem(self, obj: Any, argument: Any) -> Any:
+		# `selectattr("issued")` and `record["name"]`: a record is not subscriptable, its field is read
+		fields = _RECORD_FIELDS.get(type(obj))
+		if fields is not None and type(argument) is str and argument in fields and type(obj) is not Block:
+			return getattr(obj, argument)
+		return super().getitem(obj, argument)
+
+	def getattr(self, obj: Any, attribute: str) -> Any:
+		fields = _RECORD_FIELDS.get(type(obj))
+		if fields is not None and attribute in fields:
+			return getattr(obj, attribute)
+		if type(obj) in _MODULES and attribute[:1] != "_":
+			value = getattr(obj, attribute, _MISSING)
+			if value is _MISSING:
+				# What the sandbox ends with (neither attribute nor item): `T.title is defined`
+				return self.undefined(obj=obj, name=attribute)
+			if not isinstance(value, _METHODS):
+				return value
+		return super().getattr(obj, attribute)
+
+	def labels_module(self, language: str) -> TemplateModule:
+		"""The labels of a language as `{% import ... as L %}` gets them, its macros known as pure (and
+		those of the layouts' parts, _parts.html and _parts.txt)."""
+		for name in PURE_TEMPLATES:
+			self._pure_module(name)
+		return self._pure_module(f"{language}/_labels.j2")
+
+	def parts_module(self, name: str) -> TemplateModule:
+		"""_parts.html or _parts.txt as the layout imports it (`layout`), its macros known as pure."""
+		return self._pure_module(name)
+
+	def _pure_module(self, name: str) -> TemplateModule:
+		# The default module: the one an import without context returns
+		module = self.get_template(name).module
+		if id(module) not in self._modules_seen:
+			self._modules_seen.add(id(module))
+			self._pure_macros.update(value for value in vars(module).values() if type(value) is Macro)
+		return module
+
+	def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+		# Jinja adds the variables of the enclosing loop or block (for a callable that reads its
+		# context): a labels macro does not
+		if type(__obj) is Macro and __obj in __self._pure_macros and kwargs.keys() <= _CONTEXT_KEYWORDS:
+			for arg in args:
+				if type(arg) not in _MEMO_ARGUMENTS and not isinstance(arg, Markup):
+					break
+			else:
+				# Decimal("1.0") == Decimal("1.00"), but their text differs: keyed by type and text
+				key = (__obj, *((type(arg), str(arg) if type(arg) is Decimal else arg) for arg in args))
+				try:
+					value = __self._memo[key]
+				except KeyError:
+					pass
+				else:
+					__self._hits[__obj] = __self._hits.get(__obj, 0) + 1
+					return value
+				value = super().call(__context, __obj, *args)
+				if len(__self._memo) >= __self.MEMO_SIZE:
+					__self._memo.clear()
+				__self._memo[key] = value
+				misses = __self._misses[__obj] = __self._misses.get(__obj, 0) + 1
+				if misses >= 256 and __self._hits.get(__obj, 0) * 8 < misses:
+					# Arguments that hardly come back (an interest segment, a period): not worth keeping
+					__self._pure_macros.discard(__obj)
+				return value
+		return super().call(__context, __obj, *args, **kwargs)
+
+
+_MISSING = object()
+
+
 def _make_environment(autoescape, loader=None) -> ImmutableSandboxedEnvironment:
-	env = ImmutableSandboxedEnvironment(
+	env = LetterSandbox(
 		loader=loader or FileSystemLoader(str(TEMPLATE_DIR)),
 		autoescape=autoescape,
 		undefined=StrictUndefined,
@@ -577,16 +783,20 @@ def build_context(
 	also_due = tuple(
 		_letter_line(line, invoices.get(line.invoice), action.currency) for line in action.also_due
 	)
-	charges = action.interest + action.indemnity + action.fee
+	# Action's sums, each added up once (its properties add them up at every reading), in its order
+	outstanding, interest, indemnity, fee = action.outstanding, action.interest, action.indemnity, action.fee
+	gross_total = outstanding + interest + indemnity + fee
+	also_due_total, credit_total = action.also_due_total, action.credit_total
+	charges = interest + indemnity + fee
 	totals = Totals(
-		outstanding=action.outstanding,
-		interest=action.interest,
-		indemnity=action.indemnity,
-		fee=action.fee,
+		outstanding=outstanding,
+		interest=interest,
+		indemnity=indemnity,
+		fee=fee,
 		charges=charges,
-		total=action.net_total,
-		also_due=action.also_due_total,
-		credits=action.credit_total,
+		total=gross_total + also_due_total - credit_total,
+		also_due=also_due_total,
+		credits=credit_total,
 	)
 	regime = action.regime or customer.regime
 	kind = action.customer_kind or customer.kind
@@ -627,8 +837,8 @@ def build_context(
 		"registered": action.channel == REGISTERED_LETTER,
 		"postal": action.channel in POSTAL_CHANNELS,
 		"any_late": any(line.days_late > 0 for line in lines),
-		"claims_interest": action.interest > ZERO,
-		"claims_indemnity": action.indemnity > ZERO,
+		"claims_interest": interest > ZERO,
+		"claims_indemnity": indemnity > ZERO,
 		"interest_lines": tuple(line for line in lines if line.periods and line.interest > ZERO),
 		"interest_from_notice": any("interest_runs_from_notice" in line.notes for line in lines),
 		# Provisional interest (a reference rate not known yet): counted up to `interest_until`, the
@@ -662,7 +872,7 @@ def build_context(
 		# The customer's other overdue invoices (no step today) and credits, in their own sections
 		"also_due_lines": also_due,
 		"credits": tuple(action.credits),
-		"gross_total": action.total,
+		"gross_total": gross_total,
 	}
 	if extra:
 		context.update(extra)
@@ -680,10 +890,17 @@ def _default_rates():
 
 
 def _check_template(template: str, language: str) -> None:
+	if (template, language) in _TEMPLATES_FOUND:
+		return
 	if not isinstance(template, str) or not _TEMPLATE_NAME.fullmatch(template):
 		raise LetterError(f"invalid letter template name {template!r}")
 	if not (TEMPLATE_DIR / language / f"{template}.j2").is_file():
 		raise LetterError(f"no letter template {template!r} for {language}")
+	_TEMPLATES_FOUND.add((template, language))
+
+
+# (template, language) found among the files once: not looked for again at every letter
+_TEMPLATES_FOUND: set[tuple[str, str]] = set()
 
 
 # An edited template's subject line that means "the subject its body defines"
@@ -731,7 +948,13 @@ def render_document(
 		# Collapse the template's line breaks, but keep the no-break spaces of amounts (str.split would not)
 		subject_line = french_typography(_SPACES.sub(" ", _BOLD.sub(r"\1", subject_line)).strip(), language)
 		values["subject"] = subject_line
+		# The document's words, made once for the subject, the HTML and the text, and the labels of
+		# the language (the layouts import them only when not given)
+		values["T"] = module
+		values["L"] = env.labels_module(language)
+		values["layout"] = env.parts_module("_parts.html")
 		html = env.get_template("_base.html").render(values)
+		values["layout"] = env.parts_module("_parts.txt")
 		text = env.get_template("_base.txt").render(values)
 	except TemplateNotFound as exc:
 		raise LetterError(f"letter template {template!r} ({language}) needs a missing file: {exc}") from exc
@@ -746,9 +969,28 @@ def render_document(
 			raise
 		raise LetterError(f"edited template {template!r} ({language}): {type(exc).__name__}: {exc}") from None
 	subject = subject_line
-	text = re.sub(r"[ \t]+\n", "\n", text)
-	text = re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+	# The spaces at the end of each line go (line by line: a regular expression backtracks over the
+	# 40-space indents of the address block)
+	text = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
+	while "\n\n\n" in text:  # no more than one blank line (faster than re.sub(r"\n{3,}", …) here)
+		text = text.replace("\n\n\n", "\n\n")
+	text = text.strip() + "\n"
 	return RenderedLetter(subject=subject, html=html, text=text, language=language, template=template)
+
+
+def prepare(documents: Iterable[tuple[str, str]]) -> None:
+	"""Compile the layouts, and the templates of these (template, language) documents, now: before
+	starting processes that render letters, which then share the compiled code and the labels."""
+	for name in ("_base.html", "_base.txt", "_provisional.j2", *PURE_TEMPLATES):
+		_ENV.get_template(name)
+	for template, language in set(documents):
+		language = normalize_language(language)
+		try:
+			_check_template(template, language)
+		except LetterError:
+			continue  # said when its letter is rendered
+		_ENV.get_template(f"{language}/{template}.j2")
+		_ENV.labels_module(language)
 
 
 def render_action(
