@@ -256,3 +256,33 @@ def test_where_processes_cannot_start_one_does_it_all(tmp_path, postal_config, m
 	assert code == 0, err
 	plan = json.loads((day / "plan.json").read_text(encoding="utf-8"))
 	assert len(list(day.glob("[0-9][0-9][0-9]_*.html"))) == len(plan["actions"])
+
+
+def test_plan_json_is_the_plan_one_action_or_skipped_invoice_a_line(tmp_path, postal_config, monkeypatch):
+	"""plan.json is written in pieces as it is encoded (never the whole text held): the same JSON
+	value as `relance plan --format json` (plan_dict), one action and one skipped invoice a line."""
+	monkeypatch.setenv("RELANCE_PROCESSES", "1")
+	code, _, err, day, _ = run_day(tmp_path, postal_config)
+	assert code == 0, err
+	_, plan_out, _ = run(
+		"plan", "--register", SAMPLE, "--as-of", AS_OF, "--config", postal_config, "--format", "json"
+	)
+	text = (day / "plan.json").read_text(encoding="utf-8")
+	written, printed = json.loads(text), json.loads(plan_out)
+	assert written == printed and list(written) == list(printed)
+	assert written["actions"] and written["skipped"]
+	lines = text.splitlines()
+	for key in ("actions", "skipped"):
+		start = lines.index(f'"{key}": [')
+		items = lines[start + 1 : start + 1 + len(written[key])]
+		assert [json.loads(line.removesuffix(",")) for line in items] == written[key]
+		assert lines[start + 1 + len(written[key])] in ("]", "],")
+
+
+def test_plan_json_chunks_of_an_empty_plan_is_valid_json():
+	from relance_erpnext.dunning.models import Plan
+	from relance_erpnext.dunning.serialize import plan_json_chunks, plan_to_dict
+
+	empty = Plan(as_of=workflow.date(2026, 6, 15), actions=(), skipped=())
+	assert json.loads("".join(plan_json_chunks(empty))) == plan_to_dict(empty)
+	assert json.loads("".join(plan_json_chunks(empty, {}))) == plan_to_dict(empty)

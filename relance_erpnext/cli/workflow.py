@@ -54,6 +54,7 @@ from relance_erpnext.dunning import (
 	plan_to_dict,
 	task_text,
 )
+from relance_erpnext.dunning.serialize import plan_json_chunks
 from relance_erpnext.i18n import Text, gettext, reason, say
 
 
@@ -129,6 +130,13 @@ def plan_dict(result, book) -> dict:
 	for skipped in data["skipped"]:
 		skipped["customer_name"] = names.get(skipped["customer"], skipped["customer"])
 	return data
+
+
+def write_plan_json(result, book, handle) -> None:
+	"""The plan as plan_dict makes it, written as JSON in pieces (one action, one skipped invoice a
+	line): `relance run`'s plan.json."""
+	for chunk in plan_json_chunks(result, customer_names(book)):
+		handle.write(chunk)
 
 
 def dolibarr_source(args, config: dict | None = None):
@@ -998,11 +1006,10 @@ def run(args, config) -> int:
 				print_table(result, args.lang, out=summary, names=customer_names(register))
 				day.file("summary", ".txt").open("x", encoding="utf-8").close()
 				day.file("summary", ".txt").write_text(summary.getvalue(), encoding="utf-8")
-				# Written as it is encoded: the whole text of a large plan is never held (250 MB for
-				# 200,000 invoices)
+				# Written as it is encoded, one action or skipped invoice a line: the whole text of a
+				# large plan is never held (250 MB for 200,000 invoices)
 				with day.file("plan", ".json").open("w", encoding="utf-8") as handle:
-					json.dump(plan_dict(result, register), handle, ensure_ascii=False, indent=2)
-					handle.write("\n")
+					write_plan_json(result, register, handle)
 				# Every postal letter of this run in one file to print, with or without --send: the HTML
 				# written as they came, the PDF made here up to PDF_MAX_LETTERS letters
 				if day_letters.print_file is not None:

@@ -5,10 +5,13 @@ Amounts are strings with the currency's decimals ("1234.50"), dates ISO strings.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping
+from decimal import ROUND_HALF_UP
 from typing import Any
 
-from .models import Action, ActionLine, Credit, MissingRate, Plan
-from .money import round_money
+from .models import ZERO, Action, ActionLine, Credit, MissingRate, Plan
+from .money import quantum, round_money
 from .overview import Overview
 
 FORMAT_VERSION = 1
@@ -24,15 +27,21 @@ def missing_to_dict(missing: MissingRate) -> dict[str, Any]:
 
 
 def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
+	return _line_to_dict(line, quantum(currency))
+
+
+def _line_to_dict(line: ActionLine, q) -> dict[str, Any]:
+	# q: the currency's quantum, looked up once per action (a plan has as many lines as invoices acted on)
+	interest_from, interest_until = line.interest_from, line.interest_until
 	return {
 		"invoice": line.invoice,
 		"step": line.step,
 		"due": line.due.isoformat(),
 		"days_late": line.days_late,
-		"outstanding": _money(line.outstanding, currency),
-		"interest": _money(line.interest, currency),
-		"indemnity": _money(line.indemnity, currency),
-		"interest_from": line.interest_from.isoformat() if line.interest_from else None,
+		"outstanding": str(line.outstanding.quantize(q, ROUND_HALF_UP)),
+		"interest": str(line.interest.quantize(q, ROUND_HALF_UP)),
+		"indemnity": str(line.indemnity.quantize(q, ROUND_HALF_UP)),
+		"interest_from": interest_from.isoformat() if interest_from else None,
 		"rate_periods": [
 			{
 				"from": p.start.isoformat(),
@@ -47,7 +56,7 @@ def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
 		"formal_notice": line.formal_notice,
 		"section": line.section,
 		# Provisional interest: counted up to this day only (null when final), waiting for these rates
-		"interest_until": line.interest_until.isoformat() if line.interest_until else None,
+		"interest_until": interest_until.isoformat() if interest_until else None,
 		"rates_missing": [missing_to_dict(m) for m in line.missing_rates],
 		# The interest by base and rate: base x rate x days / 36500 each (not rounded), then the sum
 		# rounded once is "interest"
@@ -56,10 +65,10 @@ def line_to_dict(line: ActionLine, currency: str) -> dict[str, Any]:
 				"from": seg.start.isoformat(),
 				"to": seg.end.isoformat(),
 				"days": seg.days,
-				"base": _money(seg.base, currency),
+				"base": str(seg.base.quantize(q, ROUND_HALF_UP)),
 				"rate": str(seg.rate),
 				"basis": seg.basis,
-				"amount": _money(seg.amount, currency),
+				"amount": str(seg.amount.quantize(q, ROUND_HALF_UP)),
 			}
 			for seg in line.segments
 		],
@@ -78,6 +87,20 @@ def credit_to_dict(credit: Credit, currency: str) -> dict[str, Any]:
 
 def action_to_dict(action: Action) -> dict[str, Any]:
 	currency = action.currency
+	q = quantum(currency)
+	lines = action.lines
+	# The action's sums (its properties add the lines up at every reading), each added once, in the
+	# same order as the properties
+	outstanding = sum((line.outstanding for line in lines), ZERO)
+	interest = sum((line.interest for line in lines), ZERO)
+	indemnity = sum((line.indemnity for line in lines), ZERO)
+	total = outstanding + interest + indemnity + action.fee
+	credit_total = sum((credit.amount for credit in action.credits), ZERO)
+	also_due_total = sum((line.outstanding for line in action.also_due), ZERO)
+
+	def money(amount) -> str:
+		return str(amount.quantize(q, ROUND_HALF_UP))
+
 	return {
 		"customer": action.customer,
 		"customer_name": action.customer_name,
@@ -92,12 +115,12 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 		"regime": action.regime,
 		"customer_kind": action.customer_kind,
 		"formal_notice": action.formal_notice,
-		"invoices": [line_to_dict(line, currency) for line in action.lines],
-		"outstanding": _money(action.outstanding, currency),
-		"interest": _money(action.interest, currency),
-		"indemnity": _money(action.indemnity, currency),
-		"fee": _money(action.fee, currency),
-		"total": _money(action.total, currency),
+		"invoices": [_line_to_dict(line, q) for line in lines],
+		"outstanding": money(outstanding),
+		"interest": money(interest),
+		"indemnity": money(indemnity),
+		"fee": money(action.fee),
+		"total": money(total),
 		"notify": list(action.notify),
 		"notes": list(action.notes),
 		"pay_by": action.pay_by.isoformat() if action.pay_by else None,
@@ -114,11 +137,11 @@ def action_to_dict(action: Action) -> dict[str, Any]:
 		"tasks": list(action.tasks),
 		"provisional": action.provisional,
 		# The customer's other overdue invoices listed in the letter (no step of their own today)
-		"also_due": [line_to_dict(line, currency) for line in action.also_due],
+		"also_due": [_line_to_dict(line, q) for line in action.also_due],
 		"credits": [credit_to_dict(c, currency) for c in action.credits],
-		"credit_total": _money(action.credit_total, currency),
+		"credit_total": money(credit_total),
 		# What the letter asks: total + also_due - credits
-		"net_total": _money(action.net_total, currency),
+		"net_total": money(total + also_due_total - credit_total),
 	}
 
 
@@ -134,6 +157,67 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 		"errors": list(plan.errors),
 		"provisional": [missing_to_dict(m) for m in plan.provisional],
 	}
+
+
+def _same(value):
+	return value
+
+
+# Items encoded per write by plan_json_chunks (an item's encoding is fast, a write per item is not)
+_CHUNK = 512
+
+
+def plan_json_chunks(plan: Plan, names: Mapping[str, str] | None = None) -> Iterator[str]:
+	"""The plan as JSON text, in pieces to write one after the other: the same value as plan_to_dict
+	(the same keys in the same order), one action and one skipped invoice a line, each line compact.
+	The whole text of a large plan is never held, nor the dict of its 200,000 skipped invoices.
+
+	`names` (customer id -> name): each skipped invoice also gets "customer_name", its customer's name
+	(the customer id when the name is unknown), as the command line's plan.json has it."""
+	encode = json.JSONEncoder(ensure_ascii=False).encode  # without indent: the C encoder
+
+	def items(values, convert) -> Iterator[str]:
+		batch: list[str] = []
+		for value in values:
+			batch.append(encode(convert(value)))
+			if len(batch) >= _CHUNK:
+				yield ",\n".join(batch)
+				batch = []
+		if batch:
+			yield ",\n".join(batch)
+
+	def array(key: str, values, convert, last: bool = False) -> Iterator[str]:
+		yield f'"{key}": [\n'
+		first = True
+		for chunk in items(values, convert):
+			yield chunk if first else ",\n" + chunk
+			first = False
+		yield "\n]\n" if last else "\n],\n"
+
+	if names is None:
+
+		def skipped(s) -> dict[str, Any]:
+			return {"invoice": s.invoice, "customer": s.customer, "reason": s.reason, "detail": s.detail}
+
+	else:
+
+		def skipped(s) -> dict[str, Any]:
+			customer = s.customer
+			return {
+				"invoice": s.invoice,
+				"customer": customer,
+				"reason": s.reason,
+				"detail": s.detail,
+				"customer_name": names.get(customer, customer),
+			}
+
+	yield "{\n"
+	yield f'"format": {encode(FORMAT_VERSION)},\n"as_of": {encode(plan.as_of.isoformat())},\n'
+	yield from array("actions", plan.actions, action_to_dict)
+	yield from array("skipped", plan.skipped, skipped)
+	yield from array("errors", plan.errors, _same)
+	yield from array("provisional", plan.provisional, missing_to_dict, last=True)
+	yield "}\n"
 
 
 def _day(day) -> str | None:
