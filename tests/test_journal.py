@@ -4,6 +4,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -49,6 +50,21 @@ class TestJournal(unittest.TestCase):
 			[("F1", "relance_formelle", "planned"), ("F2", "relance_formelle", "planned")],
 		)
 		self.assertEqual(run(DAY, *book, history, BY_DUE).actions, ())
+
+	def test_recording_counts_the_new_entries_and_those_already_there(self):
+		# One statement for every line: the new ones and those already live are still told apart
+		book = ([customer()], [invoice("F1"), invoice("F2"), invoice("F3")])
+		first = run(DAY, *book, settings=BY_DUE)
+		[action] = first.actions
+		with Journal(self.path) as journal:
+			r = journal.record_actions([], DAY)
+			self.assertEqual((r.recorded, r.already), (0, 0))
+			one = replace(action, lines=action.lines[:1])
+			r = journal.record_actions([one], DAY)
+			self.assertEqual((r.recorded, r.already), (1, 0))
+			r = journal.record_actions(first.actions, DAY)
+			self.assertEqual((r.recorded, r.already), (2, 1))
+			self.assertEqual(len(journal.history()), 3)
 
 	def test_a_failed_send_frees_the_step_for_a_retry(self):
 		first = run(DAY, [customer()], [invoice("F1")], settings=BY_DUE)

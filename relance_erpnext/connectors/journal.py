@@ -146,30 +146,33 @@ class Journal:
 		if status not in HISTORY_STATUSES:
 			raise JournalError(Text("unknown status {status!r}", status=status))
 		now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-		recorded = already = 0
+		today = day.isoformat()
+		rows = [
+			(
+				line.invoice,
+				action.customer,
+				action.scenario,
+				line.step,
+				today,
+				status,
+				action.channel,
+				int(line.formal_notice),
+				now,
+			)
+			for action in actions
+			for line in action.lines
+		]
 		self.db.execute("BEGIN IMMEDIATE")
 		try:
-			for action in actions:
-				for line in action.lines:
-					cursor = self.db.execute(
-						"INSERT OR IGNORE INTO follow_up (invoice, customer, scenario, step, day, status, channel,"
-						" formal_notice, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-						(
-							line.invoice,
-							action.customer,
-							action.scenario,
-							line.step,
-							day.isoformat(),
-							status,
-							action.channel,
-							int(line.formal_notice),
-							now,
-						),
-					)
-					if cursor.rowcount == 1:
-						recorded += 1
-					else:
-						already += 1
+			# One statement for every line: its row count is the rows inserted, an entry already live
+			# for that invoice and step being ignored
+			cursor = self.db.executemany(
+				"INSERT OR IGNORE INTO follow_up (invoice, customer, scenario, step, day, status, channel,"
+				" formal_notice, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				rows,
+			)
+			recorded = max(cursor.rowcount, 0)
+			already = len(rows) - recorded
 			self.db.execute("COMMIT")
 		except BaseException:
 			self.db.execute("ROLLBACK")
