@@ -21,6 +21,7 @@ from pathlib import Path
 import openpyxl
 
 from relance_erpnext import cli
+from relance_erpnext.cli.workflow import email_texts
 from relance_erpnext.connectors.journal import Journal
 from tests.helpers import day_folder
 
@@ -589,13 +590,18 @@ class JournalTest(TempDir):
 		self.assertFalse(journal.exists())
 
 
-def letter_files(folder: Path) -> tuple[list[Path], list[Path]]:
-	# One .html and one .txt per letter; summary.txt is the day's overview, a_imprimer.html every postal
-	# letter in one file to print: neither is a letter
-	return (
-		sorted(p for p in folder.glob("*.html") if not p.name.startswith("a_imprimer")),
-		sorted(p for p in folder.glob("*.txt") if not p.name.startswith("summary")),
-	)
+def letter_files(folder: Path) -> tuple[list[Path], dict[str, str]]:
+	"""(each letter's .html, {stem: its text}): a letter's text is its .txt, an email's its entry in
+	the run's emails.txt; summary.txt is the day's overview, a_imprimer.html every postal letter in one
+	file to print: neither is a letter."""
+	html = sorted(p for p in folder.glob("*.html") if not p.name.startswith("a_imprimer"))
+	texts = {}
+	for path in sorted(folder.glob("*.txt")):
+		if path.name.startswith("emails"):
+			texts.update(email_texts(path.read_text(encoding="utf-8")))
+		elif not path.name.startswith("summary"):
+			texts[path.stem] = path.read_text(encoding="utf-8")
+	return html, texts
 
 
 def journal_rows(path: Path) -> int:
@@ -618,6 +624,7 @@ class RunAndDemoTest(TempDir):
 		html, text = letter_files(day_folder(out))
 		self.assertEqual(len(html), len(written["actions"]))
 		self.assertEqual(len(text), len(written["actions"]))
+		self.assertEqual({p.stem for p in html}, set(text))
 		lines = sum(len(a["invoices"]) for a in written["actions"])
 		self.assertEqual(journal_rows(journal), lines)
 		self.assertRegex(stdout, rf"journal : {lines} étape\(s\) enregistrée\(s\), 0 déjà")
@@ -660,7 +667,7 @@ class RunAndDemoTest(TempDir):
 		self.assertEqual(code, 3)
 		self.assertIn("inexistant", err)
 		self.assertEqual(journal_rows(journal), 0)
-		self.assertEqual(letter_files(out) if out.exists() else ([], []), ([], []))
+		self.assertEqual(letter_files(out) if out.exists() else ([], {}), ([], {}))
 		# The folder cannot be written: nothing recorded either
 		blocker = self.dir / "a-file"
 		blocker.write_text("x", encoding="utf-8")
@@ -682,7 +689,7 @@ class RunAndDemoTest(TempDir):
 		html, text = letter_files(day_folder(out))
 		self.assertEqual(len(html), len(plan["actions"]))
 		self.assertEqual(len(text), len(plan["actions"]))
-		self.assertEqual({p.stem for p in html}, {p.stem for p in text})
+		self.assertEqual({p.stem for p in html}, set(text))
 		for page in html:
 			self.assertIn("<html", page.read_text(encoding="utf-8").lower())
 		self.assertTrue((out / "journal.sqlite").exists())

@@ -18,6 +18,7 @@ from pathlib import Path
 from unittest import mock
 
 from relance_erpnext import cli
+from relance_erpnext.cli.workflow import email_texts
 from relance_erpnext.connectors import mailer
 from relance_erpnext.connectors.journal import Journal
 from tests.helpers import day_folder
@@ -148,14 +149,17 @@ class SendTest(SendCase):
 			for row in SAMPLE.read_text(encoding="utf-8").splitlines()[1:]:
 				cells = row.split(";")
 				customers[cells[1]] = cells[5]
+			texts = email_texts((self.out / "emails.txt").read_text(encoding="utf-8"))
+			self.assertEqual(len(texts), len(emails))
 			for number, action in enumerate(plan["actions"], start=1):
 				if action["channel"] != "email":
 					continue
 				address = customers[action["customer"]]
 				self.assertIn(address, by_recipient, action["customer"])
 				message = by_recipient[address]
-				[letter] = self.out.glob(f"{number:03d}_*.txt")
-				subject, _, text = letter.read_text(encoding="utf-8").partition("\n\n")
+				# An email's text version is in the run's emails.txt, under its letter's name
+				[letter] = self.out.glob(f"{number:03d}_*.html")
+				subject, _, text = texts[letter.stem].partition("\n\n")
 				self.assertEqual(message["Subject"], subject)
 				self.assertEqual(message["To"], address)
 				body = message.get_body(("plain",)).get_content().replace("\r\n", "\n")

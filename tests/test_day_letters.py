@@ -83,7 +83,13 @@ def test_the_same_day_folder_from_one_process_or_several(tmp_path, postal_config
 	assert snapshot(several) == files
 	plan = json.loads(files["plan.json"])
 	stems = sorted(name[:-5] for name in files if name[:3].isdigit() and name.endswith(".html"))
-	assert len(stems) == len(plan["actions"]) and all(f"{stem}.txt" in files for stem in stems)
+	assert len(stems) == len(plan["actions"])
+	# A letter's text in its .txt, an email's in emails.txt (the same text), in the plan's order
+	emails = workflow.email_texts(files["emails.txt"].decode())
+	assert list(emails) == [
+		stem for stem, action in zip(stems, plan["actions"], strict=True) if action["channel"] == "email"
+	]
+	assert emails and all((f"{stem}.txt" in files) != (stem in emails) for stem in stems)
 	postal = [
 		stem for stem, action in zip(stems, plan["actions"], strict=True) if action["channel"] in POSTAL
 	]
@@ -286,3 +292,49 @@ def test_plan_json_chunks_of_an_empty_plan_is_valid_json():
 	empty = Plan(as_of=workflow.date(2026, 6, 15), actions=(), skipped=())
 	assert json.loads("".join(plan_json_chunks(empty))) == plan_to_dict(empty)
 	assert json.loads("".join(plan_json_chunks(empty, {}))) == plan_to_dict(empty)
+
+
+def test_an_emails_file_already_there_is_not_overwritten(tmp_path):
+	"""emails.txt is moved in last, never over a file of its name: the letters moved are taken back."""
+	day = workflow.DayFolder(tmp_path, workflow.date(2026, 6, 15))
+	day.claim()
+	work = day.work_folder()
+	for stem in ("001_a_step", "002_b_step"):
+		(work / f"{stem}.html").write_text(f"<p>{stem}</p>", encoding="utf-8")
+	(work / "emails.txt").write_text("=== 001_a_step ===\nS\n\nT\n\n", encoding="utf-8")
+	(day.path / "emails.txt").write_text("an earlier run's", encoding="utf-8")
+	with pytest.raises(FileExistsError):
+		day.publish(
+			work, ["001_a_step", "002_b_step"], None, texts=[False, False], emails_file=work / "emails.txt"
+		)
+	day.drop(work)
+	assert sorted(p.name for p in day.path.iterdir()) == ["emails.txt", "plan.json"]
+	assert (day.path / "emails.txt").read_text(encoding="utf-8") == "an earlier run's"
+
+
+def test_emails_txt_holds_each_email_as_its_txt_would(tmp_path, processes):
+	"""An email has its .html and no .txt of its own: its subject and text, as the .txt held them, are
+	in the run's emails.txt under a line naming its letter, in the plan's order, a blank line after
+	each; a later run of the day writes emails-2.txt."""
+	from markupsafe import escape
+
+	code, _, err, day, _ = run_day(tmp_path, cli.SAMPLE_CONFIG)
+	assert code == 0, err
+	plan = json.loads((day / "plan.json").read_text(encoding="utf-8"))
+	stems = [p.stem for p in sorted(day.glob("[0-9][0-9][0-9]_*.html"))]
+	email_stems = [s for s, a in zip(stems, plan["actions"], strict=True) if a["channel"] == "email"]
+	assert email_stems and len(email_stems) < len(stems)
+	text = (day / "emails.txt").read_text(encoding="utf-8")
+	texts = workflow.email_texts(text)
+	assert list(texts) == email_stems
+	assert "".join(f"=== {stem} ===\n{body}\n" for stem, body in texts.items()) == text
+	for stem in stems:
+		assert (day / f"{stem}.txt").exists() == (stem not in texts)
+	for stem, body in texts.items():
+		subject, blank, letter_text = body.partition("\n\n")
+		assert blank and letter_text.endswith("\n") and not letter_text.endswith("\n\n")
+		html = (day / f"{stem}.html").read_text(encoding="utf-8")
+		assert f"<title>{escape(subject)}</title>" in html
+	later = workflow.DayFolder(tmp_path / "lettres", workflow.date(2026, 6, 15))
+	later.run = 2
+	assert later.file("emails", ".txt").name == "emails-2.txt"

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import pickle
+import re
 import shutil
 import sqlite3
 import sys
@@ -54,6 +55,7 @@ from relance_erpnext.dunning import (
 	plan_to_dict,
 	task_text,
 )
+from relance_erpnext.dunning.models import EMAIL
 from relance_erpnext.dunning.serialize import plan_json_chunks
 from relance_erpnext.i18n import Text, gettext, reason, say
 
@@ -413,11 +415,43 @@ def write_letters(letters, out_dir: Path) -> list[Path]:
 	return written
 
 
-def _write_letter(folder: Path, stem: str, letter) -> None:
+def _write_letter(folder: Path, stem: str, letter, text: bool = True) -> None:
+	"""The letter's .html and, unless `text` is false (an email of `relance run`, whose text goes to
+	the day's emails.txt), its .txt: the subject, a blank line, the text."""
 	with (folder / f"{stem}.html").open("x", encoding="utf-8") as handle:
 		handle.write(letter.html)
-	with (folder / f"{stem}.txt").open("x", encoding="utf-8") as handle:
-		handle.write(f"{letter.subject}\n\n{letter.text}")
+	if text:
+		with (folder / f"{stem}.txt").open("x", encoding="utf-8") as handle:
+			handle.write(letter_text(letter))
+
+
+def letter_text(letter) -> str:
+	"""What a letter's .txt holds: its subject, a blank line, its text."""
+	return f"{letter.subject}\n\n{letter.text}"
+
+
+# The emails' text versions of a run, in one file of the day folder (emails.txt, emails-2.txt…): each
+# one under a line naming its letter's files, and a blank line after it
+EMAILS_FILE = "emails.txt"
+
+
+def email_entry(stem: str, letter) -> str:
+	"""One email in emails.txt: `=== 001_client_step ===`, then what its .txt would hold, then a blank
+	line."""
+	return f"=== {stem} ===\n{letter_text(letter)}\n"
+
+
+_EMAIL_HEAD = re.compile(r"^=== ([0-9]{3,}_[^\s/]+) ===$", re.MULTILINE)
+
+
+def email_texts(text: str) -> dict[str, str]:
+	"""The emails of an emails.txt: {stem: what its .txt would hold (subject, blank line, text)}."""
+	heads = list(_EMAIL_HEAD.finditer(text))
+	found = {}
+	for number, head in enumerate(heads):
+		end = heads[number + 1].start() if number + 1 < len(heads) else len(text)
+		found[head.group(1)] = text[head.end() + 1 : end].removesuffix("\n")
+	return found
 
 
 class DayLetters:
@@ -429,6 +463,8 @@ class DayLetters:
 		self.kept: dict[int, object] = {}  # action's index -> its letter (emails to send, letters to attach)
 		self.print_file: Path | None = None
 		self.postal = 0
+		self.emails_file: Path | None = None  # emails.txt: the emails' text versions (their .txt)
+		self.emails = 0
 		# The postal letters' pages for a_imprimer.pdf, up to PDF_MAX_LETTERS (None beyond)
 		self.pages: list[str] | None = []
 
@@ -448,7 +484,9 @@ SPAN = 64  # letters rendered by a process at a time (and the progress bar's ste
 class _Job:
 	"""What the processes rendering the letters share (inherited through fork, never pickled)."""
 
-	def __init__(self, result, register, sender, work: Path, stems: list[str], keep: list[bool]):
+	def __init__(
+		self, result, register, sender, work: Path, stems: list[str], keep: list[bool], texts: list[bool]
+	):
 		self.actions = result.actions
 		self.as_of = result.as_of
 		self.customers = register.customers
@@ -457,6 +495,7 @@ class _Job:
 		self.work = work
 		self.stems = stems
 		self.keep = keep
+		self.texts = texts  # the letters written with their own .txt (the others are emails)
 
 
 _JOB: _Job | None = None
@@ -473,6 +512,8 @@ class _Span:
 		self.head = ""
 		self.pages: list[str] = []
 		self.part: Path | None = None
+		self.emails = 0
+		self.emails_part: Path | None = None  # their emails' entries of emails.txt
 
 
 def _render_span(bounds: tuple[int, int]) -> _Span:
@@ -482,13 +523,20 @@ def _render_span(bounds: tuple[int, int]) -> _Span:
 
 	job = _JOB
 	span = _Span(*bounds)
-	part = None
+	part = emails = None
 	try:
 		for index in range(span.start, span.stop):
 			action = job.actions[index]
 			customer = job.customers[action.customer]
 			letter = render_action(action, job.sender, customer, job.as_of, invoices=job.invoices)
-			_write_letter(job.work, job.stems[index], letter)
+			text = job.texts[index]
+			_write_letter(job.work, job.stems[index], letter, text)
+			if not text:
+				if emails is None:
+					span.emails_part = job.work / f".emails-{span.start:09d}"
+					emails = span.emails_part.open("x", encoding="utf-8", newline="")
+				emails.write(email_entry(job.stems[index], letter))
+				span.emails += 1
 			if action.channel in POSTAL_CHANNELS:
 				if part is None:
 					span.part = job.work / f".print-{span.start:09d}"
@@ -505,6 +553,8 @@ def _render_span(bounds: tuple[int, int]) -> _Span:
 	finally:
 		if part is not None:
 			part.close()
+		if emails is not None:
+			emails.close()
 	return span
 
 
@@ -553,8 +603,10 @@ def _start_pool(processes: int, actions):
 
 def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=None) -> DayLetters:
 	"""Each letter of the plan rendered and written at once (.html and .txt), never all of them held in
-	memory; every postal letter added to a_imprimer.html, in the plan's order. A large run renders its
-	letters in several processes (letter_processes), each writing its own.
+	memory; every postal letter added to a_imprimer.html, in the plan's order. An email has no .txt of
+	its own: its text version (the same subject and text) goes to the run's emails.txt, in the plan's
+	order (a file a letter costs as much as rendering it). A large run renders its letters in several
+	processes (letter_processes), each writing its own.
 
 	Nothing is written when one fails: the letters are written into a folder of this run inside the
 	day folder (.relance-run-N), then moved into the day folder once every one is written (never over
@@ -567,8 +619,10 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 	actions = result.actions
 	done.stems = [letter_stem(day.first_letter + index, action) for index, action in enumerate(actions)]
 	flags = [bool(keep is not None and keep(action)) for action in actions]
+	texts = [action.channel != EMAIL for action in actions]
 	work = day.work_folder()
 	printing = PrintFile(work / PRINT_FILE)
+	emails = None  # emails.txt, opened at the first email
 	spans = [(start, min(start + SPAN, len(actions))) for start in range(0, len(actions), SPAN)]
 	processes = letter_processes(len(actions))
 	pool = None
@@ -577,7 +631,7 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 	# copy its pages by touching them
 	gc.freeze()
 	try:
-		_JOB = _Job(result, register, sender, work, done.stems, flags)
+		_JOB = _Job(result, register, sender, work, done.stems, flags, texts)
 		if processes > 1:
 			pool = _start_pool(processes, actions)
 		if pool is not None:
@@ -592,6 +646,12 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 					done.pages.extend(span.pages)
 					if len(done.pages) > PDF_MAX_LETTERS:
 						done.pages = None
+			if span.emails:
+				if emails is None:
+					emails = (work / EMAILS_FILE).open("x", encoding="utf-8", newline="")
+				with span.emails_part.open(encoding="utf-8", newline="") as part:
+					shutil.copyfileobj(part, emails)
+				done.emails += span.emails
 			if bar is not None:
 				bar.step(span.stop - span.start)
 		if pool is not None:
@@ -599,10 +659,20 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 			pool.join()
 			pool = None
 		printing.close()
+		if emails is not None:
+			emails.close()
 		done.postal = printing.count
-		done.print_file = day.publish(work, done.stems, printing.path if printing.count else None)
+		done.print_file, done.emails_file = day.publish(
+			work,
+			done.stems,
+			printing.path if printing.count else None,
+			texts=texts,
+			emails_file=work / EMAILS_FILE if done.emails else None,
+		)
 	except BaseException:
 		printing.discard()
+		if emails is not None:
+			emails.close()
 		raise
 	finally:
 		_JOB = None
@@ -616,9 +686,9 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 
 class DayFolder:
 	"""The output of a day: OUT/YYYY-MM-DD/. The first run of the day writes plan.json, summary.txt,
-	a_imprimer.html/.pdf and its letters 001_…; a later run of the same day never deletes nor rewrites
-	them: it adds plan-2.json, summary-2.txt, a_imprimer-2.* and letters numbered on (or nothing when
-	it has nothing new). The run's number is claimed by creating its plan file, so two runs at once
+	a_imprimer.html/.pdf, emails.txt and its letters 001_…; a later run of the same day never deletes
+	nor rewrites them: it adds plan-2.json, summary-2.txt, a_imprimer-2.*, emails-2.txt and letters
+	numbered on (or nothing when it has nothing new). The run's number is claimed by creating its plan file, so two runs at once
 	never take the same one. A run writes its letters into a folder of its own first (.relance-run-N,
 	locked while it works), moved into the day folder at the end; one left by a run that died is
 	removed by the next run of the day."""
@@ -675,23 +745,37 @@ class DayFolder:
 		work.mkdir()
 		return work
 
-	def publish(self, work: Path, stems: list[str], print_file: Path | None) -> Path | None:
-		"""The letters moved from the run's folder into the day folder, then the print file (returned,
-		at its place); none over an existing file (FileExistsError: those moved are taken back)."""
+	def publish(
+		self,
+		work: Path,
+		stems: list[str],
+		print_file: Path | None,
+		texts: list[bool] | None = None,
+		emails_file: Path | None = None,
+	) -> tuple[Path | None, Path | None]:
+		"""The letters moved from the run's folder into the day folder (each .html, and its .txt where
+		`texts` says so: every one when None), then the print file and emails.txt; (print file, emails
+		file) returned, at their place. None over an existing file (FileExistsError: those moved are
+		taken back)."""
 		placed: list[Path] = []
+		printed = emailed = None
 		try:
-			for stem in stems:
-				for suffix in (".html", ".txt"):
-					placed.append(_place(work / f"{stem}{suffix}", self.path / f"{stem}{suffix}"))
+			for index, stem in enumerate(stems):
+				placed.append(_place(work / f"{stem}.html", self.path / f"{stem}.html"))
+				if texts is None or texts[index]:
+					placed.append(_place(work / f"{stem}.txt", self.path / f"{stem}.txt"))
 			if print_file is not None:
-				placed.append(_place(print_file, self.file(Path(PRINT_FILE).stem, ".html")))
-				return placed[-1]
+				printed = _place(print_file, self.file(Path(PRINT_FILE).stem, ".html"))
+				placed.append(printed)
+			if emails_file is not None:
+				emailed = _place(emails_file, self.file(Path(EMAILS_FILE).stem, ".txt"))
+				placed.append(emailed)
 		except BaseException:
 			for path in placed:
 				with contextlib.suppress(OSError):
 					path.unlink()
 			raise
-		return None
+		return printed, emailed
 
 	def drop(self, work: Path) -> None:
 		"""This run's folder removed (whatever is left in it), and its lock."""
