@@ -601,7 +601,9 @@ def _start_pool(processes: int, actions):
 			return None
 
 
-def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=None) -> DayLetters:
+def write_day_letters(
+	result, register, sender, day: DayFolder, keep=None, bar=None, meanwhile=None
+) -> DayLetters:
 	"""Each letter of the plan rendered and written at once (.html and .txt), never all of them held in
 	memory; every postal letter added to a_imprimer.html, in the plan's order. An email has no .txt of
 	its own: its text version (the same subject and text) goes to the run's emails.txt, in the plan's
@@ -612,7 +614,12 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 	day folder (.relance-run-N), then moved into the day folder once every one is written (never over
 	an existing file: FileExistsError, and those already moved are taken back); a failure removes that
 	folder and raises. `keep(action)`: the letters also kept in memory (the emails to send, the
-	letters to attach in Dolibarr)."""
+	letters to attach in Dolibarr).
+
+	`meanwhile(work)`, called once the letters are being made (by other processes, when there are),
+	writes the run's other files into the run's folder and returns {name: target}: each file `name` of
+	the run's folder moved to `target` with the letters, never over an existing file, except the
+	run's plan file (claimed empty, see DayFolder.claim), replaced last."""
 	global _JOB
 
 	done = DayLetters()
@@ -638,6 +645,7 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 			rendered = pool.imap(_render_span_in_worker, spans)
 		else:
 			rendered = map(_render_span, spans)
+		reports = meanwhile(work) if meanwhile is not None else {}
 		for span in rendered:
 			done.kept.update(span.kept)
 			if span.postal:
@@ -668,6 +676,7 @@ def write_day_letters(result, register, sender, day: DayFolder, keep=None, bar=N
 			printing.path if printing.count else None,
 			texts=texts,
 			emails_file=work / EMAILS_FILE if done.emails else None,
+			reports={work / name: target for name, target in reports.items()},
 		)
 	except BaseException:
 		printing.discard()
@@ -752,12 +761,15 @@ class DayFolder:
 		print_file: Path | None,
 		texts: list[bool] | None = None,
 		emails_file: Path | None = None,
+		reports: dict[Path, Path] | None = None,
 	) -> tuple[Path | None, Path | None]:
 		"""The letters moved from the run's folder into the day folder (each .html, and its .txt where
 		`texts` says so: every one when None), then the print file and emails.txt; (print file, emails
 		file) returned, at their place. None over an existing file (FileExistsError: those moved are
-		taken back)."""
+		taken back). `reports`: other files of the run {source: target}, moved last; the run's plan file
+		(created empty by claim) is replaced, after every other one."""
 		placed: list[Path] = []
+		plan_file = self.file("plan", ".json")
 		printed = emailed = None
 		try:
 			for index, stem in enumerate(stems):
@@ -770,6 +782,14 @@ class DayFolder:
 			if emails_file is not None:
 				emailed = _place(emails_file, self.file(Path(EMAILS_FILE).stem, ".txt"))
 				placed.append(emailed)
+			plan_source = None
+			for source, target in (reports or {}).items():
+				if target == plan_file:
+					plan_source = source
+				else:
+					placed.append(_place(source, target))
+			if plan_source is not None:
+				os.replace(plan_source, plan_file)
 		except BaseException:
 			for path in placed:
 				with contextlib.suppress(OSError):
@@ -1073,6 +1093,23 @@ def run(args, config) -> int:
 						return True
 					return dolibarr and action.channel in POSTAL_CHANNELS
 
+				summary = io.StringIO()
+
+				def reports(work: Path) -> dict[str, Path]:
+					# While the letters are being made: the plan's table (summary.txt, and printed
+					# below) and plan.json, written as it is encoded, one action or skipped invoice a
+					# line (the whole text of a large plan is never held: 250 MB for 200,000 invoices);
+					# both moved into the day folder with the letters
+					print_table(result, args.lang, out=summary, names=customer_names(register))
+					with (work / "summary.txt").open("x", encoding="utf-8") as handle:
+						handle.write(summary.getvalue())
+					with (work / "plan.json").open("x", encoding="utf-8") as handle:
+						write_plan_json(result, register, handle)
+					return {
+						"summary.txt": day.file("summary", ".txt"),
+						"plan.json": day.file("plan", ".json"),
+					}
+
 				try:
 					with Progress(
 						"Writing the letters",
@@ -1080,20 +1117,14 @@ def run(args, config) -> int:
 						quiet=getattr(args, "quiet", False),
 						lang=args.lang,
 					) as bar:
-						day_letters = write_day_letters(result, register, sender, day, keep=keep, bar=bar)
+						day_letters = write_day_letters(
+							result, register, sender, day, keep=keep, bar=bar, meanwhile=reports
+						)
 				except BaseException:
 					day.release()
 					raise
 				written = len(day_letters.stems)
 				letters = day_letters.letters()
-				summary = io.StringIO()
-				print_table(result, args.lang, out=summary, names=customer_names(register))
-				day.file("summary", ".txt").open("x", encoding="utf-8").close()
-				day.file("summary", ".txt").write_text(summary.getvalue(), encoding="utf-8")
-				# Written as it is encoded, one action or skipped invoice a line: the whole text of a
-				# large plan is never held (250 MB for 200,000 invoices)
-				with day.file("plan", ".json").open("w", encoding="utf-8") as handle:
-					write_plan_json(result, register, handle)
 				# Every postal letter of this run in one file to print, with or without --send: the HTML
 				# written as they came, the PDF made here up to PDF_MAX_LETTERS letters
 				if day_letters.print_file is not None:
