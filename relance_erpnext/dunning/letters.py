@@ -837,6 +837,9 @@ def build_context(
 		"registered": action.channel == REGISTERED_LETTER,
 		"postal": action.channel in POSTAL_CHANNELS,
 		"any_late": any(line.days_late > 0 for line in lines),
+		# Whether a line has an issue date, a last payment (their columns shown): made here once
+		"any_issued": any(line.issued for line in lines),
+		"any_paid_on": any(line.last_payment for line in lines),
 		"claims_interest": interest > ZERO,
 		"claims_indemnity": indemnity > ZERO,
 		"interest_lines": tuple(line for line in lines if line.periods and line.interest > ZERO),
