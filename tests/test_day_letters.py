@@ -338,3 +338,14 @@ def test_emails_txt_holds_each_email_as_its_txt_would(tmp_path, processes):
 	later = workflow.DayFolder(tmp_path / "lettres", workflow.date(2026, 6, 15))
 	later.run = 2
 	assert later.file("emails", ".txt").name == "emails-2.txt"
+
+
+def test_a_letter_file_is_written_as_a_text_file_and_never_over_another(tmp_path):
+	text = "Objet : relance — 1 440,00 €\n\nBonjour,\n" * 500
+	(tmp_path / "a.txt").write_text(text, encoding="utf-8")  # what open(path, "x") would write
+	workflow._new_file(tmp_path / "b.txt", text)
+	assert (tmp_path / "b.txt").read_bytes() == (tmp_path / "a.txt").read_bytes()
+	assert (tmp_path / "b.txt").stat().st_mode == (tmp_path / "a.txt").stat().st_mode
+	with pytest.raises(FileExistsError):
+		workflow._new_file(tmp_path / "a.txt", "other")
+	assert (tmp_path / "a.txt").read_text(encoding="utf-8") == text
