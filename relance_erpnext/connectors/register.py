@@ -43,6 +43,7 @@ import io
 import itertools
 import operator
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -1593,16 +1594,22 @@ def _calamine_read(path: Path, sheet: str | None, customers: bool, CalamineWorkb
 				title, customer_sheet = _pick_sheet(names, names[active], worksheets, customers)
 			if title not in parts:
 				return None  # not a worksheet (a chart sheet), or no such sheet: openpyxl says so
-			xml = _scan_sheet_xml(archive, parts[title], percent_styles)
-		workbook = CalamineWorkbook.from_path(str(path))
-		try:
-			if list(workbook.sheet_names) != names:
-				return None
-			grid = workbook.get_sheet_by_name(title)
-			start, end = grid.start, grid.end
-			values = grid.to_python(skip_empty_area=False)
-		finally:
-			workbook.close()
+			# calamine lets the interpreter go while it reads the sheet: the sheet's XML is scanned
+			# meanwhile (200,000 rows: 2.1 s and 0.7 s, one after the other before)
+			grid_read: dict[str, Any] = {}
+			reader = threading.Thread(
+				target=_calamine_grid, args=(path, names, title, CalamineWorkbook, grid_read), daemon=True
+			)
+			reader.start()
+			try:
+				xml = _scan_sheet_xml(archive, parts[title], percent_styles)
+			finally:
+				reader.join()
+		if "error" in grid_read:
+			raise grid_read["error"]
+		if "values" not in grid_read:
+			return None  # the sheets calamine sees are not the workbook's
+		start, end, values = grid_read["start"], grid_read["end"], grid_read["values"]
 	except _NotForCalamine:
 		return None
 	except (KeyboardInterrupt, SystemExit):
@@ -1630,6 +1637,23 @@ def _calamine_read(path: Path, sheet: str | None, customers: bool, CalamineWorkb
 			if index < len(cells) and isinstance(cells[index], int | float):
 				rows[number - 1].add_percent(index)
 	return rows, names, title, customer_sheet
+
+
+def _calamine_grid(path: Path, names: list[str], title: str, CalamineWorkbook, result: dict) -> None:
+	"""calamine's values of the sheet `title` into `result` (start, end, values), or the exception it
+	raised (error); nothing when its sheets are not `names`. Run in a thread beside the XML scan."""
+	try:
+		workbook = CalamineWorkbook.from_path(str(path))
+		try:
+			if list(workbook.sheet_names) != names:
+				return
+			grid = workbook.get_sheet_by_name(title)
+			result["start"], result["end"] = grid.start, grid.end
+			result["values"] = grid.to_python(skip_empty_area=False)
+		finally:
+			workbook.close()
+	except BaseException as exc:  # given to the caller, which decides
+		result["error"] = exc
 
 
 class _NaN(Exception):
@@ -1729,19 +1753,26 @@ _PLAIN_AMOUNT_TEXT = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "
 
 
 # A column's filled cells joined by "\n", spaces dropped and "," made ".": all plain amounts
-_PLAIN_AMOUNTS = re.compile(r"(?:\d{1,15}(?:\.\d{1,2})?\n)*\d{1,15}(?:\.\d{1,2})?")
+# (possessive: nothing to try again once a number is read, four times faster over 200,000 cells)
+_PLAIN_AMOUNTS = re.compile(r"(?:\d{1,15}+(?:\.\d{1,2}+)?+\n)*+\d{1,15}+(?:\.\d{1,2}+)?+")
 
 
-def _plain_amounts(column: list) -> list | None:
+def _plain_amounts(column: list, text_only: bool, numbers_ok: bool) -> list | None:
 	"""A column's amounts (None: an empty cell) when each filled cell is text holding a plain amount,
-	checked in one regular expression over the whole column; None when any is not (then each cell is
-	looked at on its own)."""
-	filled = [p for p, value in enumerate(column) if value]
-	if not filled:
-		return [None] * len(column)
-	texts = column if len(filled) == len(column) else [column[p] for p in filled]
-	if set(map(type, texts)) != {str}:
-		return None
+	checked in one regular expression over the whole column, or (`numbers_ok`: every currency has
+	cents) a workbook's number of at most two decimals; None when any is not (then each cell is looked
+	at on its own, by _amount)."""
+	if not text_only:
+		kinds = set(map(type, column))
+		if not kinds <= {str, type(None)}:
+			return _plain_numbers(column, kinds) if numbers_ok else None
+	if all(column):
+		filled, texts = None, column
+	else:
+		filled = list(itertools.compress(range(len(column)), column))
+		if not filled:
+			return [None] * len(column)
+		texts = [column[p] for p in filled]
 	joined = "\n".join(texts)
 	if joined.count("\n") != len(texts) - 1:
 		return None  # a cell holds a line break
@@ -1749,7 +1780,38 @@ def _plain_amounts(column: list) -> list | None:
 	if _PLAIN_AMOUNTS.fullmatch(joined) is None:
 		return None
 	amounts = list(map(Decimal, joined.split("\n")))
-	if texts is column:
+	if filled is None:
+		return amounts
+	values: list = [None] * len(column)
+	for p, amount in zip(filled, amounts, strict=True):
+		values[p] = amount
+	return values
+
+
+def _plain_numbers(column: list, kinds: set) -> list | None:
+	"""A workbook's column of numbers (and empty cells), each of at most two decimals and 15 digits,
+	read as _amount reads them: an int as it is, a float rounded to the cent (its shortest repr is what
+	was typed); None when any cell is something else (text, a boolean, 1e+16, a negative amount, a
+	float's binary noise)."""
+	if not kinds <= {int, float, type(None)}:
+		return None
+	filled = list(
+		itertools.compress(range(len(column)), map(operator.is_not, column, itertools.repeat(None)))
+	)
+	if not filled:
+		return [None] * len(column)
+	numbers = column if len(filled) == len(column) else [column[p] for p in filled]
+	texts = list(map(repr, numbers))
+	joined = "\n".join(texts)
+	if _PLAIN_AMOUNTS.fullmatch(joined) is None:
+		return None
+	amounts = list(map(Decimal, texts))
+	if float in kinds:
+		amounts = [
+			amount.quantize(CENT) if number.__class__ is float else amount
+			for amount, number in zip(amounts, numbers, strict=True)
+		]
+	if numbers is column:
 		return amounts
 	values: list = [None] * len(column)
 	for p, amount in zip(filled, amounts, strict=True):
@@ -1923,12 +1985,12 @@ def _fast_entries(
 		if index is None:
 			return None
 		column = by_column[index]
-		values = _plain_amounts(column)
+		zero_decimal = currencies is not None and any(
+			c is not None and c is not _SLOW and quantum(c) != CENT for c in set(currencies)
+		)
+		values = _plain_amounts(column, text_only, numbers_ok=not zero_decimal)
 		if values is not None:
 			# The usual column: its filled cells plain amounts; only 0 and cents a currency has not to refuse
-			zero_decimal = currencies is not None and any(
-				c is not None and c is not _SLOW and quantum(c) != CENT for c in set(currencies)
-			)
 			if zero_decimal or (not paid and _ZERO in values):
 				for p, value in enumerate(values):
 					if value is not None and ok[p]:
@@ -1939,22 +2001,17 @@ def _fast_entries(
 						):
 							ok[p] = False  # 0, or cents in a currency without them: _amount words it
 			return values
+		# Some cells are not plain: the plain ones at once, the others (signs, symbols, odd
+		# separators) by _amount with their row's currency
 		texts = [value.translate(_PLAIN_AMOUNT_TEXT) if value.__class__ is str else "" for value in column]
-		plain = list(map(_PLAIN_AMOUNT.fullmatch, texts))
-		if None not in plain:
-			values = list(map(Decimal, texts))  # the usual column: every cell a plain amount
-		else:
-			values = [
-				Decimal(text)
-				if match is not None
-				else None
-				if value is None or (value.__class__ is str and not value.strip())
-				else _SLOW  # read below, with the row's currency
-				for text, match, value in zip(texts, plain, column, strict=True)
-			]
-		zero_decimal = currencies is not None and any(
-			c is not None and c is not _SLOW and quantum(c) != CENT for c in set(currencies)
-		)
+		values = [
+			Decimal(text)
+			if match is not None
+			else None
+			if value is None or (value.__class__ is str and not value.strip())
+			else _SLOW
+			for text, match, value in zip(texts, map(_PLAIN_AMOUNT.fullmatch, texts), column, strict=True)
+		]
 		for p, value in enumerate(values):
 			if value is _SLOW:
 				if not ok[p]:
