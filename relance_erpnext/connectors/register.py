@@ -2759,19 +2759,28 @@ def _read_rows(
 				continue
 			fast_rows += 1
 			values, attributes, qc_without_currency = entry
-			# _Parsed's order: row, invoice, customer, currency, issued, due, amount, paid, paid_on,
-			# status, reason, until, credit
-			row_number, number, customer = values[0], values[1], values[2]
+			(
+				row_number,
+				number,
+				customer,
+				_row_currency,
+				issued,
+				*_row_amounts,
+				status,
+				reason,
+				until,
+				credit,
+			) = values[:13]
 			first = first_row_of.setdefault(number, row_number)
 			if first != row_number:
 				repeated.setdefault(number, [first]).append(row_number)
 			customer_rows[customer].append(row_number)
 			given[customer].append((row_number, attributes))
-			if values[4] is None and not values[12]:
+			if issued is None and not credit:
 				counts["lacking_issue"] += 1
 			if qc_without_currency:
 				counts["qc_without_currency"] += 1
-			if (values[10] or values[11]) and values[9] not in (DISPUTE, HOLD) and not values[12]:
+			if (reason or until) and status not in (DISPUTE, HOLD) and not credit:
 				ignored_hold_fields.append(row_number)
 			add_parsed(values)
 	register.rows_read += fast_rows
