@@ -1916,23 +1916,23 @@ def _fast_entries(
 		for position in positions:
 			ok[position] = False
 
-	def keys(column: tuple) -> tuple[bool, tuple | list]:
-		"""(typed, the memo keys of a column's cells). 1, 1.0 and True are one key in a dict: a
-		workbook's column holding numbers or booleans is keyed with each cell's type."""
-		if text_only or set(map(type, column)) <= _UNTYPED_KEYS:
-			return False, column
-		return True, list(zip(map(type, column), column, strict=True))
-
 	def read(key: str, parse, required: bool = False) -> list | None:
 		"""The column's values (None: an empty cell), its unreadable cells refused; None if absent."""
 		index = columns.get(key)
 		if index is None:
 			return None
 		column = by_column[index]
-		typed, keyed = keys(column)
+		distinct = set(column)
+		# 1, 1.0 and True are one key in a dict: a workbook's column holding numbers or booleans is
+		# keyed with each cell's type (a number is never equal to a text or a date, so the distinct
+		# cells' types tell whether the column holds any)
+		typed = not text_only and not set(map(type, distinct)) <= _UNTYPED_KEYS
+		keyed = list(zip(map(type, column), column, strict=True)) if typed else column
+		if typed:
+			distinct = set(keyed)
 		memo = {}
 		refused = False
-		for cell_key in set(keyed):
+		for cell_key in distinct:
 			value = cell_key[1] if typed else cell_key
 			if _empty(value):
 				memo[cell_key] = None
