@@ -30,6 +30,8 @@ SHIPPED = [
 def snapshot(register) -> dict:
 	return {
 		"invoices": register.invoices,
+		# Decimal("1440") == Decimal("1440.00"): the texts tell the two apart (letters print them)
+		"invoice_texts": [repr(invoice) for invoice in register.invoices],
 		"customers": list(register.customers.items()),
 		"credits": register.credits,
 		"outcomes": register.outcomes,
@@ -133,3 +135,39 @@ class TestFastReadingAgrees(TempDir):
 				self.assertEqual(fast["errors"], [])
 				self.assertEqual(len(fast["invoices"]), 3000)
 				self.assertGreaterEqual(taken, 2900, "the fast reading declined more rows than expected")
+
+	def test_workbook_of_numbers_and_customers_rows_that_differ(self):
+		"""Amount columns holding only numbers (read in one pass when each has at most two decimals),
+		a float's binary noise, a whole number, a paid 0; customers whose rows repeat their cells, leave
+		one empty, or disagree: the same result both ways, the rows with nothing to say read fast."""
+		from openpyxl import Workbook
+
+		workbook = Workbook()
+		sheet = workbook.active
+		sheet.append(
+			["N° facture", "Client", "Courriel", "Pays", "Montant TTC", "Payé", "Échéance", "Statut"]
+		)
+		rows = [
+			("FA-1", "Alpha SARL", "a@alpha.example", "FR", 1440.5, None, "15/05/2026", ""),
+			("FA-2", "Alpha SARL", "a@alpha.example", "FR", 1440, 0, "16/05/2026", ""),
+			("FA-3", "Alpha SARL", None, "FR", 1439.9999999998, 100.25, "17/05/2026", ""),
+			("FA-4", "Bêta inc.", "b@beta.example", "CA-QC", 99.9, 99.9, "18/05/2026", "payée"),
+			("FA-5", "Bêta inc.", "autre@beta.example", "CA-QC", 12, None, "19/05/2026", ""),
+			("FA-6", "Gamma", "g@gamma.example", "FR", 250.75, None, "20/05/2026", ""),
+		]
+		for row in rows:
+			sheet.append(list(row))
+		path = self.dir / "nombres.xlsx"
+		workbook.save(path)
+		fast, full, taken = read_both(path)
+		self.assertEqual(fast, full)
+		self.assertGreaterEqual(taken, 4)
+		amounts = {i.id: str(i.total) for i in read_register(path).invoices}
+		self.assertEqual(amounts["FA-1"], "1440.50")  # a float: to the cent, as _amount reads it
+		self.assertEqual(amounts["FA-2"], "1440")  # a whole number: as it is
+		self.assertEqual(amounts["FA-3"], "1440.00")  # binary noise rounded by _amount
+		self.assertNotIn("FA-4", amounts)  # Bêta's rows disagree on the email: both are errors
+		self.assertEqual(
+			[(e.row, e.column) for e in read_register(path).errors if "beta" in str(e)][:1],
+			[(6, "Courriel")],  # the row that differs from the first
+		)
