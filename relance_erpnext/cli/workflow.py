@@ -530,8 +530,10 @@ class _Span:
 		self.head = ""
 		self.pages: list[str] = []
 		self.part: Path | None = None
-		self.emails = 0
-		self.emails_part: Path | None = None  # their emails' entries of emails.txt
+		# Their emails' entries of emails.txt, sent back (a file of their own, deleted at the end,
+		# would slow down the files made just after it on a file system that checks every free inode
+		# for a recent deletion)
+		self.emails: list[str] = []
 
 
 def _render_span(bounds: tuple[int, int]) -> _Span:
@@ -541,7 +543,7 @@ def _render_span(bounds: tuple[int, int]) -> _Span:
 
 	job = _JOB
 	span = _Span(*bounds)
-	part = emails = None
+	part = None
 	try:
 		for index in range(span.start, span.stop):
 			action = job.actions[index]
@@ -550,11 +552,7 @@ def _render_span(bounds: tuple[int, int]) -> _Span:
 			text = job.texts[index]
 			_write_letter(job.work, job.stems[index], letter, text)
 			if not text:
-				if emails is None:
-					span.emails_part = job.work / f".emails-{span.start:09d}"
-					emails = span.emails_part.open("x", encoding="utf-8", newline="")
-				emails.write(email_entry(job.stems[index], letter))
-				span.emails += 1
+				span.emails.append(email_entry(job.stems[index], letter))
 			if action.channel in POSTAL_CHANNELS:
 				if part is None:
 					span.part = job.work / f".print-{span.start:09d}"
@@ -571,8 +569,6 @@ def _render_span(bounds: tuple[int, int]) -> _Span:
 	finally:
 		if part is not None:
 			part.close()
-		if emails is not None:
-			emails.close()
 	return span
 
 
@@ -674,10 +670,9 @@ def write_day_letters(
 						done.pages = None
 			if span.emails:
 				if emails is None:
-					emails = (work / EMAILS_FILE).open("x", encoding="utf-8", newline="")
-				with span.emails_part.open(encoding="utf-8", newline="") as part:
-					shutil.copyfileobj(part, emails)
-				done.emails += span.emails
+					emails = (work / EMAILS_FILE).open("x", encoding="utf-8")
+				emails.write("".join(span.emails))
+				done.emails += len(span.emails)
 			if bar is not None:
 				bar.step(span.stop - span.start)
 		if pool is not None:
