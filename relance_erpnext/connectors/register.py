@@ -1896,7 +1896,7 @@ def _fast_entries(
 	row), which read_row then reads cell by cell and words its errors. Both accept the same rows
 	(tests/test_register_fast_path.py), this one column by column: each distinct cell of a column is
 	parsed once (dates, statuses and a customer's cells come back row after row) and the rest is
-	lookups (BENCHMARKS.md: 200,000 CSV rows in 3.9 s where the cell-by-cell reading took 16.6)."""
+	lookups (BENCHMARKS.md: 200,000 CSV rows in 2.9 s where the cell-by-cell reading took 16.6)."""
 	entries: list = [None] * len(rows)
 	taken = [
 		k
