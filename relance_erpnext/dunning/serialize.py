@@ -150,12 +150,19 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
 		"format": FORMAT_VERSION,
 		"as_of": plan.as_of.isoformat(),
 		"actions": [action_to_dict(a) for a in plan.actions],
-		"skipped": [
-			{"invoice": s.invoice, "customer": s.customer, "reason": s.reason, "detail": s.detail}
-			for s in plan.skipped
-		],
+		"skipped": [skipped_to_dict(s) for s in plan.skipped],
 		"errors": list(plan.errors),
 		"provisional": [missing_to_dict(m) for m in plan.provisional],
+	}
+
+
+def skipped_to_dict(skipped) -> dict[str, Any]:
+	"""An invoice without action, as plan.json gives it."""
+	return {
+		"invoice": skipped.invoice,
+		"customer": skipped.customer,
+		"reason": skipped.reason,
+		"detail": skipped.detail,
 	}
 
 
@@ -195,21 +202,13 @@ def plan_json_chunks(plan: Plan, names: Mapping[str, str] | None = None) -> Iter
 		yield "\n]\n" if last else "\n],\n"
 
 	if names is None:
-
-		def skipped(s) -> dict[str, Any]:
-			return {"invoice": s.invoice, "customer": s.customer, "reason": s.reason, "detail": s.detail}
-
+		skipped = skipped_to_dict
 	else:
 
 		def skipped(s) -> dict[str, Any]:
-			customer = s.customer
-			return {
-				"invoice": s.invoice,
-				"customer": customer,
-				"reason": s.reason,
-				"detail": s.detail,
-				"customer_name": names.get(customer, customer),
-			}
+			data = skipped_to_dict(s)
+			data["customer_name"] = names.get(s.customer, s.customer)
+			return data
 
 	yield "{\n"
 	yield f'"format": {encode(FORMAT_VERSION)},\n"as_of": {encode(plan.as_of.isoformat())},\n'
